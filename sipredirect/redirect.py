@@ -1,0 +1,425 @@
+"""The redirect server's core: SIP requests in, responses and routing
+actions out, with no I/O and no clock of its own.
+
+The Twisted side (:mod:`sipredirect.server`) feeds it bytes with the time
+they arrived, carries out the actions it returns (send these bytes, ask the
+routing chain about this call, tell the chain the call was abandoned or
+confirmed) and keeps one delayed call at :meth:`RedirectCore.next_deadline`.
+"""
+
+import collections
+import random
+
+from twisted.logger import Logger
+
+from .ids import ConnIdGenerator, new_call_uuid
+from .logthrottle import LogThrottle
+from .routing import Redirect, Reject, RouteRequest, basic_attributes
+from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
+                  SipParseError, SipUri, TelUri, Timers, TransactionTable,
+                  make_response, parse_message, reason_for, transaction_key)
+from .sip.transaction import COMPLETED, PROCEEDING
+from .trace import EventTracer
+
+ALLOW = "INVITE, ACK, CANCEL, OPTIONS"
+SUPPORTED_SCHEMES = ("sip", "sips", "tel")
+RELIABLE = frozenset(["tcp", "tls"])
+
+
+class Peer:
+    """Where a message came from, or where a response goes.
+
+    ``conn`` identifies the listening UDP port or the TCP/TLS connection
+    the I/O side must use; the core never interprets it.
+    """
+
+    __slots__ = ("transport", "host", "port", "conn")
+
+    def __init__(self, transport, host, port, conn=None):
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.conn = conn
+
+    @property
+    def reliable(self):
+        return self.transport in RELIABLE
+
+    def __eq__(self, other):
+        return (isinstance(other, Peer) and self.transport == other.transport
+                and self.host == other.host and self.port == other.port
+                and self.conn == other.conn)
+
+    def __hash__(self):
+        return hash((self.transport, self.host, self.port))
+
+    def __repr__(self):
+        return "<Peer %s %s:%s>" % (self.transport, self.host, self.port)
+
+
+# -- actions ------------------------------------------------------------------
+
+class Send:
+    __slots__ = ("peer", "data")
+
+    def __init__(self, peer, data):
+        self.peer = peer
+        self.data = data
+
+    def __repr__(self):
+        return "<Send %s %r>" % (self.peer, self.data[:40])
+
+
+class Close:
+    """Close the stream connection of ``peer`` (its framing is lost)."""
+
+    __slots__ = ("peer",)
+
+    def __init__(self, peer):
+        self.peer = peer
+
+
+class StartRouting:
+    __slots__ = ("request",)
+
+    def __init__(self, request):
+        self.request = request
+
+
+class CancelRouting:
+    __slots__ = ("request",)
+
+    def __init__(self, request):
+        self.request = request
+
+
+class RouteConfirmed:
+    __slots__ = ("request", "decision")
+
+    def __init__(self, request, decision):
+        self.request = request
+        self.decision = decision
+
+
+class RouteUnconfirmed:
+    __slots__ = ("request", "decision")
+
+    def __init__(self, request, decision):
+        self.request = request
+        self.decision = decision
+
+
+def response_destination(request, peer):
+    """Where a response to ``request`` goes, and the top Via to put in it.
+
+    RFC 3261 18.2.2: over a stream, back on the same connection; over UDP
+    to ``maddr`` if present, else to the source address (the ``received``
+    parameter 18.2.1 adds) at the sent-by port, or at the source port when
+    the client asked for ``rport`` (RFC 3581 4).
+    """
+    if not request.vias:
+        return peer, None
+    via = request.vias[0]
+    top = type(via)(via.transport, via.host, via.port, via.params, via.protocol)
+    if via.host.strip("[]").lower() != peer.host.lower():
+        top.set_param("received", peer.host)
+    rport = via.param("rport")
+    if rport is not None:
+        top.set_param("rport", str(peer.port))
+        top.set_param("received", peer.host)
+    if peer.reliable:
+        return peer, top
+    maddr = via.param("maddr")
+    if maddr:
+        return Peer(peer.transport, maddr.strip("[]"), via.port or 5060, peer.conn), top
+    if rport is not None:
+        return peer, top
+    return Peer(peer.transport, peer.host, via.port or 5060, peer.conn), top
+
+
+class RedirectCore:
+    """Transactions plus the redirect logic of RFC 3261 8.3.
+
+    ``selector`` picks the routing point of an INVITE; the routing itself
+    is asked for with :class:`StartRouting` actions and answered through
+    :meth:`route_decided`.
+    """
+
+    log = Logger()
+
+    def __init__(self, selector, timers=None, server_header="", tracer=None,
+                 conn_ids=None, rng=None, bad_input_log_interval=10.0,
+                 max_header_lines=256, no_route_status=480):
+        self.selector = selector
+        self.timers = timers or Timers()
+        self.server_header = server_header
+        self.tracer = tracer or EventTracer(False)
+        self.conn_ids = conn_ids or ConnIdGenerator()
+        self.rng = rng or random.SystemRandom()
+        self.throttle = LogThrottle(bad_input_log_interval)
+        self.max_header_lines = max_header_lines
+        self.no_route_status = no_route_status
+        self.transactions = TransactionTable()
+        self.stats = collections.Counter()
+        self.pending_routes = 0
+
+    # -- input ----------------------------------------------------------------
+
+    def datagram_received(self, data, peer, now):
+        return self._receive(data, peer, now, stream=False)
+
+    def stream_message(self, framed, peer, now):
+        actions = self._receive(framed.data, peer, now, stream=True)
+        if framed.framing_lost:
+            actions.append(Close(peer))
+        return actions
+
+    def _receive(self, data, peer, now, stream):
+        try:
+            message = parse_message(data, stream=stream,
+                                    max_headers=self.max_header_lines)
+        except SipParseError as error:
+            return self._bad_message(error, peer, now)
+        if not isinstance(message, Request):
+            self.stats["responses_ignored"] += 1
+            return []
+        self.stats["requests_" + message.method] += 1
+        method = message.method
+        if method == "ACK":
+            return self._ack(message, peer, now)
+        if method == "CANCEL":
+            return self._cancel(message, peer, now)
+        key = transaction_key(message)
+        txn = self.transactions.get(key)
+        if txn is not None:
+            return self._retransmission(txn)
+        if method == "INVITE":
+            return self._invite(message, key, peer, now)
+        return self._non_invite(message, key, peer, now)
+
+    def _bad_message(self, error, peer, now):
+        self.stats["parse_errors"] += 1
+        allowed, suppressed = self.throttle.allow(peer.host, now)
+        if allowed:
+            self.log.warn("bad SIP message from {host}:{port} over {transport}: "
+                          "{reason}{more}", host=peer.host, port=peer.port,
+                          transport=peer.transport, reason=error.reason,
+                          more=" (%d more suppressed)" % suppressed if suppressed else "")
+        request = error.partial
+        if request is None or request.method == "ACK":
+            self.stats["dropped"] += 1
+            return []
+        self.stats["responses_%d" % error.status] += 1
+        destination, top = response_destination(request, peer)
+        response = make_response(request, error.status, reason=_reason(error),
+                                  to_tag=self._new_tag(), top_via=top,
+                                  extra_headers=self._server_headers())
+        return [Send(destination, response.to_bytes())]
+
+    def _retransmission(self, txn):
+        self.stats["retransmissions_received"] += 1
+        data = txn.retransmission()
+        if data is None:
+            return []
+        self.stats["retransmissions_sent"] += 1
+        return [Send(txn.peer, data)]
+
+    # -- INVITE ---------------------------------------------------------------
+
+    def _invite(self, request, key, peer, now):
+        destination, top = response_destination(request, peer)
+        txn = InviteServerTransaction(key, request, destination, peer.reliable,
+                                      self.timers, self._new_tag())
+        txn.top_via = top
+        self.transactions.add(txn)
+        trying = make_response(request, 100, top_via=top,
+                               extra_headers=self._server_headers()).to_bytes()
+        txn.send_provisional(trying)
+        actions = [Send(destination, trying)]
+        status = self._precheck(request)
+        if status is None and request.to is not None and request.to.tag is not None:
+            status = 481
+        if status is not None:
+            return actions + self._final(txn, status, now)
+        this_dn = self.selector.select(request)
+        if this_dn is None:
+            return actions + self._final(txn, 404, now)
+        route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
+                                     new_call_uuid(), now)
+        route_request._txn = txn
+        txn.call = route_request
+        self.pending_routes += 1
+        self._trace("EventRouteRequest", route_request, now)
+        actions.append(StartRouting(route_request))
+        return actions
+
+    def _precheck(self, request):
+        if request.uri.scheme not in SUPPORTED_SCHEMES:
+            return 416
+        if request.max_forwards == 0:
+            return 483
+        return None
+
+    def route_decided(self, route_request, decision, now):
+        """Answer the INVITE of ``route_request`` with ``decision``.
+
+        Returns no actions when the transaction has already been answered
+        (cancelled, or answered by an earlier decision): the first decision
+        wins.
+        """
+        txn = route_request._txn
+        if txn is None or txn.state != PROCEEDING:
+            self.stats["late_decisions"] += 1
+            return []
+        self.pending_routes -= 1
+        if isinstance(decision, Redirect):
+            contacts = [c for c in decision.contacts
+                        if not _same_uri(c.uri, txn.request.uri)]
+            if not contacts:
+                self.log.warn("call {call_id}: refusing to redirect to its own "
+                              "Request-URI", call_id=route_request.call_id)
+                return self._final(txn, self.no_route_status, now)
+            extra = [("Contact", c.header_value()) for c in contacts]
+            extra.extend(decision.headers)
+            self.stats["redirected_" + decision.source] += 1
+            return self._final(txn, 302, now, extra_headers=extra)
+        if isinstance(decision, Reject):
+            self.stats["rejected_" + decision.source] += 1
+            return self._final(txn, decision.status, now, reason=decision.reason,
+                               extra_headers=decision.headers)
+        raise TypeError("not a routing decision: %r" % (decision,))
+
+    def route_failed(self, route_request, now):
+        """The routing chain itself failed: answer 500 rather than nothing."""
+        return self.route_decided(route_request, Reject(500, source="error"), now)
+
+    def _final(self, txn, status, now, reason=None, extra_headers=()):
+        headers = list(extra_headers) + self._server_headers()
+        response = make_response(txn.request, status, reason=reason, to_tag=txn.to_tag,
+                                 top_via=txn.top_via, extra_headers=headers)
+        data = response.to_bytes()
+        txn.send_final(data, status, now)
+        self.transactions.schedule(txn)
+        self.stats["responses_%d" % status] += 1
+        return [Send(txn.peer, data)]
+
+    def _ack(self, request, peer, now):
+        txn = self.transactions.get(transaction_key(request, "INVITE"))
+        if not isinstance(txn, InviteServerTransaction) or (
+                request.to is not None and request.to.tag not in (None, txn.to_tag)):
+            self.stats["acks_unmatched"] += 1
+            return []
+        if not txn.receive_ack(now):
+            self.stats["acks_absorbed"] += 1
+            return []
+        self.transactions.schedule(txn)
+        call = txn.call
+        if call is None or call.decision is None:
+            return []
+        self._trace("EventRouteUsed", call, now)
+        return [RouteConfirmed(call, call.decision)]
+
+    def _cancel(self, request, peer, now):
+        key = transaction_key(request)
+        own = self.transactions.get(key)
+        if own is not None:
+            return self._retransmission(own)
+        destination, top = response_destination(request, peer)
+        invite = self.transactions.get(transaction_key(request, "INVITE"))
+        if not isinstance(invite, InviteServerTransaction):
+            txn = self._new_non_invite(request, key, destination, top, peer)
+            return self._final(txn, 481, now)
+        txn = self._new_non_invite(request, key, destination, top, peer)
+        txn.to_tag = invite.to_tag
+        actions = self._final(txn, 200, now)
+        if invite.state == PROCEEDING:
+            call = invite.call
+            actions.extend(self._final(invite, 487, now))
+            if call is not None:
+                self.pending_routes -= 1
+                self.stats["calls_abandoned"] += 1
+                self._trace("EventAbandoned", call, now)
+                actions.append(CancelRouting(call))
+        return actions
+
+    # -- other methods ----------------------------------------------------------
+
+    def _new_non_invite(self, request, key, destination, top, peer):
+        txn = NonInviteServerTransaction(key, request, destination, peer.reliable,
+                                         self.timers, self._new_tag())
+        txn.top_via = top
+        self.transactions.add(txn)
+        return txn
+
+    def _non_invite(self, request, key, peer, now):
+        destination, top = response_destination(request, peer)
+        txn = self._new_non_invite(request, key, destination, top, peer)
+        if request.method == "OPTIONS":
+            if request.uri.scheme not in SUPPORTED_SCHEMES:
+                return self._final(txn, 416, now)
+            return self._final(txn, 200, now, extra_headers=[
+                ("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")])
+        if request.max_forwards == 0:
+            return self._final(txn, 483, now)
+        return self._final(txn, 405, now, extra_headers=[("Allow", ALLOW)])
+
+    # -- timers -----------------------------------------------------------------
+
+    def next_deadline(self):
+        return self.transactions.next_deadline()
+
+    def handle_timer(self, now):
+        actions = []
+        for txn in self.transactions.due(now):
+            for event, data in txn.fire_timers(now):
+                if event == "retransmit":
+                    self.stats["retransmissions_sent"] += 1
+                    actions.append(Send(txn.peer, data))
+                elif event == "timeout":
+                    self.stats["timer_h_expired"] += 1
+                    call = txn.call
+                    if call is not None and call.decision is not None:
+                        self.log.info("call {call_id}: no ACK for the {status} "
+                                      "before Timer H", call_id=call.call_id,
+                                      status=txn.final_status)
+                        actions.append(RouteUnconfirmed(call, call.decision))
+            self.transactions.schedule(txn)
+        return actions
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _new_tag(self):
+        return "%012x" % self.rng.getrandbits(48)
+
+    def _server_headers(self):
+        return [("Server", self.server_header)] if self.server_header else []
+
+    def _trace(self, message, call, now):
+        if self.tracer.enabled:
+            attributes = basic_attributes(call)
+            decision = call.decision
+            if message == "EventRouteUsed" and isinstance(decision, Redirect):
+                attributes["OtherDN"] = str(decision.contacts[0].uri)
+                attributes["Extensions"] = {"RouteSource": decision.source}
+            self.tracer.event(message, attributes, now)
+        else:
+            self.tracer.sequence += 1
+
+
+def _same_uri(a, b):
+    if isinstance(a, (SipUri, TelUri)) and type(a) is type(b):
+        return a == b
+    return str(a) == str(b)
+
+
+def _reason(error):
+    """The reason phrase of an error response: for a 400, which header was
+    wrong (RFC 3261 21.4.1 suggests naming it), without control characters."""
+    if error.status != 400:
+        return reason_for(error.status)
+    text = "".join(ch if ch.isprintable() else "?" for ch in error.reason)
+    return "Bad Request - " + text[:120]
+
+
+__all__ = ["RedirectCore", "Peer", "Send", "Close", "StartRouting", "CancelRouting",
+           "RouteConfirmed", "RouteUnconfirmed", "response_destination", "COMPLETED"]

@@ -1,0 +1,316 @@
+"""Routing decisions, the route request, and the embedded routing services.
+
+The chain mirrors how ``twisted.names`` chains resolvers: each
+:class:`~sipredirect.interfaces.IRoutingService` may decide or pass.
+"""
+
+import itertools
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from .interfaces import IRoutingService
+
+
+class Contact:
+    """One 302 Contact: a URI and an optional q-value (RFC 3261 20.10)."""
+
+    __slots__ = ("uri", "q")
+
+    def __init__(self, uri, q=None):
+        self.uri = uri
+        self.q = q
+
+    def header_value(self):
+        if self.q is None:
+            return "<%s>" % (self.uri,)
+        return "<%s>;q=%s" % (self.uri, ("%.3f" % self.q).rstrip("0").rstrip(".")
+                              if self.q not in (0, 1) else int(self.q))
+
+    def __repr__(self):
+        return "<Contact %s q=%s>" % (self.uri, self.q)
+
+
+class Redirect:
+    """Answer the INVITE with 302 and these Contacts (and extra headers)."""
+
+    __slots__ = ("contacts", "headers", "source")
+
+    def __init__(self, contacts, headers=(), source="router"):
+        contacts = tuple(c if isinstance(c, Contact) else Contact(c) for c in contacts)
+        if not contacts:
+            raise ValueError("a redirect needs at least one contact")
+        self.contacts = contacts
+        self.headers = tuple(headers)
+        self.source = source
+
+    def __repr__(self):
+        return "<Redirect %s from %s>" % (", ".join(str(c.uri) for c in self.contacts),
+                                          self.source)
+
+
+class Reject:
+    """Answer the INVITE with a final 4xx-6xx status."""
+
+    __slots__ = ("status", "reason", "headers", "source")
+
+    def __init__(self, status, reason=None, headers=(), source="router"):
+        if not 400 <= status <= 699:
+            raise ValueError("a reject status must be 400-699")
+        self.status = status
+        self.reason = reason
+        self.headers = tuple(headers)
+        self.source = source
+
+    def __repr__(self):
+        return "<Reject %d from %s>" % (self.status, self.source)
+
+
+class RouteRequest:
+    """What a routing service knows about a call it is asked to route.
+
+    ``request`` is the parsed INVITE; ``this_dn`` the routing point it was
+    distributed to; ``conn_id`` and ``call_uuid`` the T-Library identifiers
+    the server gave the call.  ``decided_by`` and ``decision`` are filled
+    by the chain.
+    """
+
+    __slots__ = ("call_id", "this_dn", "request", "peer", "conn_id", "call_uuid",
+                 "received_at", "reroute_count", "decided_by", "decision", "_txn")
+
+    def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
+                 reroute_count=0):
+        self.call_id = request.call_id
+        self.this_dn = this_dn
+        self.request = request
+        self.peer = peer
+        self.conn_id = conn_id
+        self.call_uuid = call_uuid
+        self.received_at = received_at
+        self.reroute_count = reroute_count
+        self.decided_by = None
+        self.decision = None
+        self._txn = None
+
+    @property
+    def request_uri(self):
+        return self.request.uri
+
+    def __repr__(self):
+        return "<RouteRequest %s dn=%s conn=%s>" % (self.call_id, self.this_dn, self.conn_id)
+
+
+def basic_attributes(route_request):
+    """T-Library attributes of a call, SIP Server style (usernames)."""
+    request = route_request.request
+    return {
+        "ThisDN": route_request.this_dn,
+        "ThisQueue": route_request.this_dn,
+        "ConnID": route_request.conn_id,
+        "CallUUID": route_request.call_uuid,
+        "ANI": getattr(request.from_.uri, "user", None) if request.from_ else None,
+        "DNIS": getattr(request.to.uri, "user", None) if request.to else None,
+        "CallType": 2,
+    }
+
+
+class RoutingPointSelector:
+    """Picks the routing point (ThisDN) of a new INVITE (seed rows 3-4).
+
+    With ``load_balancing`` the Request-URI username is ignored and calls go
+    round-robin over the routing points; without it the username selects
+    the routing point, falling back to ``default_route_point``.  With no
+    routing points configured at all, the username itself is the DN.
+    """
+
+    def __init__(self, routing_points, load_balancing=False, default_route_point=""):
+        self._points = dict(routing_points)
+        self._load_balancing = load_balancing
+        self._default = default_route_point or None
+        self._cycle = itertools.cycle(sorted(self._points)) if self._points else None
+
+    def select(self, request):
+        """The DN, or None when the INVITE matches no routing point (404)."""
+        if self._load_balancing:
+            return next(self._cycle)
+        user = getattr(request.uri, "user_unescaped", None) or getattr(request.uri, "user", None)
+        if not self._points:
+            return user or str(getattr(request.uri, "host", "")) or None
+        if user is not None and user in self._points:
+            return user
+        return self._default
+
+
+def _equal_to_request_uri(uri, route_request):
+    try:
+        return uri == route_request.request_uri
+    except TypeError:
+        return False
+
+
+class RoundRobin:
+    """Round-robin over a fixed list, skipping the entries a predicate
+    refuses; O(number refused) per pick."""
+
+    def __init__(self, items):
+        self._items = list(items)
+        self._next = 0
+
+    def __len__(self):
+        return len(self._items)
+
+    def pick(self, refuse=lambda item: False):
+        count = len(self._items)
+        for _ in range(count):
+            item = self._items[self._next]
+            self._next = (self._next + 1) % count
+            if not refuse(item):
+                return item
+        return None
+
+
+@implementer(IRoutingService)
+class StaticRoutes:
+    """The per-routing-point destinations of ``[routing-points]``."""
+
+    name = "static"
+
+    def __init__(self, routing_points):
+        self._tables = {dn: RoundRobin(point.alternatives)
+                        for dn, point in routing_points.items() if point.alternatives}
+
+    def route(self, request):
+        table = self._tables.get(request.this_dn)
+        if table is None:
+            return defer.succeed(None)
+        alternative = table.pick(lambda alt: all(
+            _equal_to_request_uri(uri, request) for uri, _ in alt))
+        if alternative is None:
+            return defer.succeed(None)
+        return defer.succeed(Redirect([Contact(uri, q) for uri, q in alternative],
+                                      source="static"))
+
+    def route_confirmed(self, request, decision):
+        pass
+
+    def route_unconfirmed(self, request, decision):
+        pass
+
+
+@implementer(IRoutingService)
+class DefaultDestinations:
+    """``default-routing-destinations``: round-robin, never back to the
+    Request-URI itself (RFC 3261 8.3)."""
+
+    name = "default-destinations"
+
+    def __init__(self, destinations):
+        self._table = RoundRobin(destinations)
+
+    def route(self, request):
+        if not len(self._table):
+            return defer.succeed(None)
+        uri = self._table.pick(lambda uri: _equal_to_request_uri(uri, request))
+        if uri is None:
+            return defer.succeed(None)
+        return defer.succeed(Redirect([Contact(uri)], source=self.name))
+
+    def route_confirmed(self, request, decision):
+        pass
+
+    def route_unconfirmed(self, request, decision):
+        pass
+
+
+@implementer(IRoutingService)
+class RoutingChain:
+    """Asks each service in turn; the first decision wins.
+
+    A service that answers ``None``, fails, or has not answered within
+    ``timeout`` seconds is passed over (its Deferred is cancelled); when
+    none decides, the call is rejected with ``no_route_status``.
+    """
+
+    name = "chain"
+    log = Logger()
+
+    def __init__(self, services, timeout, clock, no_route_status=480):
+        self.services = list(services)
+        self.timeout = timeout
+        self.clock = clock
+        self.no_route_status = no_route_status
+
+    def route(self, request):
+        # current[0]: the Deferred being waited on; current[1]: cancelled.
+        current = [None, False]
+
+        def cancel(outer):
+            current[1] = True
+            if current[0] is not None:
+                current[0].cancel()
+
+        outer = defer.Deferred(cancel)
+        self._ask(request, 0, outer, current)
+        return outer
+
+    def _ask(self, request, index, outer, current):
+        if outer.called or current[1]:
+            return
+        if index >= len(self.services):
+            current[0] = None
+            decision = Reject(self.no_route_status, source="no-route")
+            request.decision = decision
+            outer.callback(decision)
+            return
+        service = self.services[index]
+        try:
+            inner = defer.maybeDeferred(service.route, request)
+        except Exception:
+            inner = defer.fail()
+        if not inner.called:
+            inner.addTimeout(self.timeout, self.clock)
+        current[0] = inner
+
+        def decided(decision):
+            if outer.called or current[1]:
+                return
+            if decision is None:
+                self._ask(request, index + 1, outer, current)
+                return
+            current[0] = None
+            request.decided_by = service
+            request.decision = decision
+            outer.callback(decision)
+
+        def failed(failure):
+            if outer.called or current[1]:
+                return None
+            if failure.check(defer.TimeoutError):
+                self.log.warn("routing service {service} did not answer call "
+                              "{call_id} within {timeout}s; asking the next",
+                              service=service.name, call_id=request.call_id,
+                              timeout=self.timeout)
+            elif not failure.check(defer.CancelledError):
+                self.log.failure("routing service {service} failed for call {call_id}",
+                                 failure, service=service.name, call_id=request.call_id)
+            self._ask(request, index + 1, outer, current)
+            return None
+
+        inner.addCallbacks(decided, failed)
+
+    def route_confirmed(self, request, decision):
+        self._notify("route_confirmed", request, decision)
+
+    def route_unconfirmed(self, request, decision):
+        self._notify("route_unconfirmed", request, decision)
+
+    def _notify(self, method, request, decision):
+        service = request.decided_by
+        if service is None:
+            return
+        try:
+            getattr(service, method)(request, decision)
+        except Exception:
+            self.log.failure("routing service {service}.{method} failed",
+                             service=service.name, method=method)

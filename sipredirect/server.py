@@ -1,0 +1,231 @@
+"""The SIP server as a Twisted service: ports, the routing chain, timers.
+
+This is the only place that reads the clock for the SIP core and that
+turns the core's actions into socket writes and routing calls.
+"""
+
+import socket
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
+                       RouteUnconfirmed, Send, StartRouting)
+from .sip import FramedMessage, Timers
+from .trace import EventTracer
+from .transports import (BoundedReadPort, SipDatagramProtocol, SipStreamFactory,
+                         set_buffer)
+
+
+class SipServerService(service.Service):
+    """Listens for SIP on UDP and TCP and answers every INVITE with a
+    redirect chosen by ``routing`` (an IRoutingService, usually a chain)."""
+
+    log = Logger()
+    name = "sip"
+
+    def __init__(self, config, routing, selector, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.clock = reactor
+        self.config = config
+        self.routing = routing
+        timers = Timers(config.t1_timeout / 1000.0, config.t2_timeout / 1000.0,
+                        config.t4_timeout / 1000.0)
+        self.core = RedirectCore(
+            selector, timers=timers, server_header=config.server_header,
+            tracer=EventTracer(config.event_trace),
+            bad_input_log_interval=config.bad_input_log_interval,
+            max_header_lines=config.max_header_lines,
+            no_route_status=config.no_route_status)
+        self.stats = self.core.stats
+        self.ports = []
+        self.udp_protocols = []
+        self.connections = set()
+        self._routing = {}
+        self._timer = None
+        self._timer_at = None
+        self._drained = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def privilegedStartService(self):
+        """Bind before twistd drops privileges, so port 5060 works as root."""
+        service.Service.privilegedStartService(self)
+        self._listen()
+
+    def startService(self):
+        service.Service.startService(self)
+        if not self.ports:
+            self._listen()
+
+    def _listen(self):
+        config = self.config
+        if "udp" in config.transports:
+            proto = SipDatagramProtocol(self, self.clock, config.udp_packets_to_write)
+            port = BoundedReadPort(config.sip_port, proto, config.sip_address,
+                                   maxPacketSize=65535, reactor=self.reactor)
+            port.packets_to_read = config.udp_packets_to_read
+            port.startListening()
+            recv = set_buffer(port.socket, socket.SO_RCVBUF,
+                              getattr(socket, "SO_RCVBUFFORCE", None) or socket.SO_RCVBUF,
+                              config.udp_recvbuf)
+            send = set_buffer(port.socket, socket.SO_SNDBUF,
+                              getattr(socket, "SO_SNDBUFFORCE", None) or socket.SO_SNDBUF,
+                              config.udp_sendbuf)
+            self.log.info("SIP UDP listening on {address}:{port} (receive buffer "
+                          "{recv} bytes, send buffer {send} bytes as applied by the "
+                          "kernel)", address=config.sip_address,
+                          port=port.getHost().port, recv=recv, send=send)
+            self.ports.append(port)
+            self.udp_protocols.append(proto)
+        if "tcp" in config.transports:
+            factory = SipStreamFactory(self, "tcp")
+            port = self.reactor.listenTCP(config.sip_port, factory, backlog=128,
+                                          interface=config.sip_address)
+            self.log.info("SIP TCP listening on {address}:{port}",
+                          address=config.sip_address, port=port.getHost().port)
+            self.ports.append(port)
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        """Close the ports, then finish what is in flight: calls waiting for
+        a route are answered (the routing chain still has router-timeout to
+        decide) before the connections close."""
+        service.Service.stopService(self)
+        ports, self.ports = self.ports, []
+        yield defer.DeferredList([defer.maybeDeferred(p.stopListening) for p in ports])
+        if self.core.pending_routes > 0:
+            self._drained = defer.Deferred()
+            self.clock.callLater(self.config.router_timeout + 1, self._drain_done)
+            yield self._drained
+        for proto in self.udp_protocols:
+            proto.stop()
+        for conn in list(self.connections):
+            conn.close()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _drain_done(self):
+        if self._drained is not None and not self._drained.called:
+            d, self._drained = self._drained, None
+            d.callback(None)
+
+    # -- input from transports ------------------------------------------------------
+
+    def message_received(self, payload, peer):
+        now = self.clock.seconds()
+        try:
+            if isinstance(payload, FramedMessage):
+                actions = self.core.stream_message(payload, peer, now)
+            else:
+                actions = self.core.datagram_received(payload, peer, now)
+        except Exception:
+            self.stats["internal_errors"] += 1
+            self.log.failure("internal error handling a message from {peer}", peer=peer)
+            return
+        self._apply(actions)
+
+    def connection_opened(self, conn):
+        self.connections.add(conn)
+
+    def connection_closed(self, conn):
+        self.connections.discard(conn)
+
+    # -- actions ------------------------------------------------------------------
+
+    def _apply(self, actions):
+        for action in actions:
+            try:
+                self._apply_one(action)
+            except Exception:
+                self.stats["internal_errors"] += 1
+                self.log.failure("internal error carrying out {action}", action=action)
+        self._reschedule()
+
+    def _apply_one(self, action):
+        if isinstance(action, Send):
+            peer = action.peer
+            peer.conn.send(action.data, peer.host, peer.port)
+        elif isinstance(action, StartRouting):
+            self._start_routing(action.request)
+        elif isinstance(action, CancelRouting):
+            d = self._routing.pop(action.request, None)
+            if d is not None:
+                d.cancel()
+            self._check_drained()
+        elif isinstance(action, RouteConfirmed):
+            self.routing.route_confirmed(action.request, action.decision)
+        elif isinstance(action, RouteUnconfirmed):
+            self.routing.route_unconfirmed(action.request, action.decision)
+        elif isinstance(action, Close):
+            action.peer.conn.close()
+
+    def _start_routing(self, route_request):
+        try:
+            d = defer.maybeDeferred(self.routing.route, route_request)
+        except Exception:
+            d = defer.fail()
+        if d.called:
+            d.addCallbacks(lambda decision: self._decided(route_request, decision),
+                           lambda failure: self._failed(route_request, failure))
+            return
+        self._routing[route_request] = d
+        d.addCallbacks(lambda decision: self._decided(route_request, decision),
+                       lambda failure: self._failed(route_request, failure))
+
+    def _decided(self, route_request, decision):
+        self._routing.pop(route_request, None)
+        now = self.clock.seconds()
+        try:
+            actions = self.core.route_decided(route_request, decision, now)
+        except Exception:
+            self.stats["internal_errors"] += 1
+            self.log.failure("bad routing decision {decision!r} for {call_id}",
+                             decision=decision, call_id=route_request.call_id)
+            actions = self.core.route_failed(route_request, now)
+        self._apply(actions)
+        self._check_drained()
+
+    def _failed(self, route_request, failure):
+        self._routing.pop(route_request, None)
+        if failure.check(defer.CancelledError):
+            return None
+        self.stats["routing_failures"] += 1
+        self.log.failure("routing failed for call {call_id}", failure,
+                         call_id=route_request.call_id)
+        self._apply(self.core.route_failed(route_request, self.clock.seconds()))
+        self._check_drained()
+        return None
+
+    def _check_drained(self):
+        if self._drained is not None and self.core.pending_routes <= 0:
+            self._drain_done()
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _reschedule(self):
+        deadline = self.core.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            delay = max(0.0, deadline - self.clock.seconds())
+            self._timer = self.clock.callLater(delay, self._on_timer)
+
+    def _on_timer(self):
+        self._timer = None
+        self._timer_at = None
+        try:
+            actions = self.core.handle_timer(self.clock.seconds())
+        except Exception:
+            self.stats["internal_errors"] += 1
+            self.log.failure("internal error in SIP timers")
+            actions = []
+        self._apply(actions)

@@ -1,0 +1,25 @@
+"""The sans-IO SIP layer: bytes in, messages and transaction actions out.
+
+Nothing in this package imports ``twisted.internet``: it never reads a
+clock or touches a socket, so it is tested with plain values.
+"""
+
+from .address import Address, parse_address
+from .errors import SipParseError
+from .framer import PING, FramedMessage, FramingError, StreamFramer
+from .headers import COMPACT_FORMS, Headers, canonical_name
+from .message import Request, Response, make_response, reason_for
+from .parser import contact_addresses, parse_message
+from .transaction import (InviteServerTransaction, NonInviteServerTransaction,
+                          Timers, TransactionTable, transaction_key)
+from .uri import AbsoluteUri, SipUri, TelUri, parse_sip_uri, parse_uri
+from .via import MAGIC_COOKIE, Via, parse_via
+
+__all__ = [
+    "Address", "parse_address", "SipParseError", "PING", "FramedMessage",
+    "FramingError", "StreamFramer", "COMPACT_FORMS", "Headers", "canonical_name",
+    "Request", "Response", "make_response", "reason_for", "contact_addresses",
+    "parse_message", "InviteServerTransaction", "NonInviteServerTransaction",
+    "Timers", "TransactionTable", "transaction_key", "AbsoluteUri", "SipUri",
+    "TelUri", "parse_sip_uri", "parse_uri", "MAGIC_COOKIE", "Via", "parse_via",
+]

@@ -1,0 +1,240 @@
+"""RFC 3261 17.2 server transactions as clock-driven state machines.
+
+Nothing here reads a clock or schedules anything: every input carries
+``now`` (seconds), and each transaction reports ``next_deadline()``.  The
+:class:`TransactionTable` keeps one heap of deadlines for all of them so
+that the I/O side needs a single delayed call.
+"""
+
+import heapq
+
+from .via import MAGIC_COOKIE
+
+PROCEEDING = "proceeding"
+TRYING = "trying"
+COMPLETED = "completed"
+CONFIRMED = "confirmed"
+TERMINATED = "terminated"
+
+
+class Timers:
+    """T1, T2 and T4 in seconds (RFC 3261 17.1.1.1, table 4)."""
+
+    __slots__ = ("t1", "t2", "t4")
+
+    def __init__(self, t1=0.5, t2=4.0, t4=5.0):
+        self.t1 = t1
+        self.t2 = t2
+        self.t4 = t4
+
+
+def transaction_key(request, method=None):
+    """The 17.2.3 matching key of a request.
+
+    ACK and CANCEL look up the INVITE they refer to by passing
+    ``method="INVITE"``.  Requests without the magic cookie fall back to
+    the RFC 2543 rule (Request-URI, From tag, Call-ID, CSeq number, top
+    Via); the To tag of an RFC 2543 ACK is checked by the caller.
+    """
+    method = method or request.method
+    if method == "ACK":
+        method = "INVITE"
+    via = request.vias[0]
+    branch = via.branch
+    if branch and branch.startswith(MAGIC_COOKIE) and len(branch) > len(MAGIC_COOKIE):
+        return (branch, via.host.lower(), via.port, method)
+    from_tag = request.from_.tag if request.from_ is not None else None
+    return ("2543", str(request.uri), from_tag, request.call_id,
+            request.cseq_num, str(via), method)
+
+
+class ServerTransaction:
+    """What INVITE and non-INVITE server transactions share."""
+
+    __slots__ = ("key", "request", "peer", "reliable", "timers", "state",
+                 "last_response", "to_tag", "call", "top_via", "_deadline",
+                 "_scheduled")
+
+    def __init__(self, key, request, peer, reliable, timers, to_tag):
+        self.key = key
+        self.request = request
+        self.peer = peer
+        self.reliable = reliable
+        self.timers = timers
+        self.to_tag = to_tag
+        self.last_response = None
+        self.call = None
+        self.top_via = None
+        self._deadline = None
+        self._scheduled = None
+
+    def next_deadline(self):
+        return self._deadline
+
+    def retransmission(self):
+        """The bytes to resend when the request is retransmitted (17.2.1,
+        17.2.2): the last response sent, if any."""
+        return self.last_response
+
+    @property
+    def terminated(self):
+        return self.state == TERMINATED
+
+
+class InviteServerTransaction(ServerTransaction):
+    """RFC 3261 17.2.1 (figure 7), for a server that never sends 2xx."""
+
+    __slots__ = ("g_at", "g_interval", "h_at", "i_at", "final_status")
+
+    def __init__(self, key, request, peer, reliable, timers, to_tag):
+        super().__init__(key, request, peer, reliable, timers, to_tag)
+        self.state = PROCEEDING
+        self.g_at = self.h_at = self.i_at = None
+        self.g_interval = None
+        self.final_status = None
+
+    def _update_deadline(self):
+        candidates = [t for t in (self.g_at, self.h_at, self.i_at) if t is not None]
+        self._deadline = min(candidates) if candidates else None
+
+    def send_provisional(self, data):
+        if self.state == PROCEEDING:
+            self.last_response = data
+            return True
+        return False
+
+    def send_final(self, data, status, now):
+        """Enter Completed with a 300-699 response; returns False if the
+        transaction already answered (a late routing decision)."""
+        if self.state != PROCEEDING:
+            return False
+        self.last_response = data
+        self.final_status = status
+        self.state = COMPLETED
+        if not self.reliable:
+            self.g_interval = self.timers.t1
+            self.g_at = now + self.g_interval
+        self.h_at = now + 64 * self.timers.t1
+        self._update_deadline()
+        return True
+
+    def receive_ack(self, now):
+        """Completed -> Confirmed; returns True only on that transition."""
+        if self.state != COMPLETED:
+            return False
+        self.state = CONFIRMED
+        self.g_at = self.h_at = None
+        self.i_at = now + (0 if self.reliable else self.timers.t4)
+        self._update_deadline()
+        if self.i_at <= now:
+            self.state = TERMINATED
+            self._deadline = None
+        return True
+
+    def fire_timers(self, now):
+        """Returns a list of (event, data): ("retransmit", bytes) for Timer
+        G, ("timeout", None) for Timer H."""
+        events = []
+        if self.h_at is not None and now >= self.h_at:
+            self.state = TERMINATED
+            self.g_at = self.h_at = self.i_at = None
+            self._deadline = None
+            events.append(("timeout", None))
+            return events
+        if self.g_at is not None and now >= self.g_at:
+            events.append(("retransmit", self.last_response))
+            self.g_interval = min(2 * self.g_interval, self.timers.t2)
+            self.g_at = now + self.g_interval
+        if self.i_at is not None and now >= self.i_at:
+            self.state = TERMINATED
+            self.i_at = None
+        self._update_deadline()
+        return events
+
+    def terminate(self):
+        self.state = TERMINATED
+        self.g_at = self.h_at = self.i_at = None
+        self._deadline = None
+
+
+class NonInviteServerTransaction(ServerTransaction):
+    """RFC 3261 17.2.2 (figure 8): Trying -> Completed -> Terminated."""
+
+    __slots__ = ("j_at",)
+
+    def __init__(self, key, request, peer, reliable, timers, to_tag):
+        super().__init__(key, request, peer, reliable, timers, to_tag)
+        self.state = TRYING
+        self.j_at = None
+
+    def send_final(self, data, status, now):
+        if self.state not in (TRYING, PROCEEDING):
+            return False
+        self.last_response = data
+        self.state = COMPLETED
+        self.j_at = now + (0 if self.reliable else 64 * self.timers.t1)
+        self._deadline = self.j_at
+        if self.j_at <= now:
+            self.state = TERMINATED
+            self._deadline = None
+        return True
+
+    def fire_timers(self, now):
+        if self.j_at is not None and now >= self.j_at:
+            self.state = TERMINATED
+            self.j_at = None
+            self._deadline = None
+        return []
+
+
+class TransactionTable:
+    """All live server transactions, and one heap of their deadlines."""
+
+    def __init__(self):
+        self._by_key = {}
+        self._heap = []
+        self._seq = 0
+
+    def __len__(self):
+        return len(self._by_key)
+
+    def get(self, key):
+        return self._by_key.get(key)
+
+    def add(self, txn):
+        self._by_key[txn.key] = txn
+        self.schedule(txn)
+
+    def schedule(self, txn):
+        """Call after any change to ``txn``; drops terminated transactions."""
+        if txn.terminated:
+            if self._by_key.get(txn.key) is txn:
+                del self._by_key[txn.key]
+            return
+        deadline = txn.next_deadline()
+        if deadline is not None and deadline != txn._scheduled:
+            txn._scheduled = deadline
+            self._seq += 1
+            heapq.heappush(self._heap, (deadline, self._seq, txn))
+
+    def next_deadline(self):
+        heap = self._heap
+        while heap:
+            deadline, _, txn = heap[0]
+            if txn.terminated or txn.next_deadline() != deadline:
+                heapq.heappop(heap)
+                continue
+            return deadline
+        return None
+
+    def due(self, now):
+        """Pop the transactions whose deadline has come."""
+        heap = self._heap
+        result = []
+        while heap and heap[0][0] <= now:
+            deadline, _, txn = heapq.heappop(heap)
+            if txn.terminated or txn.next_deadline() != deadline:
+                continue
+            txn._scheduled = None
+            result.append(txn)
+        return result

@@ -1,0 +1,102 @@
+"""``twistd sipredirect``: options, and assembling the services from the
+configuration.  Everything is validated in ``postOptions``, before twistd
+daemonises, so a bad configuration never starts a half-working server."""
+
+import importlib
+import sys
+
+from twisted.application import service
+from twisted.python import usage
+from zope.interface.verify import verifyObject
+from zope.interface.exceptions import Invalid
+
+from .config import ConfigError, load_config, reference_text
+from .interfaces import IRoutingService
+from .routing import DefaultDestinations, RoutingChain, RoutingPointSelector, StaticRoutes
+
+EX_CONFIG = 78
+
+
+class Options(usage.Options):
+    synopsis = "--config FILE"
+    optParameters = [
+        ["config", "c", "etc/primary.ini", "The INI configuration file."],
+    ]
+    longdesc = ("A SIP redirect and call-routing server. Every setting lives in "
+                "the INI file named by --config.")
+
+    def getUsage(self, width=None):
+        # The option reference keeps its own layout; usage.Options would
+        # re-wrap it into one paragraph.
+        return usage.Options.getUsage(self, width) + "\n" + reference_text() + "\n"
+
+    def postOptions(self):
+        try:
+            self["parsed"] = load_config(self["config"])
+            self["routing_service"] = load_routing_service(self["parsed"])
+        except ConfigError as error:
+            # One line, not twistd's full usage text: the operator needs to
+            # see which file/section/option is wrong, nothing else.
+            sys.stderr.write("sipredirect: configuration error: %s\n" % error)
+            sys.stderr.flush()
+            raise SystemExit(EX_CONFIG)
+
+
+def load_routing_service(config):
+    """Import, instantiate and verify ``routing-service``; None if unset.
+
+    The class is called with the Config object; it must provide
+    IRoutingService.
+    """
+    spec = config.routing_service
+    if not spec:
+        return None
+    module_name, _, class_name = spec.partition(":")
+    where = dict(path=config.path, section="sipredirect", option="routing-service",
+                 value=spec)
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, class_name)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError("cannot load it (%s)" % e, **where) from None
+    try:
+        instance = factory(config)
+    except Exception as e:
+        raise ConfigError("creating it failed (%s: %s)" % (type(e).__name__, e),
+                          **where) from None
+    try:
+        verifyObject(IRoutingService, instance)
+    except Invalid as e:
+        raise ConfigError("does not provide IRoutingService (%s)"
+                          % str(e).strip().splitlines()[0], **where) from None
+    return instance
+
+
+def build_routing(config, clock, user_service=None):
+    """The routing chain: user service, static routing-point tables, the
+    default destinations; a call nothing routes gets no-route-status."""
+    services = []
+    if user_service is not None:
+        services.append(user_service)
+    services.append(StaticRoutes(config.routing_points))
+    services.append(DefaultDestinations(config.default_routing_destinations))
+    return RoutingChain(services, config.router_timeout, clock,
+                        no_route_status=config.no_route_status)
+
+
+def make_services(config, reactor=None, user_service=None):
+    """All services of one server, under one MultiService."""
+    if reactor is None:
+        from twisted.internet import reactor
+    from .server import SipServerService
+    top = service.MultiService()
+    selector = RoutingPointSelector(config.routing_points, config.load_balancing,
+                                    config.default_route_point)
+    routing = build_routing(config, reactor, user_service)
+    sip = SipServerService(config, routing, selector, reactor=reactor)
+    sip.setServiceParent(top)
+    return top
+
+
+def makeService(options):
+    return make_services(options["parsed"], user_service=options.get("routing_service"))

@@ -1,0 +1,209 @@
+"""Twisted adapters between sockets and the :class:`RedirectCore`.
+
+They only move bytes: UDP datagrams and framed TCP messages go to the
+server with their :class:`~sipredirect.redirect.Peer`; responses come
+back through :meth:`send`.
+"""
+
+import errno
+import socket
+from collections import deque
+
+from twisted.internet import protocol, udp
+from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
+
+from .redirect import Peer
+from .sip import PING, FramingError, StreamFramer
+
+_READ_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
+_WRITE_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR)
+MAX_UDP_QUEUE = 20000
+
+
+class BoundedReadPort(udp.Port):
+    """A UDP port that reads at most ``packets_to_read`` datagrams each
+    time the reactor reports it readable (``udp-packets-to-read``).
+
+    Twisted's own port bounds a turn by bytes; counting datagrams instead
+    gives the operator the knob Network SIP Server had, and keeps one
+    flooding socket from starving timers, TCP and the router link.
+    """
+
+    log = Logger()
+    packets_to_read = 100
+
+    def doRead(self):
+        for _ in range(self.packets_to_read):
+            try:
+                data, addr = self.socket.recvfrom(self.maxPacketSize)
+            except OSError as e:
+                if e.args[0] in _READ_AGAIN or e.args[0] in (errno.ECONNREFUSED,
+                                                              errno.EHOSTUNREACH):
+                    return
+                raise
+            try:
+                self.protocol.datagramReceived(data, addr[:2])
+            except Exception:
+                self.log.failure("unhandled error for a datagram from {addr}", addr=addr)
+
+
+def set_buffer(sock, option, force_option, size):
+    """Set SO_RCVBUF/SO_SNDBUF; as root the *FORCE variant passes the
+    net.core.*mem_max cap.  Returns what the kernel applied."""
+    if size:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force_option, size)
+        except (OSError, AttributeError):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, option, size)
+            except OSError:
+                pass
+    return sock.getsockopt(socket.SOL_SOCKET, option)
+
+
+class SipDatagramProtocol(protocol.DatagramProtocol):
+    """UDP: every datagram is one message; responses are written at most
+    ``packets_to_write`` per reactor turn (``udp-packets-to-write``) and
+    queued when the socket buffer is full."""
+
+    log = Logger()
+
+    def __init__(self, server, clock, packets_to_write=100):
+        self.server = server
+        self.clock = clock
+        self.packets_to_write = packets_to_write
+        self._queue = deque()
+        self._written = 0
+        self._turn_call = None
+
+    def datagramReceived(self, data, addr):
+        self.server.message_received(data, Peer("udp", addr[0], addr[1], self))
+
+    def send(self, data, host, port):
+        if self._queue or self._written >= self.packets_to_write:
+            self._enqueue(data, host, port)
+            return
+        self._write(data, host, port)
+
+    def _write(self, data, host, port):
+        if self.transport is None:
+            return
+        try:
+            self.transport.write(data, (host, port))
+        except OSError as e:
+            if e.args and e.args[0] in _WRITE_AGAIN:
+                self._queue.appendleft((data, host, port))
+                self._next_turn()
+                return
+            self._drop(host, port, e)
+            return
+        except Exception as e:  # e.g. an maddr that is not an IP address
+            self._drop(host, port, e)
+            return
+        self._written += 1
+        self.server.stats["udp_datagrams_sent"] += 1
+        self._next_turn()
+
+    def _drop(self, host, port, error):
+        self.server.stats["udp_send_errors"] += 1
+        self.log.warn("cannot send to {host}:{port}: {error}", host=host, port=port,
+                      error=error)
+
+    def _enqueue(self, data, host, port):
+        if len(self._queue) >= MAX_UDP_QUEUE:
+            self.server.stats["udp_queue_overflow"] += 1
+            return
+        self._queue.append((data, host, port))
+        self._next_turn()
+
+    def _next_turn(self):
+        if self._turn_call is None:
+            self._turn_call = self.clock.callLater(0, self._new_turn)
+
+    def _new_turn(self):
+        self._turn_call = None
+        self._written = 0
+        while self._queue and self._written < self.packets_to_write:
+            data, host, port = self._queue.popleft()
+            before = len(self._queue)
+            self._write(data, host, port)
+            if len(self._queue) > before:  # socket full again: try next turn
+                break
+        if self._queue:
+            self._next_turn()
+
+    def stop(self):
+        if self._turn_call is not None and self._turn_call.active():
+            self._turn_call.cancel()
+        self._turn_call = None
+
+
+class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
+    """TCP (and later TLS): frames the stream, answers CRLF keep-alives,
+    closes idle or oversized connections."""
+
+    log = Logger()
+
+    def __init__(self, server, transport_name, max_message_size, idle_timeout):
+        self.server = server
+        self.transport_name = transport_name
+        self.framer = StreamFramer(max_message_size)
+        self.idle_timeout = idle_timeout or None
+        self.peer = None
+
+    def connectionMade(self):
+        address = self.transport.getPeer()
+        self.peer = Peer(self.transport_name, address.host, address.port, self)
+        self.callLater = self.server.clock.callLater
+        self.setTimeout(self.idle_timeout)
+        self.server.connection_opened(self)
+
+    def dataReceived(self, data):
+        self.resetTimeout()
+        try:
+            events = self.framer.feed(data)
+        except FramingError as e:
+            self.server.stats["stream_framing_errors"] += 1
+            self.log.warn("closing {transport} connection from {host}:{port}: {error}",
+                          transport=self.transport_name, host=self.peer.host,
+                          port=self.peer.port, error=e)
+            self.transport.loseConnection()
+            return
+        for event in events:
+            if event is PING:
+                self.server.stats["keepalives"] += 1
+                self.transport.write(b"\r\n")
+            else:
+                self.server.message_received(event, self.peer)
+
+    def send(self, data, host=None, port=None):
+        if self.transport is not None and self.connected:
+            self.transport.write(data)
+        else:
+            self.server.stats["stream_send_after_close"] += 1
+
+    def close(self):
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+    def timeoutConnection(self):
+        self.server.stats["stream_idle_closed"] += 1
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason):
+        self.setTimeout(None)
+        self.server.connection_closed(self)
+
+
+class SipStreamFactory(protocol.ServerFactory):
+    def __init__(self, server, transport_name="tcp"):
+        self.server = server
+        self.transport_name = transport_name
+
+    def buildProtocol(self, addr):
+        config = self.server.config
+        proto = SipStreamProtocol(self.server, self.transport_name,
+                                  config.tcp_max_message_size, config.tcp_idle_timeout)
+        proto.factory = self
+        return proto
