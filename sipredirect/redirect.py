@@ -272,6 +272,7 @@ class RedirectCore:
             self.stats["late_decisions"] += 1
             return []
         self.pending_routes -= 1
+        route_request.decision = decision
         if isinstance(decision, Redirect):
             contacts = [c for c in decision.contacts
                         if not _same_uri(c.uri, txn.request.uri)]

@@ -7,7 +7,7 @@ ignored (RFC 3261 7.5).
 
 import re
 
-_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*$",
+_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?$",
                              re.IGNORECASE | re.MULTILINE)
 
 

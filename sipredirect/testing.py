@@ -1,0 +1,143 @@
+"""Test doubles for sipredirect and for code that plugs into it.
+
+Message builders produce the bytes a gateway would send; the routing
+services provide :class:`~sipredirect.interfaces.IRoutingService` with
+behaviour a test controls (record, hold, answer later).
+"""
+
+import itertools
+
+from twisted.internet import defer
+from zope.interface import implementer
+
+from .interfaces import IRoutingService
+from .routing import Redirect
+
+_counter = itertools.count(1)
+
+
+def invite(user="8001", host="127.0.0.1", port=5060, via_host="127.0.0.1",
+           via_port=5061, transport="UDP", branch=None, call_id=None, cseq=1,
+           from_tag=None, extra=(), body=b"", method="INVITE", to_tag=None,
+           rport=False, max_forwards=70):
+    """Bytes of a request as a gateway sends it (INVITE by default)."""
+    n = next(_counter)
+    branch = branch or "z9hG4bK-test-%d" % n
+    call_id = call_id or "call-%d@%s" % (n, via_host)
+    from_tag = from_tag or "ft%d" % n
+    via = "SIP/2.0/%s %s:%d;branch=%s%s" % (transport, via_host, via_port, branch,
+                                           ";rport" if rport else "")
+    to = "<sip:%s@%s:%d>" % (user, host, port)
+    if to_tag:
+        to += ";tag=" + to_tag
+    lines = [
+        "%s sip:%s@%s:%d SIP/2.0" % (method, user, host, port),
+        "Via: " + via,
+        "From: <sip:29111@%s:%d>;tag=%s" % (via_host, via_port, from_tag),
+        "To: " + to,
+        "Call-ID: " + call_id,
+        "CSeq: %d %s" % (cseq, method),
+        "Contact: <sip:29111@%s:%d>" % (via_host, via_port),
+        "Max-Forwards: %d" % max_forwards,
+    ]
+    lines.extend(extra)
+    lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def options(**kwargs):
+    return invite(method="OPTIONS", **kwargs)
+
+
+def _header(message, name):
+    for line in message.split(b"\r\n"):
+        if line.lower().startswith(name.lower() + b":"):
+            return line
+    raise KeyError(name)
+
+
+def ack_for(request, response):
+    """The ACK for a non-2xx final response (RFC 3261 17.1.1.3): same
+    Request-URI, top Via, From, Call-ID and CSeq number as the INVITE, the
+    To of the response."""
+    start = request.split(b"\r\n", 1)[0]
+    uri = start.split(b" ")[1]
+    cseq = _header(request, b"CSeq").split(b":", 1)[1].split()[0]
+    lines = [b"ACK " + uri + b" SIP/2.0", _header(request, b"Via"),
+             _header(request, b"From"), _header(response, b"To"),
+             _header(request, b"Call-ID"), b"CSeq: " + cseq + b" ACK",
+             b"Max-Forwards: 70", b"Content-Length: 0"]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def cancel_for(request):
+    """The CANCEL of a pending INVITE (RFC 3261 9.1)."""
+    start = request.split(b"\r\n", 1)[0]
+    uri = start.split(b" ")[1]
+    cseq = _header(request, b"CSeq").split(b":", 1)[1].split()[0]
+    lines = [b"CANCEL " + uri + b" SIP/2.0", _header(request, b"Via"),
+             _header(request, b"From"), _header(request, b"To"),
+             _header(request, b"Call-ID"), b"CSeq: " + cseq + b" CANCEL",
+             b"Max-Forwards: 70", b"Content-Length: 0"]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def status_of(data):
+    """The status code of response bytes."""
+    return int(data.split(b" ", 2)[1])
+
+
+def header_of(data, name):
+    """The value of the first header ``name`` in message bytes."""
+    return _header(data, name.encode()).split(b":", 1)[1].strip().decode()
+
+
+@implementer(IRoutingService)
+class RecordingRoutingService:
+    """Holds every route request until the test answers it.
+
+    ``requests`` lists the RouteRequests in arrival order and ``pending``
+    maps each to its Deferred; ``confirmed``, ``unconfirmed`` and
+    ``cancelled`` record what the server told the service afterwards.
+    """
+
+    name = "recording"
+
+    def __init__(self, config=None):
+        self.requests = []
+        self.pending = {}
+        self.confirmed = []
+        self.unconfirmed = []
+        self.cancelled = []
+
+    def route(self, request):
+        self.requests.append(request)
+
+        def cancel(d):
+            self.cancelled.append(request)
+            self.pending.pop(request, None)
+
+        d = defer.Deferred(cancel)
+        self.pending[request] = d
+        return d
+
+    def answer(self, request, decision):
+        self.pending.pop(request).callback(decision)
+
+    def redirect(self, request, *uris):
+        from .sip import parse_sip_uri
+        self.answer(request, Redirect([parse_sip_uri(u) for u in uris], source=self.name))
+
+    def route_confirmed(self, request, decision):
+        self.confirmed.append((request, decision))
+
+    def route_unconfirmed(self, request, decision):
+        self.unconfirmed.append((request, decision))
+
+
+class HoldingRoutingService(RecordingRoutingService):
+    """Never answers on its own: a router that thinks forever.  Name it in
+    an INI (``routing-service = sipredirect.testing:HoldingRoutingService``)
+    to test CANCEL and router-timeout against a real server."""
+
+    name = "holding"

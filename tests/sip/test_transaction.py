@@ -1,0 +1,134 @@
+"""RFC 3261 17.2 server transactions, driven with plain numbers for time."""
+
+from sipredirect.sip import (InviteServerTransaction, NonInviteServerTransaction,
+                             Timers, TransactionTable, parse_message, transaction_key)
+from sipredirect.sip.transaction import COMPLETED, CONFIRMED, PROCEEDING, TERMINATED
+from sipredirect.testing import ack_for, cancel_for, invite, options
+
+T = Timers(t1=0.5, t2=4.0, t4=5.0)
+
+
+def _invite_txn(reliable=False):
+    req = parse_message(invite())
+    return InviteServerTransaction(transaction_key(req), req, None, reliable, T, "tag")
+
+
+def test_timer_g_doubles_up_to_t2_until_timer_h():
+    """Over UDP the final response is resent at T1, 2T1, 4T1 ... capped at
+    T2, and Timer H (64*T1) ends the transaction."""
+    txn = _invite_txn()
+    assert txn.send_final(b"302", 302, now=0.0)
+    fired = []
+    now = 0.0
+    while not txn.terminated:
+        now = txn.next_deadline()
+        for event, _ in txn.fire_timers(now):
+            fired.append((round(now, 3), event))
+    assert fired[:5] == [(0.5, "retransmit"), (1.5, "retransmit"), (3.5, "retransmit"),
+                         (7.5, "retransmit"), (11.5, "retransmit")]
+    assert fired[-1] == (32.0, "timeout")
+    gaps = [b[0] - a[0] for a, b in zip(fired, fired[1:-1])]
+    assert max(gaps) == 4.0
+
+
+def test_ack_stops_retransmissions_and_timer_i_absorbs():
+    """The ACK moves Completed -> Confirmed; Timer I (T4) then terminates;
+    a second ACK is absorbed (receive_ack returns False)."""
+    txn = _invite_txn()
+    txn.send_final(b"302", 302, 0.0)
+    txn.fire_timers(0.5)
+    assert txn.receive_ack(0.7)
+    assert txn.state == CONFIRMED
+    assert not txn.receive_ack(0.8)
+    assert txn.next_deadline() == 0.7 + 5.0
+    assert txn.fire_timers(5.7) == []
+    assert txn.state == TERMINATED
+
+
+def test_reliable_transport_has_no_timer_g_and_no_timer_i():
+    txn = _invite_txn(reliable=True)
+    txn.send_final(b"302", 302, 0.0)
+    assert txn.next_deadline() == 32.0  # Timer H only
+    assert txn.receive_ack(1.0)
+    assert txn.state == TERMINATED
+
+
+def test_second_final_response_is_refused():
+    """A late routing decision cannot answer a transaction twice."""
+    txn = _invite_txn()
+    assert txn.state == PROCEEDING
+    assert txn.send_final(b"302", 302, 0.0)
+    assert not txn.send_final(b"480", 480, 0.1)
+    assert txn.state == COMPLETED
+    assert txn.retransmission() == b"302"
+
+
+def test_non_invite_timer_j():
+    req = parse_message(options())
+    txn = NonInviteServerTransaction(transaction_key(req), req, None, False, T, "t")
+    txn.send_final(b"200", 200, 1.0)
+    assert txn.next_deadline() == 1.0 + 32.0
+    txn.fire_timers(33.0)
+    assert txn.terminated
+    req_tcp = parse_message(options(transport="TCP"))
+    txn = NonInviteServerTransaction(transaction_key(req_tcp), req_tcp, None, True, T, "t")
+    txn.send_final(b"200", 200, 1.0)
+    assert txn.terminated
+
+
+def test_keys_match_ack_and_cancel_to_their_invite():
+    """17.2.3: ACK and CANCEL find the INVITE by branch and sent-by."""
+    raw = invite()
+    req = parse_message(raw)
+    ack = parse_message(ack_for(raw, raw))
+    cancel = parse_message(cancel_for(raw))
+    assert transaction_key(ack, "INVITE") == transaction_key(req)
+    assert transaction_key(cancel, "INVITE") == transaction_key(req)
+    assert transaction_key(cancel) != transaction_key(req)
+
+
+def test_rfc2543_keys_without_magic_cookie():
+    """Without z9hG4bK, matching falls back to Request-URI, From tag,
+    Call-ID, CSeq number and top Via (17.2.3)."""
+    raw = invite(branch="oldstyle1", call_id="c2543")
+    req = parse_message(raw)
+    again = parse_message(raw)
+    other = parse_message(invite(branch="oldstyle1", call_id="another"))
+    ack = parse_message(ack_for(raw, raw))
+    assert transaction_key(req)[0] == "2543"
+    assert transaction_key(again) == transaction_key(req)
+    assert transaction_key(other) != transaction_key(req)
+    assert transaction_key(ack, "INVITE") == transaction_key(req)
+
+
+def test_table_reports_earliest_deadline_and_drops_terminated():
+    table = TransactionTable()
+    a, b = _invite_txn(), _invite_txn()
+    table.add(a)
+    table.add(b)
+    assert table.next_deadline() is None
+    a.send_final(b"302", 302, 0.0)
+    table.schedule(a)
+    b.send_final(b"302", 302, 0.2)
+    table.schedule(b)
+    assert table.next_deadline() == 0.5
+    due = table.due(0.6)
+    assert due == [a]
+    a.fire_timers(0.6)
+    table.schedule(a)
+    assert table.next_deadline() == 0.7
+    b.terminate()
+    table.schedule(b)
+    assert table.get(b.key) is None
+    assert len(table) == 1
+
+
+def test_table_never_returns_a_transaction_twice_for_one_deadline():
+    table = TransactionTable()
+    a = _invite_txn()
+    table.add(a)
+    a.send_final(b"302", 302, 0.0)
+    table.schedule(a)
+    table.schedule(a)
+    assert table.due(0.5) == [a]
+    assert table.due(0.5) == []

@@ -1,0 +1,285 @@
+"""The Twisted adapters around the core, with a fake clock and transports."""
+
+import collections
+
+from twisted.internet import task
+from twisted.internet.testing import StringTransport
+from zope.interface.verify import verifyObject
+
+from sipredirect.config import Config, RoutingPoint
+from sipredirect.interfaces import IRoutingService
+from sipredirect.redirect import Peer
+from sipredirect.routing import RoutingPointSelector
+from sipredirect.server import SipServerService
+from sipredirect.tap import build_routing
+from sipredirect.testing import (RecordingRoutingService, ack_for, cancel_for, invite,
+                                 status_of)
+from sipredirect.transports import SipDatagramProtocol, SipStreamProtocol
+from sipredirect.sip import parse_sip_uri
+
+
+class FakeConn:
+    """Stands in for a UDP port or TCP connection: records what is sent."""
+
+    def __init__(self):
+        self.sent = []
+        self.closed = False
+
+    def send(self, data, host=None, port=None):
+        self.sent.append((data, host, port))
+
+    def close(self):
+        self.closed = True
+
+
+def make_server(clock, user_service=None, **overrides):
+    config = Config.defaults(**overrides)
+    config.routing_points = {"8001": RoutingPoint("8001")}
+    routing = build_routing(config, clock, user_service)
+    selector = RoutingPointSelector(config.routing_points)
+    return SipServerService(config, routing, selector, reactor=clock)
+
+
+def statuses(conn):
+    return [status_of(data) for data, _, _ in conn.sent]
+
+
+def test_recording_service_provides_the_interface():
+    verifyObject(IRoutingService, RecordingRoutingService())
+
+
+def test_embedded_default_destinations_round_robin():
+    clock = task.Clock()
+    dests = [parse_sip_uri("sip:a@10.0.0.1"), parse_sip_uri("sip:b@10.0.0.2")]
+    server = make_server(clock, default_routing_destinations=dests)
+    conn = FakeConn()
+    for _ in range(3):
+        server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    contacts = [data.split(b"Contact: ")[1].split(b"\r\n")[0]
+                for data, _, _ in conn.sent if status_of(data) == 302]
+    assert contacts == [b"<sip:a@10.0.0.1>", b"<sip:b@10.0.0.2>", b"<sip:a@10.0.0.1>"]
+
+
+def test_nothing_to_route_gives_no_route_status():
+    clock = task.Clock()
+    server = make_server(clock, no_route_status=503)
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100, 503]
+
+
+def test_timer_g_retransmission_through_the_clock():
+    """The service keeps one delayed call in step with the core's deadline."""
+    clock = task.Clock()
+    server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    conn = FakeConn()
+    raw = invite()
+    server.message_received(raw, Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100, 302]
+    clock.advance(0.5)
+    assert statuses(conn) == [100, 302, 302]
+    server.message_received(ack_for(raw, conn.sent[1][0]), Peer("udp", "127.0.0.1", 5061, conn))
+    clock.advance(10)
+    assert statuses(conn) == [100, 302, 302]
+    clock.advance(60)
+    assert len(clock.getDelayedCalls()) == 0  # Timer I ran, nothing left
+
+
+def test_slow_service_is_passed_over_after_router_timeout():
+    clock = task.Clock()
+    slow = RecordingRoutingService()
+    server = make_server(clock, slow, router_timeout=2.0,
+                         default_routing_destinations=[parse_sip_uri("sip:fallback@h")])
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100]
+    clock.advance(1.9)
+    assert statuses(conn) == [100]
+    clock.advance(0.2)
+    assert statuses(conn) == [100, 302]
+    assert b"sip:fallback@h" in conn.sent[-1][0]
+    assert slow.cancelled == slow.requests  # the slow service was told
+
+
+def test_cancel_while_routing_cancels_the_service_deferred():
+    clock = task.Clock()
+    slow = RecordingRoutingService()
+    server = make_server(clock, slow)
+    conn = FakeConn()
+    raw = invite()
+    server.message_received(raw, Peer("udp", "127.0.0.1", 5061, conn))
+    server.message_received(cancel_for(raw), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100, 200, 487]
+    assert slow.cancelled == slow.requests
+    assert server.core.pending_routes == 0
+
+
+def test_user_service_decides_and_hears_the_ack():
+    clock = task.Clock()
+    service = RecordingRoutingService()
+    server = make_server(clock, service)
+    conn = FakeConn()
+    raw = invite()
+    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    server.message_received(raw, peer)
+    service.redirect(service.requests[0], "sip:agent@10.0.0.7")
+    assert statuses(conn) == [100, 302]
+    server.message_received(ack_for(raw, conn.sent[-1][0]), peer)
+    assert [r for r, _ in service.confirmed] == service.requests
+
+
+def test_failing_service_falls_through_to_next():
+    class Broken(RecordingRoutingService):
+        def route(self, request):
+            raise RuntimeError("boom")
+
+    clock = task.Clock()
+    server = make_server(clock, Broken(),
+                         default_routing_destinations=[parse_sip_uri("sip:ok@h")])
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100, 302]
+
+
+def test_stop_service_waits_for_pending_routes():
+    clock = task.Clock()
+    service = RecordingRoutingService()
+    server = make_server(clock, service)
+    server.running = 1
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    stopped = server.stopService()
+    assert not stopped.called
+    service.redirect(service.requests[0], "sip:late@h")
+    assert stopped.called
+    assert statuses(conn) == [100, 302]
+
+
+def test_internal_error_is_contained():
+    clock = task.Clock()
+    server = make_server(clock)
+    server.core.datagram_received = lambda *a: 1 / 0
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, FakeConn()))
+    assert server.stats["internal_errors"] == 1
+
+
+# -- UDP protocol -----------------------------------------------------------------
+
+class FakeUdpTransport:
+    def __init__(self, full_after=None):
+        self.written = []
+        self.full_after = full_after
+
+    def write(self, data, addr):
+        import errno
+        if self.full_after is not None and len(self.written) >= self.full_after:
+            raise OSError(errno.EAGAIN, "full")
+        self.written.append((data, addr))
+
+
+def run_turn(clock):
+    """Run the delayed calls due now, but not those they schedule: one
+    reactor turn (task.Clock.advance(0) would run those too)."""
+    due = [c for c in clock.getDelayedCalls() if c.getTime() <= clock.seconds()]
+    for call in due:
+        clock.calls.remove(call)
+        call.called = 1
+        call.func(*call.args, **call.kw)
+
+
+def test_udp_writes_at_most_packets_to_write_per_turn():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto = SipDatagramProtocol(server, clock, packets_to_write=3)
+    proto.transport = FakeUdpTransport()
+    for i in range(7):
+        proto.send(b"x%d" % i, "127.0.0.1", 5061)
+    assert len(proto.transport.written) == 3
+    run_turn(clock)
+    assert len(proto.transport.written) == 6
+    run_turn(clock)
+    assert [d for d, _ in proto.transport.written] == [b"x%d" % i for i in range(7)]
+
+
+def test_udp_full_socket_buffer_queues_and_retries_in_order():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto = SipDatagramProtocol(server, clock, packets_to_write=100)
+    proto.transport = FakeUdpTransport(full_after=2)
+    for i in range(4):
+        proto.send(b"x%d" % i, "127.0.0.1", 5061)
+    assert len(proto.transport.written) == 2
+    proto.transport.full_after = None
+    clock.advance(0)
+    assert [d for d, _ in proto.transport.written] == [b"x0", b"x1", b"x2", b"x3"]
+
+
+def test_udp_send_to_a_non_ip_destination_is_dropped_not_raised():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto = SipDatagramProtocol(server, clock)
+
+    class Refusing:
+        def write(self, data, addr):
+            raise ValueError("not an IP address")
+
+    proto.transport = Refusing()
+    proto.send(b"x", "maddr.example.com", 5060)
+    assert server.stats["udp_send_errors"] == 1
+
+
+# -- TCP protocol ------------------------------------------------------------------
+
+class StreamFactoryStub:
+    pass
+
+
+def connect_stream(server, idle=300.0):
+    proto = SipStreamProtocol(server, "tcp", 4096, idle)
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    return proto, transport
+
+
+def test_tcp_pipelined_and_split_messages_and_keepalive():
+    clock = task.Clock()
+    server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    proto, transport = connect_stream(server)
+    one, two = invite(transport="TCP"), invite(transport="TCP")
+    proto.dataReceived(one + two[:20])
+    proto.dataReceived(two[20:] + b"\r\n\r\n")
+    data = transport.value()
+    assert data.count(b"SIP/2.0 302 Moved Temporarily") == 2
+    assert data.endswith(b"\r\n\r\n\r\n")  # the pong after the second 302
+    assert server.stats["keepalives"] == 1
+
+
+def test_tcp_idle_connection_is_closed():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto, transport = connect_stream(server, idle=5.0)
+    proto.callLater = clock.callLater
+    proto.setTimeout(5.0)
+    clock.advance(4)
+    assert not transport.disconnecting
+    clock.advance(1.5)
+    assert transport.disconnecting
+
+
+def test_tcp_oversize_message_closes_connection():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto, transport = connect_stream(server)
+    proto.dataReceived(b"INVITE sip:x@y SIP/2.0\r\nX: " + b"a" * 5000)
+    assert transport.disconnecting
+    assert server.stats["stream_framing_errors"] == 1
+
+
+def test_tcp_response_goes_back_on_the_same_connection():
+    clock = task.Clock()
+    server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    proto, transport = connect_stream(server)
+    proto.dataReceived(invite(transport="TCP", via_port=9))
+    assert b"SIP/2.0 302" in transport.value()
+    counts = collections.Counter(server.stats)
+    assert counts["retransmissions_sent"] == 0
