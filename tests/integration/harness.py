@@ -1,0 +1,222 @@
+"""Start the real server as a twistd process and drive it with SIPp.
+
+Everything listens on 127.0.0.1 free ports; every process started is
+stopped by PID when the test ends.
+"""
+
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "bench" / "scenarios"
+
+
+def free_port(host="127.0.0.1"):
+    """A port free for both UDP and TCP on ``host``."""
+    for _ in range(100):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind((host, 0))
+        port = tcp.getsockname()[1]
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp.bind((host, port))
+        except OSError:
+            continue
+        finally:
+            udp.close()
+            tcp.close()
+        return port
+    raise RuntimeError("no free port")
+
+
+def options_probe(port, host="127.0.0.1", timeout=0.5):
+    """Send one OPTIONS over UDP; return the response bytes or None."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(timeout)
+    sock.bind((host, 0))
+    local = sock.getsockname()[1]
+    message = ("OPTIONS sip:probe@%s:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-probe-%d;rport\r\n"
+               "From: <sip:probe@%s>;tag=p\r\nTo: <sip:probe@%s>\r\n"
+               "Call-ID: probe-%d-%f\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+               "Content-Length: 0\r\n\r\n" % (host, port, host, local, local, host, host,
+                                              local, time.time())).encode()
+    try:
+        sock.sendto(message, (host, port))
+        return sock.recv(65535)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+class ServerProcess:
+    """``twistd -n sipredirect --config <generated ini>`` in its own
+    process group."""
+
+    def __init__(self, workdir, settings="", routing_points="8001 =\n",
+                 port=None, extra_sections=""):
+        self.workdir = Path(workdir)
+        self.port = port or free_port()
+        self.config = self.workdir / "server.ini"
+        self.logfile = self.workdir / "server.log"
+        self.config.write_text(
+            "[sipredirect]\nsip-address = 127.0.0.1\nsip-port = %d\n%s\n"
+            "[routing-points]\n%s\n%s" % (self.port, settings, routing_points,
+                                          extra_sections))
+        self.process = None
+
+    def start(self, timeout=20.0):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
+             "-n", "--pidfile=",
+             "--logfile=%s" % self.logfile, "sipredirect", "--config", str(self.config)],
+            cwd=str(self.workdir), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited with %s:\n%s\n%s" % (
+                    self.process.returncode, self.process.stdout.read().decode(),
+                    self.log()))
+            if options_probe(self.port):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not answer OPTIONS within %ss:\n%s"
+                           % (timeout, self.log()))
+
+    def log(self):
+        try:
+            return self.logfile.read_text()
+        except OSError:
+            return ""
+
+    def stop(self, timeout=15.0):
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+        return self.process.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def sipp_binary():
+    path = shutil.which("sipp")
+    if path is None:
+        raise RuntimeError("sipp is not installed: the test command installs the "
+                           "Debian package sip-tester (see README.rst)")
+    return path
+
+
+class SippResult:
+    def __init__(self, returncode, stats, workdir, output):
+        self.returncode = returncode
+        self.stats = stats
+        self.workdir = workdir
+        self.output = output
+
+    def count(self, name):
+        return int(self.stats.get(name + "(C)", "0") or 0)
+
+    @property
+    def successful(self):
+        return self.count("SuccessfulCall")
+
+    @property
+    def failed(self):
+        return self.count("FailedCall")
+
+    @property
+    def retransmissions(self):
+        return self.count("Retransmissions")
+
+    @property
+    def unexpected(self):
+        return self.count("FailedUnexpectedMessage")
+
+    def messages(self):
+        path = self.workdir / "messages.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def errors(self):
+        path = self.workdir / "errors.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def summary(self):
+        return ("sipp rc=%s successful=%s failed=%s retrans=%s unexpected=%s\n%s\n%s"
+                % (self.returncode, self.successful, self.failed, self.retransmissions,
+                   self.unexpected, self.output[-2000:], self.errors()[-3000:]))
+
+
+def run_sipp(workdir, scenario, port, calls, rate, transport="u1", service="8001",
+             trace_messages=False, extra=(), timeout=None):
+    """Run a bounded SIPp client; returns a :class:`SippResult`."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    stat = workdir / "stats.csv"
+    for stale in (stat, workdir / "messages.log", workdir / "errors.log"):
+        if stale.exists():
+            stale.unlink()
+    duration = calls / float(rate)
+    limit = timeout or duration + 40
+    args = [sipp_binary(), "-sf", str(SCENARIOS / scenario), "127.0.0.1:%d" % port,
+            "-i", "127.0.0.1", "-p", str(free_port()), "-t", transport,
+            "-s", service, "-m", str(calls), "-r", str(rate), "-rp", "1000",
+            "-l", str(max(10, int(rate * 10))), "-nostdin",
+            "-timeout", "%ds" % int(limit), "-timeout_error",
+            "-trace_stat", "-stf", str(stat), "-fd", "1",
+            "-trace_err", "-error_file", str(workdir / "errors.log")]
+    if trace_messages:
+        args += ["-trace_msg", "-message_file", str(workdir / "messages.log")]
+    args += list(extra)
+    proc = subprocess.Popen(args, cwd=str(workdir), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=limit + 20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+    stats = {}
+    if stat.exists():
+        rows = list(csv.reader(stat.open(), delimiter=";"))
+        if len(rows) >= 2:
+            stats = dict(zip(rows[0], rows[-1]))
+    return SippResult(proc.returncode, stats, workdir,
+                      output.decode(errors="replace") if output else "")
+
+
+def split_trace(text):
+    """SIPp's -trace_msg log as a list of (timestamp, direction, message)."""
+    entries = []
+    for block in re.split(r"^-{10,} ", text, flags=re.M)[1:]:
+        header, _, rest = block.partition("\n")
+        stamp = header.strip()
+        kind, _, body = rest.partition("\n")
+        direction = "sent" if " sent" in kind else "received"
+        entries.append((stamp, direction, body.lstrip("\r\n")))
+    return entries

@@ -1,0 +1,89 @@
+"""Configuration: every kind of error names file, section, option, value."""
+
+import pytest
+
+from sipredirect.config import (SCHEMA, ConfigError, load_config, parse_config,
+                                parse_destinations, reference_rst)
+
+
+def error_of(text):
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "etc/test.ini")
+    return str(info.value)
+
+
+def test_example_configs_are_valid(repo_root):
+    for path in sorted((repo_root / "etc").glob("*.ini")):
+        config = load_config(path)
+        assert config.sip_port > 0
+
+
+def test_defaults_come_from_the_schema():
+    config = parse_config("[sipredirect]\n")
+    for option in SCHEMA:
+        assert hasattr(config, option.attr)
+    assert config.sip_port == 5060
+    assert config.t1_timeout == 500
+    assert config.transports == ["udp", "tcp"]
+    assert config.load_balancing is False
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[sipredirect]\nsip-port = 70000\n",
+     "etc/test.ini: [sipredirect] sip-port = 70000: must be at most 65535"),
+    ("[sipredirect]\nsip-port = five\n",
+     "etc/test.ini: [sipredirect] sip-port = five: not a whole number"),
+    ("[sipredirect]\nsip-prot = 5060\n",
+     "etc/test.ini: [sipredirect] sip-prot = 5060: unknown option"),
+    ("[sipredirect]\nrouter-timeout = soon\n",
+     "etc/test.ini: [sipredirect] router-timeout = soon: not a number"),
+    ("[sipredirect]\nload-balancing = maybe\n",
+     "etc/test.ini: [sipredirect] load-balancing = maybe: not a boolean"),
+    ("[sipredirect]\nsip-address = example.com\n",
+     "etc/test.ini: [sipredirect] sip-address = example.com: not an IPv4 or IPv6 address"),
+    ("[sipredirect]\ntransports = udp, sctp\n",
+     "etc/test.ini: [sipredirect] transports = udp, sctp: 'sctp' is not one of udp, tcp"),
+    ("[sipredirect]\ndefault-routing-destinations = sip:a@h, mailto:x@y\n",
+     "etc/test.ini: [sipredirect] default-routing-destinations = sip:a@h, mailto:x@y: "
+     "'mailto:x@y' is not a SIP URI"),
+    ("[sipredirect]\nt1-timeout = 1000\nt2-timeout = 500\n",
+     "etc/test.ini: [sipredirect] t2-timeout = 500: must not be less than t1-timeout"),
+    ("[sipredirect]\nno-route-status = 302\n",
+     "etc/test.ini: [sipredirect] no-route-status = 302: must be at least 400"),
+    ("[sipredirect]\ndefault-route-point = 9000\n",
+     "etc/test.ini: [sipredirect] default-route-point = 9000: names no routing point"),
+    ("[sipredirect]\nload-balancing = yes\n",
+     "etc/test.ini: [sipredirect] load-balancing = yes: load balancing needs routing points"),
+    ("[sipredirect]\nrouting-service = nomodule\n",
+     "etc/test.ini: [sipredirect] routing-service = nomodule: expected package.module:ClassName"),
+    ("[routers]\n", "etc/test.ini: [routers]: unknown section"),
+    ("sip-port = 1\n", "etc/test.ini: line 1 is not inside a [section]"),
+    ("[sipredirect]\nsip-port = 1\nsip-port = 2\n",
+     "etc/test.ini: [sipredirect] sip-port: option given twice (line 3)"),
+    ("[routing-points]\n8001 = sip:a@h, <sip:b@h;q=0.5\n",
+     "etc/test.ini: [routing-points] 8001 = sip:a@h, <sip:b@h;q=0.5: unterminated <URI>"),
+    ("[routing-points]\n8001 = sip:a@h;q=2\n",
+     "etc/test.ini: [routing-points] 8001 = sip:a@h;q=2: q-value out of 0..1"),
+])
+def test_each_kind_of_error_is_one_precise_line(text, expected):
+    message = error_of(text)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+
+
+def test_unreadable_file_is_named(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "missing.ini")
+    assert str(info.value).startswith(str(tmp_path / "missing.ini") + ": cannot read")
+
+
+def test_destinations_syntax():
+    alternatives = parse_destinations("sip:a@h, <sip:b@h>;q=1.0 | sip:c@h;q=0.25")
+    assert [[(str(u), q) for u, q in alt] for alt in alternatives] == [
+        [("sip:a@h", None)], [("sip:b@h", 1.0), ("sip:c@h", 0.25)]]
+
+
+def test_reference_table_lists_every_option():
+    table = reference_rst()
+    for option in SCHEMA:
+        assert "``%s``" % option.name in table
