@@ -35,6 +35,10 @@ def transaction_key(request, method=None):
     ``method="INVITE"``.  Requests without the magic cookie fall back to
     the RFC 2543 rule (Request-URI, From tag, Call-ID, CSeq number, top
     Via); the To tag of an RFC 2543 ACK is checked by the caller.
+
+    The RFC 3261 key also holds the Call-ID: some gateways reuse branch
+    values across calls, and a request of another call must never be
+    answered as a retransmission of this one.
     """
     method = method or request.method
     if method == "ACK":
@@ -42,7 +46,7 @@ def transaction_key(request, method=None):
     via = request.vias[0]
     branch = via.branch
     if branch and branch.startswith(MAGIC_COOKIE) and len(branch) > len(MAGIC_COOKIE):
-        return (branch, via.host.lower(), via.port, method)
+        return (branch, via.host.lower(), via.port, method, request.call_id)
     from_tag = request.from_.tag if request.from_ is not None else None
     return ("2543", str(request.uri), from_tag, request.call_id,
             request.cseq_num, str(via), method)
