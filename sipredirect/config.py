@@ -420,3 +420,8 @@ def reference_rst():
     for line in out:
         body.append("   " + line)
     return "\n".join(header + body) + "\n"
+
+
+if __name__ == "__main__":
+    # python -m sipredirect.config: print the README option table.
+    print(reference_rst(), end="")

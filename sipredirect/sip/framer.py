@@ -72,7 +72,7 @@ class StreamFramer:
             match = _CONTENT_LENGTH.search(buf, 0, end + 2)
             framing_lost = False
             length = 0
-            if match is None or not match.group(1).isdigit() or len(match.group(1)) > 9:
+            if match is None or not match.group(1).isdigit() or not match.group(1).isascii() or len(match.group(1)) > 9:
                 framing_lost = True
             else:
                 length = int(match.group(1))

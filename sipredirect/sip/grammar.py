@@ -14,6 +14,15 @@ TOKEN_CHARS = frozenset(
 WS = " \t"
 
 
+_DIGITS = frozenset("0123456789")
+
+
+def is_digits(text):
+    """ASCII digits only: str.isdigit() also accepts '²' and other
+    characters that int() then refuses."""
+    return bool(text) and all(ch in _DIGITS for ch in text)
+
+
 def is_token(text):
     return bool(text) and all(ch in TOKEN_CHARS for ch in text)
 

@@ -11,7 +11,7 @@ import re
 
 from .address import parse_address
 from .errors import SipParseError
-from .grammar import TOKEN_CHARS, is_token, split_commas
+from .grammar import TOKEN_CHARS, is_digits, is_token, split_commas
 from .headers import LIST_HEADERS, SINGLE_HEADERS, Headers, canonical_name
 from .message import Request, Response
 from .via import parse_via
@@ -101,7 +101,7 @@ def _start_response(start, headers):
     version, code = parts[0], parts[1]
     if version.upper() != "SIP/2.0":
         raise SipParseError("unsupported version %r" % version, 505)
-    if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+    if len(code) != 3 or not is_digits(code) or not 100 <= int(code) <= 699:
         raise SipParseError("bad status code %r" % code[:20])
     reason = parts[2] if len(parts) > 2 else ""
     return Response(int(code), reason, headers, version="SIP/2.0")
@@ -199,7 +199,7 @@ def _parse_call_id(message, headers):
 def _parse_cseq(message, headers):
     value = _single(headers, "CSeq")
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 12:
+    if len(parts) != 2 or not is_digits(parts[0]) or len(parts[0]) > 12:
         raise SipParseError("bad CSeq header")
     number = int(parts[0])
     if number > MAX_CSEQ:
@@ -235,12 +235,12 @@ def _check_request_headers(request, headers):
         raise SipParseError("CSeq method does not match the Request-Line")
     value = _single(headers, "Max-Forwards", required=False)
     if value is not None:
-        if not value.isdigit() or len(value) > 5 or int(value) > 255:
+        if not is_digits(value) or len(value) > 5 or int(value) > 255:
             raise SipParseError("bad Max-Forwards header")
         request.max_forwards = int(value)
     value = _single(headers, "Expires", required=False)
     if value is not None:
-        if not value.isdigit() or len(value) > 12 or int(value) > MAX_EXPIRES:
+        if not is_digits(value) or len(value) > 12 or int(value) > MAX_EXPIRES:
             raise SipParseError("bad Expires header")
     value = _single(headers, "Date", required=False)
     if value is not None and not _DATE_RE.match(value):
@@ -265,7 +265,7 @@ def _body(headers, rest, stream, message):
             raise SipParseError("missing Content-Length on a stream transport",
                                 partial=_answerable(message))
         return rest
-    if not value.isdigit() or len(value) > 9:
+    if not is_digits(value) or len(value) > 9:
         raise SipParseError("bad Content-Length header",
                             partial=_answerable(message))
     length = int(value)

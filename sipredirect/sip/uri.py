@@ -6,14 +6,32 @@ order) breaks peers that compare them byte by byte.
 """
 
 import ipaddress
+import re
 from urllib.parse import unquote
 
 from .errors import SipParseError
-from .grammar import parse_params, param_value
+from .grammar import is_digits, param_value, parse_params
 
+_UNRESERVED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789-_.!~*'()")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
 _FORBIDDEN_IN_URI = frozenset(" \t\r\n<>\"")
 DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
+
+
+def canonical_escapes(text):
+    """RFC 3261 19.1.4: an unreserved character equals its %HH escape, an
+    escaped reserved character does not equal the character itself.  So
+    decode the first kind only and normalise the case of the rest."""
+    if text is None or "%" not in text:
+        return text
+
+    def one(match):
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return _ESCAPE.sub(one, text)
 
 
 def _check_no_space(text):
@@ -45,7 +63,7 @@ def parse_host(text):
             raise SipParseError("bad host %r" % host)
     port = None
     if rest:
-        if rest[0] != ":" or not rest[1:].isdigit() or len(rest) > 6:
+        if rest[0] != ":" or not is_digits(rest[1:]) or len(rest) > 6:
             raise SipParseError("bad port in %r" % text)
         port = int(rest[1:])
         if not 0 < port <= 65535:
@@ -86,7 +104,8 @@ class SipUri:
         return self.host if self.port is None else "%s:%d" % (self.host, self.port)
 
     def _compare_key(self):
-        return (self.scheme, self.user_unescaped, self.password, self.host.lower(), self.port)
+        return (self.scheme, canonical_escapes(self.user), canonical_escapes(self.password),
+                self.host.lower(), self.port)
 
     def __eq__(self, other):
         """RFC 3261 19.1.4 equality (user and password case-sensitive,
@@ -97,8 +116,8 @@ class SipUri:
             return NotImplemented
         if self._compare_key() != other._compare_key():
             return False
-        mine = {n.lower(): (v or "").lower() for n, v in self.params}
-        theirs = {n.lower(): (v or "").lower() for n, v in other.params}
+        mine = _param_map(self.params)
+        theirs = _param_map(other.params)
         for name in ("user", "ttl", "method", "maddr", "transport"):
             if mine.get(name) != theirs.get(name):
                 return False
@@ -108,13 +127,19 @@ class SipUri:
         return _headers_set(self.headers) == _headers_set(other.headers)
 
     def __hash__(self):
-        return hash((self.scheme, self.host.lower(), self.port, self.user_unescaped))
+        return hash((self.scheme, self.host.lower(), self.port,
+                     canonical_escapes(self.user)))
+
+
+def _param_map(params):
+    return {canonical_escapes(n).lower(): canonical_escapes(v or "").lower()
+            for n, v in params}
 
 
 def _headers_set(headers):
     if not headers:
         return frozenset()
-    return frozenset(unquote(h) for h in headers.split("&"))
+    return frozenset(canonical_escapes(h) for h in headers.split("&"))
 
 
 class TelUri:

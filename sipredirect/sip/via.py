@@ -74,7 +74,7 @@ def parse_via(value):
     if stripped.startswith(":"):
         stripped = stripped[1:].lstrip(WS)
         digits = 0
-        while digits < len(stripped) and stripped[digits].isdigit():
+        while digits < len(stripped) and stripped[digits] in "0123456789":
             digits += 1
         hostport += ":" + stripped[:digits]
         rest = stripped[digits:]

@@ -63,15 +63,19 @@ class ServerProcess:
     process group."""
 
     def __init__(self, workdir, settings="", routing_points="8001 =\n",
-                 port=None, extra_sections=""):
+                 port=None, extra_sections="", config_text=None):
         self.workdir = Path(workdir)
         self.port = port or free_port()
         self.config = self.workdir / "server.ini"
         self.logfile = self.workdir / "server.log"
-        self.config.write_text(
-            "[sipredirect]\nsip-address = 127.0.0.1\nsip-port = %d\n%s\n"
-            "[routing-points]\n%s\n%s" % (self.port, settings, routing_points,
-                                          extra_sections))
+        if config_text is not None:
+            # An existing configuration, moved to a free port.
+            text = re.sub(r"(?m)^sip-port\s*=.*$", "sip-port = %d" % self.port, config_text)
+        else:
+            text = ("[sipredirect]\nsip-address = 127.0.0.1\nsip-port = %d\n%s\n"
+                    "[routing-points]\n%s\n%s" % (self.port, settings, routing_points,
+                                                  extra_sections))
+        self.config.write_text(text)
         self.process = None
 
     def start(self, timeout=20.0):

@@ -258,14 +258,8 @@ def test_sip_uri_not_equal_to_other_types():
 
 @pytest.mark.parametrize("a,b", [
     pytest.param("sip:alice:p%61ss@atlanta.com", "sip:alice:pass@atlanta.com",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "BUG (minor): 19.1.4 makes unreserved characters equal to their "
-                     "%HEX encoding everywhere, but the password is compared raw")),
                  id="escaped-password"),
     pytest.param("sip:alice@atlanta.com;transport=%74cp", "sip:alice@atlanta.com;transport=tcp",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "BUG (minor): URI parameter values are compared without "
-                     "unescaping (19.1.4)")),
                  id="escaped-param-value"),
 ])
 def test_escaped_unreserved_characters_are_equivalent_everywhere(a, b):
@@ -273,10 +267,6 @@ def test_escaped_unreserved_characters_are_equivalent_everywhere(a, b):
     assert parse_uri(a) == parse_uri(b)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (minor): user parts are compared after unquote(), so an escaped reserved "
-    "character ('%2B' for '+', '%3B' for ';') wrongly equals the literal one; "
-    "19.1.4 only makes characters outside the reserved set equivalent"))
 @pytest.mark.parametrize("a,b", [
     ("sip:%2B15551234@example.com", "sip:+15551234@example.com"),
     ("sip:a%3Bb@example.com", "sip:a;b@example.com"),
