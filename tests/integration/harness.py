@@ -19,13 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "bench" / "scenarios"
 
 
+def _family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on ``host``."""
     for _ in range(100):
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp = socket.socket(_family(host), socket.SOCK_STREAM)
         tcp.bind((host, 0))
         port = tcp.getsockname()[1]
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp = socket.socket(_family(host), socket.SOCK_DGRAM)
         try:
             udp.bind((host, port))
         except OSError:
@@ -39,10 +43,12 @@ def free_port(host="127.0.0.1"):
 
 def options_probe(port, host="127.0.0.1", timeout=0.5):
     """Send one OPTIONS over UDP; return the response bytes or None."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock = socket.socket(_family(host), socket.SOCK_DGRAM)
     sock.settimeout(timeout)
     sock.bind((host, 0))
     local = sock.getsockname()[1]
+    if ":" in host:
+        host = "[%s]" % host
     message = ("OPTIONS sip:probe@%s:%d SIP/2.0\r\n"
                "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-probe-%d;rport\r\n"
                "From: <sip:probe@%s>;tag=p\r\nTo: <sip:probe@%s>\r\n"
@@ -50,7 +56,7 @@ def options_probe(port, host="127.0.0.1", timeout=0.5):
                "Content-Length: 0\r\n\r\n" % (host, port, host, local, local, host, host,
                                               local, time.time())).encode()
     try:
-        sock.sendto(message, (host, port))
+        sock.sendto(message, (host.strip("[]"), port))
         return sock.recv(65535)
     except OSError:
         return None
@@ -63,18 +69,19 @@ class ServerProcess:
     process group."""
 
     def __init__(self, workdir, settings="", routing_points="8001 =\n",
-                 port=None, extra_sections="", config_text=None):
+                 port=None, extra_sections="", config_text=None, host="127.0.0.1"):
         self.workdir = Path(workdir)
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.config = self.workdir / "server.ini"
         self.logfile = self.workdir / "server.log"
         if config_text is not None:
             # An existing configuration, moved to a free port.
             text = re.sub(r"(?m)^sip-port\s*=.*$", "sip-port = %d" % self.port, config_text)
         else:
-            text = ("[sipredirect]\nsip-address = 127.0.0.1\nsip-port = %d\n%s\n"
-                    "[routing-points]\n%s\n%s" % (self.port, settings, routing_points,
-                                                  extra_sections))
+            text = ("[sipredirect]\nsip-address = %s\nsip-port = %d\n%s\n"
+                    "[routing-points]\n%s\n%s" % (host, self.port, settings,
+                                                  routing_points, extra_sections))
         self.config.write_text(text)
         self.process = None
 
@@ -94,7 +101,7 @@ class ServerProcess:
                 raise RuntimeError("server exited with %s:\n%s\n%s" % (
                     self.process.returncode, self.process.stdout.read().decode(),
                     self.log()))
-            if options_probe(self.port):
+            if options_probe(self.port, self.host):
                 return self
             time.sleep(0.1)
         self.stop()

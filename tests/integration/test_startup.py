@@ -92,7 +92,14 @@ def test_wheel_ships_the_plugin_and_twistd_finds_it_after_install(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([str(venv / "bin" / "twistd"), "--help"], cwd=str(elsewhere),
+    # Twisted itself comes from the system site-packages, so the venv has no
+    # twistd script of its own: run twistd's entry point with the venv's python.
+    result = subprocess.run([str(python), "-c", "from twisted.scripts.twistd import run; run()",
+                             "--help"], cwd=str(elsewhere),
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "sipredirect" in result.stdout
+    where = subprocess.run([str(python), "-c", "import sipredirect; print(sipredirect.__file__)"],
+                           cwd=str(elsewhere), env=env, capture_output=True, text=True,
+                           timeout=60).stdout
+    assert where.startswith(str(venv)), where  # the wheel's copy, not another one
