@@ -14,6 +14,9 @@ from .sip.uri import parse_sip_uri
 
 MAIN_SECTION = "sipredirect"
 ROUTING_POINTS_SECTION = "routing-points"
+ROUTING_POINT_PREFIX = "routing-point:"
+ROUTER_SECTION = "router"
+PLUGIN_SECTION = "routing-service"
 
 
 class ConfigError(Exception):
@@ -189,6 +192,19 @@ SCHEMA = [
     Option("routing-service", _dotted_name, "",
            "A routing service of your own, as package.module:ClassName; it is "
            "asked first, before the routing-point tables and default destinations."),
+    Option("final-timeout", _float, "30",
+           "Seconds a call's Call-ID is remembered after it was redirected or "
+           "rejected: a new INVITE with that Call-ID is a re-routing attempt (same "
+           "ConnID, Extensions.RerouteCount, destinations already tried are "
+           "skipped). 0: forget at once.", 0, 86400, unit="s"),
+    Option("num-of-rerouting", _int, "3",
+           "Most re-routing attempts per Call-ID within final-timeout; the next "
+           "one is answered with reroute-limit-status.", 0, 1000),
+    Option("reroute-limit-status", _int, "480",
+           "Final status for a re-routing attempt past num-of-rerouting.", 400, 699),
+    Option("call-memory-size", _int, "100000",
+           "Most calls remembered for final-timeout; the oldest is forgotten "
+           "first when full.", 100, 10000000),
     Option("udp-recvbuf", _int, "1048576",
            "SO_RCVBUF of the UDP socket, bytes (0: the kernel default). The value "
            "the kernel applied is logged at start.", 0, 1 << 30, unit="bytes"),
@@ -224,6 +240,34 @@ SCHEMA = [
 SCHEMA_BY_NAME = {option.name: option for option in SCHEMA}
 
 
+def _endpoint(text):
+    if not text:
+        return text
+    if ":" not in text:
+        raise ValueError("not a Twisted endpoint string (e.g. tcp:3000:interface=127.0.0.1)")
+    return text
+
+
+ROUTER_SCHEMA = [
+    Option("endpoint", _endpoint, "",
+           "Where routers connect (a Twisted server endpoint string, e.g. "
+           "tcp:3000:interface=127.0.0.1). Empty: no router link.", kind="endpoint"),
+    Option("password", _str, "",
+           "Password routers must give in RequestRegisterClient (empty: none)."),
+    Option("server-name", _str, "sipredirect",
+           "ServerName in EventServerInfo."),
+]
+
+ROUTING_POINT_SCHEMA = [
+    Option("destinations", _str, "",
+           "Static destinations of this routing point (same syntax as the lines "
+           "of [routing-points])."),
+    Option("router-timeout", _float, "",
+           "router-timeout for calls on this routing point (empty: the global "
+           "one).", 0.01, 3600, unit="s"),
+]
+
+
 class RoutingPoint:
     """A routing point DN and its optional static destinations.
 
@@ -232,11 +276,12 @@ class RoutingPoint:
     contacts becomes a 302 with several Contact values.
     """
 
-    __slots__ = ("dn", "alternatives")
+    __slots__ = ("dn", "alternatives", "router_timeout")
 
-    def __init__(self, dn, alternatives=()):
+    def __init__(self, dn, alternatives=(), router_timeout=None):
         self.dn = dn
         self.alternatives = list(alternatives)
+        self.router_timeout = router_timeout
 
 
 def parse_destinations(text):
@@ -300,6 +345,8 @@ class Config:
     @classmethod
     def defaults(cls, **overrides):
         values = {o.attr: o.convert(o.default) for o in SCHEMA}
+        values["router"] = _Section({o.attr: o.default for o in ROUTER_SCHEMA})
+        values["routing_service_options"] = {}
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -317,6 +364,38 @@ def load_config(path):
     except UnicodeDecodeError:
         raise ConfigError("the file is not UTF-8 text", path) from None
     return parse_config(text, path)
+
+
+class _Section:
+    """Options of a secondary section as attributes (``config.router.endpoint``)."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
+def _parse_section(parser, section, schema, path):
+    given = dict(parser.items(section)) if parser.has_section(section) else {}
+    known = {option.name for option in schema}
+    for name, raw in given.items():
+        if name not in known:
+            raise ConfigError("unknown option", path, section, name, raw)
+    values = {}
+    for option in schema:
+        raw = given.get(option.name, option.default)
+        if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint):
+            values[option.attr] = None
+            continue
+        try:
+            values[option.attr] = option.convert(raw)
+        except ValueError as e:
+            raise ConfigError(str(e), path, section, option.name, raw) from None
+    return values
+
+
+def _check_dn(dn, path, section, raw):
+    if not dn or any(ch in dn for ch in " \t;,<>\"@*"):
+        raise ConfigError("a routing point DN must be a plain name or number",
+                          path, section, dn if raw is not None else None, raw)
 
 
 def parse_config(text, path="<string>"):
@@ -338,39 +417,47 @@ def parse_config(text, path="<string>"):
         raise ConfigError(e.message.splitlines()[0], path) from None
 
     for section in parser.sections():
-        if section not in (MAIN_SECTION, ROUTING_POINTS_SECTION):
-            raise ConfigError("unknown section (known: [%s], [%s])"
-                              % (MAIN_SECTION, ROUTING_POINTS_SECTION), path, section)
+        if section not in (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
+                           PLUGIN_SECTION) and not section.startswith(ROUTING_POINT_PREFIX):
+            raise ConfigError("unknown section (known: [%s], [%s], [%sDN], [%s], [%s])"
+                              % (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTING_POINT_PREFIX,
+                                 ROUTER_SECTION, PLUGIN_SECTION), path, section)
 
-    values = {}
+    values = _parse_section(parser, MAIN_SECTION, SCHEMA, path)
     given = dict(parser.items(MAIN_SECTION)) if parser.has_section(MAIN_SECTION) else {}
-    for name, raw in given.items():
-        if name not in SCHEMA_BY_NAME:
-            raise ConfigError("unknown option", path, MAIN_SECTION, name, raw)
-    for option in SCHEMA:
-        raw = given.get(option.name, option.default)
-        try:
-            values[option.attr] = option.convert(raw)
-        except ValueError as e:
-            raise ConfigError(str(e), path, MAIN_SECTION, option.name, raw) from None
-
     if values["t2_timeout"] < values["t1_timeout"]:
         raise ConfigError("must not be less than t1-timeout (%d)" % values["t1_timeout"],
                           path, MAIN_SECTION, "t2-timeout", str(values["t2_timeout"]))
     if not values["transports"]:
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
+    values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
+    values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
+                                         if parser.has_section(PLUGIN_SECTION) else {})
 
     routing_points = {}
     if parser.has_section(ROUTING_POINTS_SECTION):
         for dn, raw in parser.items(ROUTING_POINTS_SECTION):
-            if not dn or any(ch in dn for ch in " \t;,<>\"@"):
-                raise ConfigError("a routing point DN must be a plain name or number",
-                                  path, ROUTING_POINTS_SECTION, dn, raw)
+            _check_dn(dn, path, ROUTING_POINTS_SECTION, raw)
             try:
                 routing_points[dn] = RoutingPoint(dn, parse_destinations(raw))
             except ValueError as e:
                 raise ConfigError(str(e), path, ROUTING_POINTS_SECTION, dn, raw) from None
+    for section in parser.sections():
+        if not section.startswith(ROUTING_POINT_PREFIX):
+            continue
+        dn = section[len(ROUTING_POINT_PREFIX):]
+        _check_dn(dn, path, section, None)
+        if dn in routing_points:
+            raise ConfigError("routing point %s is also a line of [%s]"
+                              % (dn, ROUTING_POINTS_SECTION), path, section)
+        options = _parse_section(parser, section, ROUTING_POINT_SCHEMA, path)
+        try:
+            alternatives = parse_destinations(options["destinations"])
+        except ValueError as e:
+            raise ConfigError(str(e), path, section, "destinations",
+                              options["destinations"]) from None
+        routing_points[dn] = RoutingPoint(dn, alternatives, options["router_timeout"])
     drp = values["default_route_point"]
     if drp and drp not in routing_points:
         raise ConfigError("names no routing point of [%s]" % ROUTING_POINTS_SECTION,
@@ -382,27 +469,44 @@ def parse_config(text, path="<string>"):
     return Config(values, routing_points, path)
 
 
+SECTIONS = [
+    (MAIN_SECTION, SCHEMA),
+    (ROUTER_SECTION, ROUTER_SCHEMA),
+    (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
+]
+
+FREE_SECTIONS = [
+    (ROUTING_POINTS_SECTION, "one line per routing point DN, optionally with static "
+     "destinations, as in ``8001 = sip:a@host, sip:b@host | sip:c@host;q=0.5``: a "
+     "comma separates alternatives taken in turn, a vertical bar joins several "
+     "Contacts of one 302."),
+    (PLUGIN_SECTION, "free options handed to the class named by routing-service "
+     "(config.routing_service_options)."),
+]
+
+
 def reference_text(width=None):
     """The option reference, for ``--help``."""
-    lines = ["Options of the [%s] section:" % MAIN_SECTION, ""]
-    for option in SCHEMA:
-        head = "  %s (%s%s, default %r%s)" % (
-            option.name, option.kind, ", " + option.unit if option.unit else "",
-            option.default,
-            ", " + option.describe_range() if option.describe_range() else "")
-        lines.append(head)
-        lines.append("      " + option.help)
-    lines.append("")
-    lines.append("[%s]: one line per routing point DN, optionally with static "
-                 "destinations: DN = sip:a@host, sip:b@host | sip:c@host;q=0.5"
-                 % ROUTING_POINTS_SECTION)
+    lines = []
+    for section, schema in SECTIONS:
+        lines.append("Options of the [%s] section:" % section)
+        lines.append("")
+        for option in schema:
+            head = "  %s (%s%s, default %r%s)" % (
+                option.name, option.kind, ", " + option.unit if option.unit else "",
+                option.default,
+                ", " + option.describe_range() if option.describe_range() else "")
+            lines.append(head)
+            lines.append("      " + option.help)
+        lines.append("")
+    for section, text in FREE_SECTIONS:
+        lines.append("[%s]: %s" % (section, text))
     return "\n".join(lines)
 
 
-def reference_rst():
-    """The option reference as an RST table, for README.rst."""
+def _rst_table(schema):
     rows = [("Option", "Type", "Default", "Range", "Meaning")]
-    for option in SCHEMA:
+    for option in schema:
         rows.append((
             "``%s``" % option.name,
             option.kind + (" (%s)" % option.unit if option.unit else ""),
@@ -410,16 +514,22 @@ def reference_rst():
             option.describe_range() or "",
             option.help,
         ))
-    out = []
-    for row in rows[1:]:
-        out.append("* - " + row[0])
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 12 12 12 44", ""]
+    for row in rows:
+        lines.append("   * - " + row[0])
         for cell in row[1:]:
-            out.append("  - " + cell)
-    header = [".. list-table::", "   :header-rows: 1", "   :widths: 20 12 12 12 44", ""]
-    body = ["   * - " + " \n     - ".join(rows[0]).replace(" \n", "\n")]
-    for line in out:
-        body.append("   " + line)
-    return "\n".join(header + body) + "\n"
+            lines.append("     - " + cell)
+    return "\n".join(lines) + "\n"
+
+
+def reference_rst():
+    """The option reference as RST tables, one per section, for README.rst."""
+    parts = []
+    for section, schema in SECTIONS:
+        parts.append("Section ``[%s]``:\n\n%s" % (section, _rst_table(schema)))
+    for section, text in FREE_SECTIONS:
+        parts.append("Section ``[%s]``: %s\n" % (section, text))
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,17 @@ class IRoutingService(Interface):
 
     def route_unconfirmed(request, decision):
         """No ACK arrived for this service's decision before Timer H."""
+
+
+class IDestinationResolver(Interface):
+    """Turns a router's OtherDN into the Contacts of the 302.
+
+    Kept apart from the router link so that DN, trunk and dial-plan
+    resolution can replace the as-is URI rule without touching the link.
+    """
+
+    def resolve(other_dn, request):
+        """Return a list of :class:`sipredirect.routing.Contact` (or a
+        Deferred of one); raise or fail with
+        :class:`sipredirect.destinations.DestinationUnresolvable` when
+        ``other_dn`` names nothing."""

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 
 from .ids import ConnIdGenerator, new_call_uuid
 from .logthrottle import LogThrottle
-from .routing import Redirect, Reject, RouteRequest, basic_attributes
+from .routing import Redirect, Reject, RouteRequest, basic_attributes, route_source
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   make_response, parse_message, reason_for, transaction_key)
@@ -149,7 +149,11 @@ class RedirectCore:
 
     def __init__(self, selector, timers=None, server_header="", tracer=None,
                  conn_ids=None, rng=None, bad_input_log_interval=10.0,
-                 max_header_lines=256, no_route_status=480):
+                 max_header_lines=256, no_route_status=480, memory=None,
+                 num_of_rerouting=3, reroute_limit_status=480):
+        self.memory = memory
+        self.num_of_rerouting = num_of_rerouting
+        self.reroute_limit_status = reroute_limit_status
         self.selector = selector
         self.timers = timers or Timers()
         self.server_header = server_header
@@ -241,15 +245,29 @@ class RedirectCore:
             status = 481
         if status is not None:
             return actions + self._final(txn, status, now)
-        this_dn = self.selector.select(request)
-        if this_dn is None:
-            return actions + self._final(txn, 404, now)
-        route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
-                                     new_call_uuid(), now)
+        record = self.memory.lookup(request.call_id, now) if self.memory else None
+        if record is not None:
+            # A re-routing attempt (seed row 18): same ConnID, next count.
+            attempts = record.attempts + 1
+            if attempts > self.num_of_rerouting:
+                self.stats["reroute_limit_reached"] += 1
+                return actions + self._final(txn, self.reroute_limit_status, now)
+            self.stats["reroutes"] += 1
+            route_request = RouteRequest(request, record.this_dn, peer, record.conn_id,
+                                         record.call_uuid, now, attempts,
+                                         record.used_destinations, "reroute")
+        else:
+            this_dn, how = self.selector.select_with_reason(request)
+            if this_dn is None:
+                return actions + self._final(txn, 404, now)
+            route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
+                                         new_call_uuid(), now, selected_by=how)
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1
-        self._trace("EventRouteRequest", route_request, now)
+        route_request.attributes = basic_attributes(route_request)
+        route_request.route_event = self.tracer.event(
+            "EventRouteRequest", route_request.attributes, now)
         actions.append(StartRouting(route_request))
         return actions
 
@@ -283,12 +301,21 @@ class RedirectCore:
             extra = [("Contact", c.header_value()) for c in contacts]
             extra.extend(decision.headers)
             self.stats["redirected_" + decision.source] += 1
+            self._remember(route_request, [str(c.uri) for c in contacts], now)
             return self._final(txn, 302, now, extra_headers=extra)
         if isinstance(decision, Reject):
             self.stats["rejected_" + decision.source] += 1
+            self._remember(route_request, (), now)
             return self._final(txn, decision.status, now, reason=decision.reason,
                                extra_headers=decision.headers)
         raise TypeError("not a routing decision: %r" % (decision,))
+
+    def _remember(self, route_request, destinations, now):
+        if self.memory is not None:
+            self.memory.remember(route_request.call_id, route_request.conn_id,
+                                 route_request.call_uuid, route_request.this_dn,
+                                 route_request.reroute_count,
+                                 route_request.used_destinations.union(destinations), now)
 
     def route_failed(self, route_request, now):
         """The routing chain itself failed: answer 500 rather than nothing."""
@@ -317,8 +344,19 @@ class RedirectCore:
         call = txn.call
         if call is None or call.decision is None:
             return []
-        self._trace("EventRouteUsed", call, now)
+        call.used_event = self._route_used_event(call, now)
         return [RouteConfirmed(call, call.decision)]
+
+    def _route_used_event(self, call, now):
+        decision = call.decision
+        attributes = {"ThisDN": call.this_dn, "ThisQueue": call.this_dn,
+                      "ConnID": call.conn_id, "CallUUID": call.call_uuid}
+        if isinstance(decision, Redirect):
+            attributes["OtherDN"] = str(decision.contacts[0].uri)
+        if decision.reference_id is not None:
+            attributes["ReferenceID"] = decision.reference_id
+        attributes["Extensions"] = {"RouteSource": route_source(call, decision)}
+        return self.tracer.event("EventRouteUsed", attributes, now)
 
     def _cancel(self, request, peer, now):
         key = transaction_key(request)
@@ -339,7 +377,9 @@ class RedirectCore:
             if call is not None:
                 self.pending_routes -= 1
                 self.stats["calls_abandoned"] += 1
-                self._trace("EventAbandoned", call, now)
+                call.abandoned_event = self.tracer.event(
+                    "EventAbandoned", {"ThisDN": call.this_dn, "ConnID": call.conn_id,
+                                       "CallUUID": call.call_uuid}, now)
                 actions.append(CancelRouting(call))
         return actions
 
@@ -394,18 +434,6 @@ class RedirectCore:
 
     def _server_headers(self):
         return [("Server", self.server_header)] if self.server_header else []
-
-    def _trace(self, message, call, now):
-        if self.tracer.enabled:
-            attributes = basic_attributes(call)
-            decision = call.decision
-            if message == "EventRouteUsed" and isinstance(decision, Redirect):
-                attributes["OtherDN"] = str(decision.contacts[0].uri)
-                attributes["Extensions"] = {"RouteSource": decision.source}
-            self.tracer.event(message, attributes, now)
-        else:
-            self.tracer.sequence += 1
-
 
 def _same_uri(a, b):
     if isinstance(a, (SipUri, TelUri)) and type(a) is type(b):

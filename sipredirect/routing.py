@@ -33,11 +33,18 @@ class Contact:
 
 
 class Redirect:
-    """Answer the INVITE with 302 and these Contacts (and extra headers)."""
+    """Answer the INVITE with 302 and these Contacts (and extra headers).
 
-    __slots__ = ("contacts", "headers", "source")
+    ``reference_id`` and ``origin`` are for the deciding service: the
+    router link keeps the winning request's ReferenceID and client there.
+    """
 
-    def __init__(self, contacts, headers=(), source="router"):
+    __slots__ = ("contacts", "headers", "source", "reference_id", "origin")
+
+    def __init__(self, contacts, headers=(), source="router", reference_id=None,
+                 origin=None):
+        self.reference_id = reference_id
+        self.origin = origin
         contacts = tuple(c if isinstance(c, Contact) else Contact(c) for c in contacts)
         if not contacts:
             raise ValueError("a redirect needs at least one contact")
@@ -53,9 +60,12 @@ class Redirect:
 class Reject:
     """Answer the INVITE with a final 4xx-6xx status."""
 
-    __slots__ = ("status", "reason", "headers", "source")
+    __slots__ = ("status", "reason", "headers", "source", "reference_id", "origin")
 
-    def __init__(self, status, reason=None, headers=(), source="router"):
+    def __init__(self, status, reason=None, headers=(), source="router",
+                 reference_id=None, origin=None):
+        self.reference_id = reference_id
+        self.origin = origin
         if not 400 <= status <= 699:
             raise ValueError("a reject status must be 400-699")
         self.status = status
@@ -77,10 +87,18 @@ class RouteRequest:
     """
 
     __slots__ = ("call_id", "this_dn", "request", "peer", "conn_id", "call_uuid",
-                 "received_at", "reroute_count", "decided_by", "decision", "_txn")
+                 "received_at", "reroute_count", "used_destinations", "selected_by",
+                 "attributes", "route_event", "used_event", "abandoned_event",
+                 "decided_by", "decision", "_txn")
 
     def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
-                 reroute_count=0):
+                 reroute_count=0, used_destinations=frozenset(), selected_by="username"):
+        self.used_destinations = used_destinations
+        self.selected_by = selected_by
+        self.attributes = None
+        self.route_event = None
+        self.used_event = None
+        self.abandoned_event = None
         self.call_id = request.call_id
         self.this_dn = this_dn
         self.request = request
@@ -102,17 +120,38 @@ class RouteRequest:
 
 
 def basic_attributes(route_request):
-    """T-Library attributes of a call, SIP Server style (usernames)."""
+    """T-Library attributes of a call, SIP Server style (usernames): the
+    attributes of EventRouteRequest."""
     request = route_request.request
+    from_user = getattr(request.from_.uri, "user", None) if request.from_ else None
+    extensions = {}
+    if request.from_ is not None:
+        extensions["From"] = request.headers.get("From")
+    if route_request.reroute_count:
+        extensions["RerouteCount"] = route_request.reroute_count
     return {
         "ThisDN": route_request.this_dn,
         "ThisQueue": route_request.this_dn,
         "ConnID": route_request.conn_id,
         "CallUUID": route_request.call_uuid,
-        "ANI": getattr(request.from_.uri, "user", None) if request.from_ else None,
-        "DNIS": getattr(request.to.uri, "user", None) if request.to else None,
+        "CallID": route_request.call_id,
         "CallType": 2,
+        "ANI": from_user,
+        "DNIS": getattr(request.to.uri, "user", None) if request.to else None,
+        "OtherDN": from_user,
+        "Extensions": extensions,
     }
+
+
+def route_source(route_request, decision):
+    """Extensions.RouteSource of EventRouteUsed: who chose the destination.
+
+    ``default-route-point`` marks a call a router routed on the
+    default-route-point because its username matched no routing point.
+    """
+    if decision.source == "router" and route_request.selected_by == "default-route-point":
+        return "default-route-point"
+    return decision.source
 
 
 class RoutingPointSelector:
@@ -132,14 +171,19 @@ class RoutingPointSelector:
 
     def select(self, request):
         """The DN, or None when the INVITE matches no routing point (404)."""
+        return self.select_with_reason(request)[0]
+
+    def select_with_reason(self, request):
+        """(DN or None, how it was chosen: "load-balancing", "username",
+        "default-route-point" or "no-routing-points")."""
         if self._load_balancing:
-            return next(self._cycle)
+            return next(self._cycle), "load-balancing"
         user = getattr(request.uri, "user_unescaped", None) or getattr(request.uri, "user", None)
         if not self._points:
-            return user or str(getattr(request.uri, "host", "")) or None
+            return (user or str(getattr(request.uri, "host", "")) or None), "no-routing-points"
         if user is not None and user in self._points:
-            return user
-        return self._default
+            return user, "username"
+        return self._default, "default-route-point"
 
 
 def _equal_to_request_uri(uri, route_request):
@@ -184,8 +228,9 @@ class StaticRoutes:
         table = self._tables.get(request.this_dn)
         if table is None:
             return defer.succeed(None)
+        used = request.used_destinations
         alternative = table.pick(lambda alt: all(
-            _equal_to_request_uri(uri, request) for uri, _ in alt))
+            str(uri) in used or _equal_to_request_uri(uri, request) for uri, _ in alt))
         if alternative is None:
             return defer.succeed(None)
         return defer.succeed(Redirect([Contact(uri, q) for uri, q in alternative],
@@ -211,7 +256,9 @@ class DefaultDestinations:
     def route(self, request):
         if not len(self._table):
             return defer.succeed(None)
-        uri = self._table.pick(lambda uri: _equal_to_request_uri(uri, request))
+        used = request.used_destinations
+        uri = self._table.pick(lambda uri: str(uri) in used
+                               or _equal_to_request_uri(uri, request))
         if uri is None:
             return defer.succeed(None)
         return defer.succeed(Redirect([Contact(uri)], source=self.name))
@@ -229,17 +276,24 @@ class RoutingChain:
 
     A service that answers ``None``, fails, or has not answered within
     ``timeout`` seconds is passed over (its Deferred is cancelled); when
-    none decides, the call is rejected with ``no_route_status``.
+    none decides, the call is rejected with ``no_route_status``.  A service
+    with its own timers (the router link: router-timeout per routing point)
+    says so with a ``timeout`` attribute of ``None``.
+
+    ``observers`` hear about every confirmed or unconfirmed route, whoever
+    decided it (the router link sends EventRouteUsed for calls the default
+    destinations routed too).
     """
 
     name = "chain"
     log = Logger()
 
-    def __init__(self, services, timeout, clock, no_route_status=480):
+    def __init__(self, services, timeout, clock, no_route_status=480, observers=()):
         self.services = list(services)
         self.timeout = timeout
         self.clock = clock
         self.no_route_status = no_route_status
+        self.observers = list(observers)
 
     def route(self, request):
         # current[0]: the Deferred being waited on; current[1]: cancelled.
@@ -268,8 +322,9 @@ class RoutingChain:
             inner = defer.maybeDeferred(service.route, request)
         except Exception:
             inner = defer.fail()
-        if not inner.called:
-            inner.addTimeout(self.timeout, self.clock)
+        timeout = getattr(service, "timeout", self.timeout)
+        if not inner.called and timeout is not None:
+            inner.addTimeout(timeout, self.clock)
         current[0] = inner
 
         def decided(decision):
@@ -306,11 +361,11 @@ class RoutingChain:
         self._notify("route_unconfirmed", request, decision)
 
     def _notify(self, method, request, decision):
-        service = request.decided_by
-        if service is None:
-            return
-        try:
-            getattr(service, method)(request, decision)
-        except Exception:
-            self.log.failure("routing service {service}.{method} failed",
-                             service=service.name, method=method)
+        targets = [] if request.decided_by is None else [request.decided_by]
+        targets.extend(o for o in self.observers if o is not request.decided_by)
+        for service in targets:
+            try:
+                getattr(service, method)(request, decision)
+            except Exception:
+                self.log.failure("routing service {service}.{method} failed",
+                                 service=getattr(service, "name", service), method=method)

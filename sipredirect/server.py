@@ -10,6 +10,7 @@ from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from .callmemory import CallMemory
 from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
 from .sip import FramedMessage, Timers
@@ -25,7 +26,7 @@ class SipServerService(service.Service):
     log = Logger()
     name = "sip"
 
-    def __init__(self, config, routing, selector, reactor=None):
+    def __init__(self, config, routing, selector, reactor=None, tracer=None):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -36,10 +37,13 @@ class SipServerService(service.Service):
                         config.t4_timeout / 1000.0)
         self.core = RedirectCore(
             selector, timers=timers, server_header=config.server_header,
-            tracer=EventTracer(config.event_trace),
+            tracer=tracer or EventTracer(config.event_trace),
             bad_input_log_interval=config.bad_input_log_interval,
             max_header_lines=config.max_header_lines,
-            no_route_status=config.no_route_status)
+            no_route_status=config.no_route_status,
+            memory=CallMemory(config.final_timeout, config.call_memory_size),
+            num_of_rerouting=config.num_of_rerouting,
+            reroute_limit_status=config.reroute_limit_status)
         self.stats = self.core.stats
         self.ports = []
         self.udp_protocols = []

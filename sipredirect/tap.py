@@ -72,29 +72,49 @@ def load_routing_service(config):
     return instance
 
 
-def build_routing(config, clock, user_service=None):
-    """The routing chain: user service, static routing-point tables, the
-    default destinations; a call nothing routes gets no-route-status."""
+def build_routing(config, clock, user_service=None, router_link=None):
+    """The routing chain: user service, router link, static routing-point
+    tables, the default destinations; a call nothing routes gets
+    no-route-status.  The router link also observes every confirmed route
+    (EventRouteUsed goes to routers whoever routed the call)."""
     services = []
     if user_service is not None:
         services.append(user_service)
+    if router_link is not None:
+        services.append(router_link)
     services.append(StaticRoutes(config.routing_points))
     services.append(DefaultDestinations(config.default_routing_destinations))
     return RoutingChain(services, config.router_timeout, clock,
-                        no_route_status=config.no_route_status)
+                        no_route_status=config.no_route_status,
+                        observers=[router_link] if router_link is not None else [])
 
 
 def make_services(config, reactor=None, user_service=None):
-    """All services of one server, under one MultiService."""
+    """All services of one server, under one MultiService.
+
+    The router link is added after the SIP service so that it stops first:
+    calls still waiting for a router then fall back at once and the SIP
+    service's drain finishes quickly.
+    """
     if reactor is None:
         from twisted.internet import reactor
+    from .routerlink import RouterLink, RouterLinkService
     from .server import SipServerService
+    from .trace import EventTracer
     top = service.MultiService()
+    tracer = EventTracer(config.event_trace)
+    link = None
+    if config.router.endpoint:
+        link = RouterLink(config.routing_points, config.router_timeout, reactor, tracer,
+                          password=config.router.password,
+                          server_name=config.router.server_name)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
-    routing = build_routing(config, reactor, user_service)
-    sip = SipServerService(config, routing, selector, reactor=reactor)
+    routing = build_routing(config, reactor, user_service, link)
+    sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer)
     sip.setServiceParent(top)
+    if link is not None:
+        RouterLinkService(link, config.router.endpoint, reactor).setServiceParent(top)
     return top
 
 

@@ -67,7 +67,12 @@ def format_event(message, attributes, sequence, now):
 
 
 class EventTracer:
-    """Logs routing events when tracing is on; cheap when it is off."""
+    """Numbers every server event and logs it when tracing is on.
+
+    One instance per server: ``EventSequenceNumber`` increases by one with
+    every event, whoever receives it (routers see gaps for events that went
+    to other routers, as with T-Server).
+    """
 
     log = Logger()
 
@@ -76,7 +81,16 @@ class EventTracer:
         self.sequence = 0
 
     def event(self, message, attributes, now):
+        """The event as a dict ready to send (``message`` first, then the
+        attributes, then the sequence number and send time)."""
         self.sequence += 1
+        seconds = int(now)
+        event = {"message": message}
+        event.update(attributes)
+        event["EventSequenceNumber"] = self.sequence
+        event["TimeinSecs"] = seconds
+        event["TimeinuSecs"] = int((now - seconds) * 1e6) % 1000000
         if self.enabled:
             self.log.info("{trace}", trace=format_event(message, attributes,
                                                        self.sequence, now))
+        return event

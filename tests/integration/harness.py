@@ -78,6 +78,9 @@ class ServerProcess:
         if config_text is not None:
             # An existing configuration, moved to a free port.
             text = re.sub(r"(?m)^sip-port\s*=.*$", "sip-port = %d" % self.port, config_text)
+            self.router_port = free_port()
+            text = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+", "endpoint = tcp:%d" % self.router_port,
+                          text)
         else:
             text = ("[sipredirect]\nsip-address = %s\nsip-port = %d\n%s\n"
                     "[routing-points]\n%s\n%s" % (host, self.port, settings,

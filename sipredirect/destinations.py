@@ -1,0 +1,57 @@
+"""From a router's OtherDN to the Contact of a 302 (seed table
+"Differences in mapping RequestRouteCall attributes")."""
+
+import re
+
+from zope.interface import implementer
+
+from .interfaces import IDestinationResolver
+from .routing import Contact
+from .sip import SipParseError, parse_address, parse_uri
+from .sip.uri import parse_host
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+class DestinationUnresolvable(Exception):
+    """OtherDN names no destination (EventError 7)."""
+
+
+@implementer(IDestinationResolver)
+class UriResolver:
+    """Network SIP Server's rule: OtherDN is the Contact as is.
+
+    Accepted: a full ``sip:``/``sips:``/``tel:`` URI (optionally in
+    ``<...>``), ``user@host[:port]`` and ``host[:port]`` (taken as
+    ``sip:``).  A bare DN such as ``8001`` is not a destination by itself.
+    """
+
+    def resolve(self, other_dn, request):
+        text = other_dn.strip()
+        if not text:
+            raise DestinationUnresolvable("empty OtherDN")
+        try:
+            if text.startswith("<"):
+                uri = parse_address(text).uri
+            elif text[:4].lower() in ("sip:", "tel:") or text[:5].lower() == "sips:":
+                uri = parse_uri(text)
+            else:
+                uri = self._host_form(text)
+        except SipParseError as e:
+            raise DestinationUnresolvable("%r is not a URI (%s)" % (text, e.reason)) from None
+        if uri.scheme not in ("sip", "sips", "tel"):
+            raise DestinationUnresolvable("unsupported URI scheme %r" % uri.scheme)
+        return [Contact(uri)]
+
+    @staticmethod
+    def _host_form(text):
+        scheme = _SCHEME.match(text)
+        if scheme and not text[scheme.end():].split(";")[0].isdigit():
+            raise DestinationUnresolvable("unsupported URI scheme %r" % scheme.group(1))
+        user, at, hostport = text.rpartition("@")
+        host, _ = parse_host(hostport)
+        if not at and "." not in host and not host.startswith("["):
+            # "8001" is a DN, not a host: DN resolution is not configured.
+            raise DestinationUnresolvable("%r is a DN, not a URI or host" % text)
+        return parse_uri("sip:" + text)

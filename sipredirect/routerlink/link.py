@@ -1,0 +1,322 @@
+"""The router link's call logic: sessions, registrations, calls waiting
+for a route, and the IRoutingService the routing chain asks."""
+
+import hmac
+from collections import defaultdict
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from .. import __version__
+from ..destinations import DestinationUnresolvable, UriResolver
+from ..interfaces import IRoutingService
+from ..routing import Redirect, Reject
+from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, extensions,
+                       reference_id, reject_status, sip_headers, string_attribute)
+
+ALL_DNS = "*"
+
+
+class PendingCall:
+    """A call whose EventRouteRequest went out and which waits for the
+    first valid RequestRouteCall."""
+
+    __slots__ = ("request", "deferred", "recipients", "timer")
+
+    def __init__(self, request, deferred, recipients, timer):
+        self.request = request
+        self.deferred = deferred
+        self.recipients = recipients
+        self.timer = timer
+
+
+@implementer(IRoutingService)
+class RouterLink:
+    """Asks registered routers where each call goes.
+
+    No router registered for the call's routing point (or every one of
+    them gone): the call is passed on at once, so the chain's next service
+    (static routes, default destinations) answers without waiting.  A
+    router that stays silent past router-timeout (per routing point) has
+    the same effect after the timeout.
+    """
+
+    name = "router"
+    timeout = None  # router-timeout per routing point is kept here
+    log = Logger()
+
+    def __init__(self, routing_points, router_timeout, clock, tracer, resolver=None,
+                 password="", server_name="sipredirect", role="primary"):
+        self.routing_points = routing_points
+        self.router_timeout = router_timeout
+        self.clock = clock
+        self.tracer = tracer
+        self.resolver = resolver or UriResolver()
+        self.password = password
+        self.server_name = server_name
+        self.role = role
+        self.sessions = set()
+        self.clients = {}
+        self.by_dn = defaultdict(set)
+        self.pending = {}
+        self.stats = defaultdict(int)
+
+    # -- events ---------------------------------------------------------------
+
+    def _event(self, message, attributes):
+        return self.tracer.event(message, attributes, self.clock.seconds())
+
+    def _server_info(self, ref=None):
+        attributes = {"ServerName": self.server_name, "ServerVersion": __version__,
+                      "ProtocolVersion": PROTOCOL_VERSION, "ServerRole": self.role}
+        if ref is not None:
+            attributes["ReferenceID"] = ref
+        return self._event("EventServerInfo", attributes)
+
+    def _error(self, session, code, text, ref=None, **extra):
+        attributes = {"ErrorCode": code, "ErrorMessage": text}
+        if ref is not None:
+            attributes["ReferenceID"] = ref
+        attributes.update(extra)
+        self.stats["errors_sent"] += 1
+        session.send_event(self._event("EventError", attributes))
+
+    # -- sessions ---------------------------------------------------------------
+
+    def session_opened(self, session):
+        session.client_name = None
+        session.dns = set()
+        self.sessions.add(session)
+        self.stats["connections"] += 1
+        session.send_event(self._server_info())
+
+    def session_closed(self, session):
+        self.sessions.discard(session)
+        if session.client_name and self.clients.get(session.client_name) is session:
+            del self.clients[session.client_name]
+            self.log.info("router {name} disconnected", name=session.client_name)
+        for dn in session.dns:
+            self.by_dn[dn].discard(session)
+        session.dns = set()
+        # Calls that only this router was asked about fall back at once.
+        for conn_id, call in list(self.pending.items()):
+            call.recipients.discard(session)
+            if not call.recipients:
+                self._give_up(conn_id, "every router asked about it has gone")
+
+    def handle(self, session, message):
+        """One decoded request from ``session``."""
+        name = message["message"]
+        ref = None
+        try:
+            handler = self._handlers.get(name)
+            if handler is None:
+                raise RouterProtocolError(ErrorCode.UNKNOWN_MESSAGE,
+                                          "unknown message %s" % name[:64])
+            ref = reference_id(message, required=(name == "RequestRouteCall"))
+            if name != "RequestRegisterClient" and session.client_name is None:
+                raise RouterProtocolError(ErrorCode.NOT_REGISTERED,
+                                          "send RequestRegisterClient first")
+            handler(self, session, message, ref)
+        except RouterProtocolError as error:
+            self._error(session, error.code, error.message, ref)
+            if error.close:
+                session.close()
+
+    def _register_client(self, session, message, ref):
+        name = string_attribute(message, "ClientName", 64)
+        if self.password:
+            given = message.get("Password")
+            if not isinstance(given, str) or not hmac.compare_digest(
+                    given.encode("utf-8"), self.password.encode("utf-8")):
+                self.log.warn("router {name}: registration refused (bad password)",
+                              name=name)
+                raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
+                                          "bad password", close=True)
+        holder = self.clients.get(name)
+        if holder is not None and holder is not session:
+            raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
+                                      "client name %s is in use" % name, close=True)
+        if session.client_name not in (None, name):
+            raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
+                                      "already registered as %s" % session.client_name)
+        session.client_name = name
+        self.clients[name] = session
+        self.log.info("router {name} registered", name=name)
+        session.send_event(self._event("EventClientRegistered",
+                                       {"ReferenceID": ref, "ClientName": name}))
+
+    def _register_address(self, session, message, ref):
+        dn = string_attribute(message, "ThisDN", 128)
+        if dn != ALL_DNS and dn not in self.routing_points:
+            raise RouterProtocolError(ErrorCode.NOT_A_ROUTING_POINT,
+                                      "%s is not a configured routing point" % dn)
+        session.dns.add(dn)
+        self.by_dn[dn].add(session)
+        session.send_event(self._event("EventRegistered", {"ReferenceID": ref, "ThisDN": dn}))
+
+    def _unregister_address(self, session, message, ref):
+        dn = string_attribute(message, "ThisDN", 128)
+        session.dns.discard(dn)
+        self.by_dn[dn].discard(session)
+        session.send_event(self._event("EventUnregistered",
+                                       {"ReferenceID": ref, "ThisDN": dn}))
+
+    def _query_server(self, session, message, ref):
+        session.send_event(self._server_info(ref))
+
+    def _route_call(self, session, message, ref):
+        conn_id = string_attribute(message, "ConnID", 64)
+        call = self.pending.get(conn_id)
+        if call is None:
+            raise RouterProtocolError(ErrorCode.NO_SUCH_CALL,
+                                      "no call %s is waiting for a route" % conn_id)
+        this_dn = message.get("ThisDN")
+        if this_dn is not None and this_dn != call.request.this_dn:
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "ThisDN %s is not the call's routing point %s"
+                                      % (str(this_dn)[:64], call.request.this_dn))
+        ext = extensions(message)
+        route_type = message.get("RouteType", "Default")
+        headers = sip_headers(ext)
+        if route_type == "Reject":
+            status, reason = reject_status(ext)
+            self._win(conn_id, Reject(status, reason, headers, source="router",
+                                      reference_id=ref, origin=session))
+            return
+        if route_type != "Default":
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "RouteType must be Default or Reject")
+        other_dn = string_attribute(message, "OtherDN", 1024)
+        d = defer.maybeDeferred(self.resolver.resolve, other_dn, call.request)
+        d.addCallbacks(
+            lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
+                                            headers),
+            lambda failure: self._unresolved(session, ref, other_dn, failure))
+
+    def _resolved(self, session, conn_id, ref, other_dn, contacts, headers):
+        call = self.pending.get(conn_id)
+        if call is None:  # timed out or routed while resolving
+            self._error(session, ErrorCode.NO_SUCH_CALL,
+                        "call %s is no longer waiting for a route" % conn_id, ref)
+            return
+        request_uri = call.request.request_uri
+        usable = [c for c in contacts if not _same(c.uri, request_uri)]
+        if not usable:
+            self._error(session, ErrorCode.UNRESOLVABLE,
+                        "OtherDN %s is the call's own Request-URI (RFC 3261 8.3)"
+                        % other_dn, ref)
+            return
+        self._win(conn_id, Redirect(usable, headers, source="router", reference_id=ref,
+                                    origin=session))
+
+    def _unresolved(self, session, ref, other_dn, failure):
+        if failure.check(DestinationUnresolvable):
+            reason = str(failure.value)
+        else:
+            self.log.failure("resolving OtherDN {other_dn} failed", failure,
+                             other_dn=other_dn)
+            reason = "resolution failed"
+        self._error(session, ErrorCode.UNRESOLVABLE,
+                    "cannot resolve OtherDN %s: %s" % (other_dn[:128], reason), ref)
+
+    _handlers = {
+        "RequestRegisterClient": _register_client,
+        "RequestRegisterAddress": _register_address,
+        "RequestUnregisterAddress": _unregister_address,
+        "RequestQueryServer": _query_server,
+        "RequestRouteCall": _route_call,
+    }
+
+    # -- IRoutingService ------------------------------------------------------------
+
+    def recipients_for(self, dn):
+        return (self.by_dn.get(dn, set()) | self.by_dn.get(ALL_DNS, set()))
+
+    def route(self, request):
+        if self.role != "primary":
+            return defer.succeed(None)
+        recipients = self.recipients_for(request.this_dn)
+        if not recipients:
+            self.stats["no_router"] += 1
+            return defer.succeed(None)
+        conn_id = request.conn_id
+        d = defer.Deferred(lambda d: self._abandon(conn_id))
+        point = self.routing_points.get(request.this_dn)
+        timeout = (point.router_timeout if point is not None and point.router_timeout
+                   else self.router_timeout)
+        timer = self.clock.callLater(timeout, self._give_up, conn_id,
+                                     "no RequestRouteCall within %gs" % timeout)
+        self.pending[conn_id] = PendingCall(request, d, set(recipients), timer)
+        event = request.route_event or self._event("EventRouteRequest", request.attributes
+                                                   or {"ThisDN": request.this_dn,
+                                                       "ConnID": conn_id})
+        self.stats["route_requests"] += 1
+        for session in recipients:
+            session.send_event(event)
+        return d
+
+    def _win(self, conn_id, decision):
+        call = self.pending.pop(conn_id)
+        if call.timer.active():
+            call.timer.cancel()
+        self.stats["routed"] += 1
+        call.deferred.callback(decision)
+
+    def _give_up(self, conn_id, why):
+        call = self.pending.pop(conn_id, None)
+        if call is None:
+            return
+        if call.timer.active():
+            call.timer.cancel()
+        self.stats["fallbacks"] += 1
+        self.log.info("call {call_id} (ConnID {conn_id}): {why}; falling back",
+                      call_id=call.request.call_id, conn_id=conn_id, why=why)
+        call.deferred.callback(None)
+
+    def _abandon(self, conn_id):
+        call = self.pending.pop(conn_id, None)
+        if call is None:
+            return
+        if call.timer.active():
+            call.timer.cancel()
+        event = call.request.abandoned_event or self._event(
+            "EventAbandoned", {"ThisDN": call.request.this_dn, "ConnID": conn_id,
+                               "CallUUID": call.request.call_uuid})
+        for session in call.recipients:
+            session.send_event(event)
+
+    def route_confirmed(self, request, decision):
+        event = request.used_event
+        if event is None:
+            return
+        for session in self.recipients_for(request.this_dn):
+            session.send_event(event)
+
+    def route_unconfirmed(self, request, decision):
+        session = decision.origin
+        if session is None or session not in self.sessions:
+            return
+        self._error(session, ErrorCode.ROUTE_NOT_CONFIRMED,
+                    "no ACK for the redirect of call %s before Timer H" % request.conn_id,
+                    decision.reference_id, ConnID=request.conn_id)
+
+    def set_role(self, role):
+        """HA role change: tell every router (ServerRole)."""
+        if role == self.role:
+            return
+        self.role = role
+        for session in list(self.sessions):
+            session.send_event(self._server_info())
+
+    def close_all(self):
+        for session in list(self.sessions):
+            session.close()
+
+
+def _same(a, b):
+    try:
+        return a == b
+    except TypeError:
+        return False

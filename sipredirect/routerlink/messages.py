@@ -1,0 +1,163 @@
+"""Router-link messages: decoding lines and validating attributes.
+
+Pure functions: every problem is a :class:`RouterProtocolError` carrying
+the ErrorCode of the protocol, so the link answers it with EventError.
+"""
+
+import json
+
+from ..sip.grammar import is_token
+
+MAX_LINE = 65536
+PROTOCOL_VERSION = 1
+
+
+class ErrorCode:
+    MALFORMED = 1
+    UNKNOWN_MESSAGE = 2
+    REGISTRATION_REFUSED = 3
+    NOT_REGISTERED = 4
+    NOT_A_ROUTING_POINT = 5
+    NO_SUCH_CALL = 6
+    UNRESOLVABLE = 7
+    BAD_ATTRIBUTE = 8
+    ROUTE_NOT_CONFIRMED = 9
+
+
+class RouterProtocolError(Exception):
+    def __init__(self, code, message, close=False):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.close = close
+
+
+def decode_line(line):
+    """One line (without LF) -> a dict with a string ``message``."""
+    if len(line) > MAX_LINE:
+        raise RouterProtocolError(ErrorCode.MALFORMED, "line longer than %d bytes" % MAX_LINE,
+                                  close=True)
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON line (%s)" % e,
+                                  close=True) from None
+    if not isinstance(message, dict):
+        raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON object", close=True)
+    name = message.get("message")
+    if not isinstance(name, str) or not name:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE, "missing attribute 'message'")
+    return message
+
+
+def encode_event(event):
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def reference_id(message, required=False):
+    value = message.get("ReferenceID")
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "ReferenceID must be a positive integer")
+    return value
+
+
+def string_attribute(message, name, max_length=256, required=True):
+    value = message.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "%s must be a non-empty string" % name)
+    if len(value) > max_length:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "%s longer than %d characters" % (name, max_length))
+    return value
+
+
+def extensions(message):
+    value = message.get("Extensions")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE, "Extensions must be an object")
+    return value
+
+
+# Headers a router may not set: they belong to the transaction or the
+# dialog (RFC 3261 8.2.6.2), to framing, or to the Contact the server
+# builds from OtherDN.  Compact forms included.
+FORBIDDEN_HEADERS = frozenset([
+    "via", "v", "to", "t", "from", "f", "call-id", "i", "cseq", "content-length", "l",
+    "contact", "m", "max-forwards", "content-type", "c", "content-encoding", "e",
+    "record-route", "route",
+])
+MAX_HEADERS = 32
+MAX_HEADER_VALUE = 1024
+
+
+def sip_headers(ext):
+    """``Extensions.SIP_HEADERS`` -> [(name, value)] for the 302.
+
+    Refuses anything that could break or hijack the response: forbidden
+    names, names that are not tokens, CR/LF or other control characters in
+    values, too many or too long values.
+    """
+    listed = ext.get("SIP_HEADERS")
+    if listed is None:
+        return []
+    if not isinstance(listed, str):
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "Extensions.SIP_HEADERS must be a string")
+    names = [n.strip() for n in listed.split(",") if n.strip()]
+    if len(names) > MAX_HEADERS:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "more than %d SIP_HEADERS" % MAX_HEADERS)
+    headers = []
+    for name in names:
+        if not is_token(name) or len(name) > 64:
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "SIP_HEADERS name %r is not a header name" % name[:64])
+        if name.lower() in FORBIDDEN_HEADERS:
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "SIP_HEADERS may not set %s" % name)
+        if name not in ext:
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "SIP_HEADERS names %s but Extensions has no %s"
+                                      % (name, name))
+        value = ext[name]
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "Extensions.%s must be a string or integer" % name)
+        value = str(value)
+        if len(value) > MAX_HEADER_VALUE:
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "Extensions.%s is longer than %d characters"
+                                      % (name, MAX_HEADER_VALUE))
+        if any(ord(ch) < 32 and ch != "\t" or ord(ch) == 127 for ch in value):
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "Extensions.%s contains control characters" % name)
+        headers.append((name, value.strip()))
+    return headers
+
+
+def reject_status(ext):
+    """(status, reason) of a RouteType "Reject"."""
+    code = ext.get("SIP_RESPONSE_CODE", 480)
+    if isinstance(code, str) and code.isascii() and code.isdigit():
+        code = int(code)
+    if isinstance(code, bool) or not isinstance(code, int) or not 400 <= code <= 699:
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "Extensions.SIP_RESPONSE_CODE must be 400-699")
+    reason = ext.get("SIP_RESPONSE_REASON")
+    if reason is not None:
+        if (not isinstance(reason, str) or len(reason) > 128
+                or not all(ch.isprintable() for ch in reason)):
+            raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                      "Extensions.SIP_RESPONSE_REASON must be printable "
+                                      "text of at most 128 characters")
+    return code, reason

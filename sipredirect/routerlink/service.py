@@ -1,0 +1,53 @@
+"""The router link as a Twisted service listening on ``[router] endpoint``."""
+
+from twisted.application import service
+from twisted.internet import defer, endpoints
+from twisted.logger import Logger
+
+from .protocol import RouterLinkFactory
+
+
+class RouterLinkService(service.Service):
+    log = Logger()
+    name = "router-link"
+
+    def __init__(self, link, endpoint, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.link = link
+        self.endpoint = endpoint
+        self.port = None
+
+    def privilegedStartService(self):
+        service.Service.privilegedStartService(self)
+        self._listen()
+
+    def startService(self):
+        service.Service.startService(self)
+        if self.port is None:
+            self._listen()
+
+    def _listen(self):
+        endpoint = endpoints.serverFromString(self.reactor, self.endpoint)
+        d = endpoint.listen(RouterLinkFactory(self.link))
+        # TCP endpoints listen synchronously: a port in use fails start-up here.
+        failures = []
+        d.addCallbacks(self._listening, failures.append)
+        if failures:
+            failures[0].raiseException()
+
+    def _listening(self, port):
+        self.port = port
+        self.log.info("router link listening on {address}", address=port.getHost())
+        return port
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        """Stop listening and disconnect routers; calls still waiting for
+        a route fall back to the next routing service at once."""
+        service.Service.stopService(self)
+        if self.port is not None:
+            port, self.port = self.port, None
+            yield port.stopListening()
+        self.link.close_all()
