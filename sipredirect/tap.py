@@ -61,6 +61,8 @@ def load_routing_service(config):
         raise ConfigError("cannot load it (%s)" % e, **where) from None
     try:
         instance = factory(config)
+    except ConfigError:
+        raise  # the plug-in located the problem itself
     except Exception as e:
         raise ConfigError("creating it failed (%s: %s)" % (type(e).__name__, e),
                           **where) from None

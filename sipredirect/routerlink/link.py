@@ -231,8 +231,11 @@ class RouterLink:
 
     # -- IRoutingService ------------------------------------------------------------
 
-    def recipients_for(self, dn):
-        return (self.by_dn.get(dn, set()) | self.by_dn.get(ALL_DNS, set()))
+    def recipients_for(self, dn, include_paused=False):
+        sessions = self.by_dn.get(dn, set()) | self.by_dn.get(ALL_DNS, set())
+        if include_paused:
+            return sessions
+        return {s for s in sessions if not getattr(s, "paused", False)}
 
     def route(self, request):
         if self.role != "primary":
@@ -291,7 +294,7 @@ class RouterLink:
         event = request.used_event
         if event is None:
             return
-        for session in self.recipients_for(request.this_dn):
+        for session in self.recipients_for(request.this_dn, include_paused=True):
             session.send_event(event)
 
     def route_unconfirmed(self, request, decision):

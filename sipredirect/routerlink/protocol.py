@@ -1,27 +1,62 @@
 """The router link's wire adapter: JSON lines in and out."""
 
-from twisted.internet import protocol
+from twisted.internet import interfaces, protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
+from zope.interface import implementer
 
 from .messages import MAX_LINE, ErrorCode, RouterProtocolError, decode_line, encode_event
 
 
+@implementer(interfaces.IPushProducer)
 class RouterLinkProtocol(LineOnlyReceiver):
-    """One router connection; all decisions are the link's."""
+    """One router connection; all decisions are the link's.
+
+    It registers as the producer of its own transport: when the router
+    stops reading and the send buffer fills, the transport pauses it, the
+    link stops offering calls to this router (others get them, or the
+    fallback does), and a router still stuck after ``stuck_timeout``
+    seconds is disconnected rather than left to grow our memory.
+    """
 
     delimiter = b"\n"
     MAX_LENGTH = MAX_LINE + 1  # the CR of a CRLF line end is not content
+    stuck_timeout = 30.0
     log = Logger()
 
     def __init__(self, link):
         self.link = link
         self.closing = False
+        self.paused = False
+        self._stuck_call = None
         self.client_name = None
         self.dns = set()
 
     def connectionMade(self):
+        self.transport.registerProducer(self, True)
         self.link.session_opened(self)
+
+    def pauseProducing(self):
+        self.paused = True
+        if self._stuck_call is None:
+            self._stuck_call = self.link.clock.callLater(self.stuck_timeout, self._stuck)
+
+    def resumeProducing(self):
+        self.paused = False
+        if self._stuck_call is not None and self._stuck_call.active():
+            self._stuck_call.cancel()
+        self._stuck_call = None
+
+    def stopProducing(self):
+        self.close()
+
+    def _stuck(self):
+        self._stuck_call = None
+        if self.paused:
+            self.log.warn("router {name} has not read its events for {seconds}s: "
+                          "disconnecting it", name=self.client_name,
+                          seconds=self.stuck_timeout)
+            self.transport.abortConnection()
 
     def lineReceived(self, line):
         if self.closing:
@@ -56,6 +91,9 @@ class RouterLinkProtocol(LineOnlyReceiver):
 
     def connectionLost(self, reason):
         self.closing = True
+        if self._stuck_call is not None and self._stuck_call.active():
+            self._stuck_call.cancel()
+        self._stuck_call = None
         self.link.session_closed(self)
 
 

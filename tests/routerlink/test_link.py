@@ -479,3 +479,26 @@ def test_rerouting_within_final_timeout():
     fourth = invite(user="8001", call_id="same-call", branch="z9hG4bK-d", cseq=4)
     server.message_received(fourth, peer)
     assert status_of(conn.sent[-1]) == 302
+
+
+def test_router_that_stops_reading_gets_no_calls_and_is_dropped_when_stuck():
+    """The transport pauses a router whose send buffer is full: new calls
+    go to the other routers; still paused after stuck_timeout, it is
+    disconnected."""
+    link, clock = make_link()
+    stuck, healthy = Router(link), Router(link)
+    stuck.register("stuck", "8001")
+    healthy.register("healthy", "8001")
+    stuck.events()
+    healthy.events()
+    assert stuck.transport.producer is stuck.proto
+    stuck.proto.pauseProducing()
+    link.route(route_request())
+    assert stuck.events() == []
+    assert healthy.events()[0]["message"] == "EventRouteRequest"
+    stuck.proto.resumeProducing()
+    clock.advance(31)
+    assert not stuck.transport.disconnecting
+    stuck.proto.pauseProducing()
+    clock.advance(30)
+    assert stuck.transport.disconnecting
