@@ -234,3 +234,74 @@ def split_trace(text):
         direction = "sent" if " sent" in kind else "received"
         entries.append((stamp, direction, body.lstrip("\r\n")))
     return entries
+
+
+class RouterProcess:
+    """The reference router (``python -m sipredirect.router``) as a real
+    peer, with its counters in a JSON stats file."""
+
+    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",)):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.rules = self.workdir / "rules.ini"
+        self.rules.write_text(rules)
+        self.stats_file = self.workdir / "router-stats.json"
+        self.logfile = self.workdir / "router.log"
+        self.servers = list(servers)
+        self.name = name
+        self.dns = list(dns)
+        self.process = None
+
+    def start(self, timeout=20.0):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO)
+        args = [sys.executable, "-m", "sipredirect.router", "--rules", str(self.rules),
+                "--name", self.name, "--stats-file", str(self.stats_file),
+                "--log-file", str(self.logfile), "--keepalive", "2"]
+        for server in self.servers:
+            args += ["--server", server]
+        for dn in self.dns:
+            args += ["--dn", dn]
+        self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("router exited with %s:\n%s"
+                                   % (self.process.returncode, self.log()))
+            stats = self.stats()
+            if stats and stats["total"].get("dn_registered", 0) >= len(self.dns):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("router did not register within %ss:\n%s" % (timeout, self.log()))
+
+    def stats(self):
+        try:
+            import json
+            return json.loads(self.stats_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def log(self):
+        try:
+            return self.logfile.read_text()
+        except OSError:
+            return ""
+
+    def kill(self):
+        """SIGKILL: the router dies without a word to the server."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self, timeout=10.0):
+        """SIGTERM; the router writes its final counters before exiting."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
