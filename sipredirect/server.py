@@ -173,11 +173,8 @@ class SipServerService(service.Service):
             d = defer.maybeDeferred(self.routing.route, route_request)
         except Exception:
             d = defer.fail()
-        if d.called:
-            d.addCallbacks(lambda decision: self._decided(route_request, decision),
-                           lambda failure: self._failed(route_request, failure))
-            return
-        self._routing[route_request] = d
+        if not d.called:
+            self._routing[route_request] = d  # so that a CANCEL can cancel it
         d.addCallbacks(lambda decision: self._decided(route_request, decision),
                        lambda failure: self._failed(route_request, failure))
 
