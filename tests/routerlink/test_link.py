@@ -502,3 +502,17 @@ def test_router_that_stops_reading_gets_no_calls_and_is_dropped_when_stuck():
     stuck.proto.pauseProducing()
     clock.advance(30)
     assert stuck.transport.disconnecting
+
+
+def test_a_reconnecting_router_gets_a_clean_session():
+    """The old connection's name and registrations are gone with it; the
+    same ClientName registers again on the new connection."""
+    link, _ = make_link()
+    first = Router(link)
+    first.register("urs", "8001")
+    first.proto.connectionLost(None)
+    assert link.recipients_for("8001") == set()
+    again = Router(link)
+    again.events()
+    assert again.register("urs")[0]["message"] == "EventClientRegistered"
+    assert link.route(route_request()).result is None  # no DN registered yet
