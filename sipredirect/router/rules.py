@@ -39,6 +39,16 @@ RESERVED_EXTENSION_KEYS = frozenset({
     "SIP_HEADERS", "SIP_RESPONSE_CODE", "SIP_RESPONSE_REASON", "RerouteCount",
     "RouteSource"})
 
+#: Headers a 302 may not get from a router: they belong to the transaction,
+#: the dialog or the framing (RFC 3261 8.2.6.2), or are the Contact the
+#: server builds from OtherDN.  sipredirect answers ErrorCode 8 to them, so
+#: the rules file refuses them up front.  Compact forms included.
+FORBIDDEN_HEADERS = frozenset([
+    "via", "v", "to", "t", "from", "f", "call-id", "i", "cseq", "content-length", "l",
+    "contact", "m", "max-forwards", "content-type", "c", "content-encoding", "e",
+    "record-route", "route",
+])
+
 # RFC 3261 25.1: a header name is a token.
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
 _TRUE = {"1", "yes", "true", "on"}
@@ -317,6 +327,9 @@ def _parse_headers(value, path, section):
         if not header_value:
             raise RulesError("header %s has no value" % header, path, section,
                              "headers", value)
+        if header.lower() in FORBIDDEN_HEADERS:
+            raise RulesError("%s cannot be set by a router (RFC 3261 8.2.6.2)" % header,
+                             path, section, "headers", value)
         if header in RESERVED_EXTENSION_KEYS:
             raise RulesError("%s is a reserved Extensions key" % header, path, section,
                              "headers", value)

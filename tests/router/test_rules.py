@@ -199,6 +199,12 @@ def test_the_shipped_example_file_parses_and_routes_as_documented():
      "rules.ini: [rule r] headers = X-Queue:: header X-Queue has no value"),
     ("[rule r]\nroute = a\nheaders = SIP_HEADERS: x\n",
      "rules.ini: [rule r] headers = SIP_HEADERS: x: SIP_HEADERS is a reserved Extensions key"),
+    ("[rule r]\nroute = a\nheaders = X-A: 1; Contact: <sip:x@h>\n",
+     "rules.ini: [rule r] headers = X-A: 1; Contact: <sip:x@h>: Contact cannot be set by a "
+     "router (RFC 3261 8.2.6.2)"),
+    ("[rule r]\nroute = a\nheaders = v: SIP/2.0/UDP h\n",
+     "rules.ini: [rule r] headers = v: SIP/2.0/UDP h: v cannot be set by a router "
+     "(RFC 3261 8.2.6.2)"),
     ("[rule r]\nroute = a\nheaders = X-A: 1; x-a: 2\n",
      "rules.ini: [rule r] headers = X-A: 1; x-a: 2: header x-a given twice"),
     ("[rule r]\nreject = 486\nheaders = X-A: 1\n",
