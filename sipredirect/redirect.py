@@ -344,15 +344,17 @@ class RedirectCore:
         call = txn.call
         if call is None or call.decision is None:
             return []
-        call.used_event = self._route_used_event(call, now)
+        if isinstance(call.decision, Redirect):
+            # EventRouteUsed is about a redirect; a rejected call's ACK is
+            # only the end of its transaction.
+            call.used_event = self._route_used_event(call, now)
         return [RouteConfirmed(call, call.decision)]
 
     def _route_used_event(self, call, now):
         decision = call.decision
         attributes = {"ThisDN": call.this_dn, "ThisQueue": call.this_dn,
                       "ConnID": call.conn_id, "CallUUID": call.call_uuid}
-        if isinstance(decision, Redirect):
-            attributes["OtherDN"] = str(decision.contacts[0].uri)
+        attributes["OtherDN"] = str(decision.contacts[0].uri)
         if decision.reference_id is not None:
             attributes["ReferenceID"] = decision.reference_id
         attributes["Extensions"] = {"RouteSource": route_source(call, decision)}

@@ -134,7 +134,7 @@ def basic_attributes(route_request):
         "ThisQueue": route_request.this_dn,
         "ConnID": route_request.conn_id,
         "CallUUID": route_request.call_uuid,
-        "CallID": route_request.call_id,
+        "CallID": int(route_request.conn_id, 16) & 0xFFFFFFFF,
         "CallType": 2,
         "ANI": from_user,
         "DNIS": getattr(request.to.uri, "user", None) if request.to else None,

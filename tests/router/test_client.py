@@ -92,7 +92,7 @@ class ScriptedServer:
 
     def route_request(self, conn_id="006c02ab4a93f001", dn="8001", **fields):
         body = {"ThisDN": dn, "ThisQueue": dn, "ConnID": conn_id,
-                "CallUUID": "1VJ3ICNE8D4HLBAJ7TRPDIMF84000001", "CallID": "c1@gw",
+                "CallUUID": "1VJ3ICNE8D4HLBAJ7TRPDIMF84000001", "CallID": 16777217,
                 "CallType": 2, "ANI": "29111", "DNIS": dn, "OtherDN": "29111",
                 "Extensions": {"From": "<sip:29111@172.21.83.50:29111>;tag=6CA7"}}
         body.update(fields)

@@ -516,3 +516,21 @@ def test_a_reconnecting_router_gets_a_clean_session():
     again.events()
     assert again.register("urs")[0]["message"] == "EventClientRegistered"
     assert link.route(route_request()).result is None  # no DN registered yet
+
+
+def test_rejected_call_ack_sends_no_event_route_used_and_call_id_is_an_integer():
+    server, link, clock = make_server()
+    router = Router(link)
+    router.register("urs", "8001")
+    router.events()
+    conn = FakeConn()
+    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    raw = invite(user="8001")
+    server.message_received(raw, peer)
+    (request,) = router.events()
+    assert request["CallID"] == int(request["ConnID"], 16) & 0xFFFFFFFF
+    router.send(message="RequestRouteCall", ConnID=request["ConnID"], RouteType="Reject",
+                Extensions={"SIP_RESPONSE_CODE": 486})
+    assert status_of(conn.sent[-1]) == 486
+    server.message_received(ack_for(raw, conn.sent[-1]), peer)
+    assert router.events() == []
