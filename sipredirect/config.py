@@ -150,7 +150,8 @@ class Option:
 
     def describe_range(self):
         if self.choices:
-            return "one or more of: " + ", ".join(self.choices)
+            many = "one or more of: " if self.parse is _words else "one of: "
+            return many + ", ".join(self.choices)
         if self.minimum is not None or self.maximum is not None:
             return "%s to %s" % (self.minimum, self.maximum)
         return ""
@@ -183,6 +184,17 @@ SCHEMA = [
            "service routes them (comma-separated)."),
     Option("no-route-status", _int, "480",
            "Final status for an INVITE that nothing could route.", 400, 699),
+    Option("attribute-mapping", _str, "sipserver",
+           "How the INVITE becomes EventRouteRequest attributes: sipserver (ANI, "
+           "DNIS, OtherDN are user names; Extensions and UserData from [invite]) or "
+           "nss (Network SIP Server: full URIs; Extensions from [extensions]).",
+           choices=("sipserver", "nss")),
+    Option("customer-id", _str, "",
+           "CustomerID (tenant) in EventRouteRequest; empty: not sent."),
+    Option("resolve-sip-address", _bool, "no",
+           "Resolve a host name in a router's destination to an IPv4 address "
+           "before it goes into the Contact (seed row 15); non-blocking, cached "
+           "for the DNS record's TTL."),
     Option("load-balancing", _bool, "no",
            "yes: ignore the Request-URI username and spread calls round-robin "
            "over the routing points; no: the username selects the routing point."),
@@ -347,6 +359,8 @@ class Config:
         values = {o.attr: o.convert(o.default) for o in SCHEMA}
         values["router"] = _Section({o.attr: o.default for o in ROUTER_SCHEMA})
         values["routing_service_options"] = {}
+        from .callmodel.model import CallModel
+        values["call_model"] = CallModel()
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -399,8 +413,11 @@ def _check_dn(dn, path, section, raw):
 
 
 def parse_config(text, path="<string>"):
+    from .callmodel.model import DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, parse_call_model
+    # Only "=" separates option and value: [extensions] names elements such
+    # as "From:tag", the way Network SIP Server wrote them.
     parser = configparser.ConfigParser(interpolation=None, strict=True,
-                                       empty_lines_in_values=False,
+                                       empty_lines_in_values=False, delimiters=("=",),
                                        default_section="\x00no-default")
     parser.optionxform = str
     try:
@@ -417,11 +434,13 @@ def parse_config(text, path="<string>"):
         raise ConfigError(e.message.splitlines()[0], path) from None
 
     for section in parser.sections():
-        if section not in (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
-                           PLUGIN_SECTION) and not section.startswith(ROUTING_POINT_PREFIX):
-            raise ConfigError("unknown section (known: [%s], [%s], [%sDN], [%s], [%s])"
-                              % (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTING_POINT_PREFIX,
-                                 ROUTER_SECTION, PLUGIN_SECTION), path, section)
+        known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
+                 PLUGIN_SECTION) + CALL_MODEL_SECTIONS
+        if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
+                                                                DN_PREFIX)):
+            raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
+                              % (", ".join("[%s]" % k for k in known), ROUTING_POINT_PREFIX,
+                                 DN_PREFIX), path, section)
 
     values = _parse_section(parser, MAIN_SECTION, SCHEMA, path)
     given = dict(parser.items(MAIN_SECTION)) if parser.has_section(MAIN_SECTION) else {}
@@ -432,6 +451,7 @@ def parse_config(text, path="<string>"):
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
     values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
+    values["call_model"] = parse_call_model(parser, path)
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 
@@ -482,6 +502,18 @@ FREE_SECTIONS = [
      "Contacts of one 302."),
     (PLUGIN_SECTION, "free options handed to the class named by routing-service "
      "(config.routing_service_options)."),
+    ("dn:NAME", "a DN of the switch: type (dn or trunk), contact (SIP URI or "
+     "host[:port]), and for trunks prefix (comma list), replace-prefix (absent: keep "
+     "the prefix; empty: remove it) and oosp-transfer-enabled (only trunks with true "
+     "are used for redirects). See docs/migration.rst."),
+    ("access-codes", "SWITCH = CODE: the access code put before OtherDN when a "
+     "RequestRouteCall names that switch in Location."),
+    ("dial-plan", "NAME = PATTERN => DESTINATION, tried in order (X Z N [1-5] . ! "
+     "and captures {1}...; re: for a regex)."),
+    ("extensions", "with attribute-mapping = nss: ELEMENT = KEY (KEY empty: the "
+     "element's name), e.g. From:tag = ."),
+    ("invite", "with attribute-mapping = sipserver: extensions.KEY = ELEMENT or "
+     "userdata.KEY = ELEMENT, e.g. userdata.GatewayHost = Via.host."),
 ]
 
 

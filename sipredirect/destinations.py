@@ -27,7 +27,7 @@ class UriResolver:
     ``sip:``).  A bare DN such as ``8001`` is not a destination by itself.
     """
 
-    def resolve(self, other_dn, request):
+    def resolve(self, other_dn, request, location=None):
         text = other_dn.strip()
         if not text:
             raise DestinationUnresolvable("empty OtherDN")

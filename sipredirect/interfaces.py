@@ -40,8 +40,9 @@ class IDestinationResolver(Interface):
     resolution can replace the as-is URI rule without touching the link.
     """
 
-    def resolve(other_dn, request):
+    def resolve(other_dn, request, location=None):
         """Return a list of :class:`sipredirect.routing.Contact` (or a
         Deferred of one); raise or fail with
         :class:`sipredirect.destinations.DestinationUnresolvable` when
-        ``other_dn`` names nothing."""
+        ``other_dn`` names nothing.  ``location`` is the RequestRouteCall's
+        Location (the destination switch), if any."""

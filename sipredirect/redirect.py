@@ -14,7 +14,8 @@ from twisted.logger import Logger
 
 from .ids import ConnIdGenerator, new_call_uuid
 from .logthrottle import LogThrottle
-from .routing import Redirect, Reject, RouteRequest, basic_attributes, route_source
+from .callmodel.mapping import AttributeMapper
+from .routing import Redirect, Reject, RouteRequest, route_source
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   make_response, parse_message, reason_for, transaction_key)
@@ -150,7 +151,8 @@ class RedirectCore:
     def __init__(self, selector, timers=None, server_header="", tracer=None,
                  conn_ids=None, rng=None, bad_input_log_interval=10.0,
                  max_header_lines=256, no_route_status=480, memory=None,
-                 num_of_rerouting=3, reroute_limit_status=480):
+                 num_of_rerouting=3, reroute_limit_status=480, mapper=None):
+        self.mapper = mapper or AttributeMapper()
         self.memory = memory
         self.num_of_rerouting = num_of_rerouting
         self.reroute_limit_status = reroute_limit_status
@@ -265,7 +267,7 @@ class RedirectCore:
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1
-        route_request.attributes = basic_attributes(route_request)
+        route_request.attributes = self.mapper(route_request)
         route_request.route_event = self.tracer.event(
             "EventRouteRequest", route_request.attributes, now)
         actions.append(StartRouting(route_request))

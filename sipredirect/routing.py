@@ -119,30 +119,6 @@ class RouteRequest:
         return "<RouteRequest %s dn=%s conn=%s>" % (self.call_id, self.this_dn, self.conn_id)
 
 
-def basic_attributes(route_request):
-    """T-Library attributes of a call, SIP Server style (usernames): the
-    attributes of EventRouteRequest."""
-    request = route_request.request
-    from_user = getattr(request.from_.uri, "user", None) if request.from_ else None
-    extensions = {}
-    if request.from_ is not None:
-        extensions["From"] = request.headers.get("From")
-    if route_request.reroute_count:
-        extensions["RerouteCount"] = route_request.reroute_count
-    return {
-        "ThisDN": route_request.this_dn,
-        "ThisQueue": route_request.this_dn,
-        "ConnID": route_request.conn_id,
-        "CallUUID": route_request.call_uuid,
-        "CallID": int(route_request.conn_id, 16) & 0xFFFFFFFF,
-        "CallType": 2,
-        "ANI": from_user,
-        "DNIS": getattr(request.to.uri, "user", None) if request.to else None,
-        "OtherDN": from_user,
-        "Extensions": extensions,
-    }
-
-
 def route_source(route_request, decision):
     """Extensions.RouteSource of EventRouteUsed: who chose the destination.
 

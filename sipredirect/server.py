@@ -11,6 +11,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from .callmemory import CallMemory
+from .callmodel.mapping import AttributeMapper
 from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
 from .sip import FramedMessage, Timers
@@ -43,7 +44,9 @@ class SipServerService(service.Service):
             no_route_status=config.no_route_status,
             memory=CallMemory(config.final_timeout, config.call_memory_size),
             num_of_rerouting=config.num_of_rerouting,
-            reroute_limit_status=config.reroute_limit_status)
+            reroute_limit_status=config.reroute_limit_status,
+            mapper=AttributeMapper(config.attribute_mapping, config.call_model,
+                                   config.customer_id))
         self.stats = self.core.stats
         self.ports = []
         self.udp_protocols = []

@@ -91,6 +91,17 @@ def build_routing(config, clock, user_service=None, router_link=None):
                         observers=[router_link] if router_link is not None else [])
 
 
+def build_resolver(config, clock):
+    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
+    with resolve-sip-address, host names through Twisted's DNS client."""
+    from .callmodel.resolver import DnResolver, HostCache
+    hosts = None
+    if config.resolve_sip_address:
+        from twisted.names import client
+        hosts = HostCache(client.createResolver(), clock)
+    return DnResolver(config.call_model, hosts)
+
+
 def make_services(config, reactor=None, user_service=None):
     """All services of one server, under one MultiService.
 
@@ -108,6 +119,7 @@ def make_services(config, reactor=None, user_service=None):
     link = None
     if config.router.endpoint:
         link = RouterLink(config.routing_points, config.router_timeout, reactor, tracer,
+                          resolver=build_resolver(config, reactor),
                           password=config.router.password,
                           server_name=config.router.server_name)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,

@@ -189,7 +189,8 @@ class RouterLink:
             raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
                                       "RouteType must be Default or Reject")
         other_dn = string_attribute(message, "OtherDN", 1024)
-        d = defer.maybeDeferred(self.resolver.resolve, other_dn, call.request)
+        location = string_attribute(message, "Location", 128, required=False)
+        d = defer.maybeDeferred(self.resolver.resolve, other_dn, call.request, location)
         d.addCallbacks(
             lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
                                             headers),

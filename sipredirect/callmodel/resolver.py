@@ -1,0 +1,197 @@
+"""A router's OtherDN -> the Contact of the 302, SIP Server style.
+
+Order, as SIP Server applies its matching rules (seed row 2):
+
+1. A full URI, ``user@host`` or ``host:port`` is used as is (Network SIP
+   Server's behaviour; the "Use Override" external routing points).
+2. With ``Location`` in the RequestRouteCall, the access code of that
+   switch (``[access-codes]``) goes before the DN (the ISCC case of the
+   seed's migration use case 1).
+3. A DN of ``[dn:NAME]`` with a contact: that contact (user = the DN
+   unless the contact names one).
+4. The dial plan: the first matching rule's destination, resolved again.
+5. The Trunk DN with the longest matching ``prefix`` among trunks with
+   ``oosp-transfer-enabled = true`` (a redirect is an out-of-signalling-
+   path transfer; other trunks only identify inbound gateways);
+   ``replace-prefix`` replaces the matched prefix (empty: removes it;
+   absent: the DN is kept whole); the trunk's contact gives the host.
+6. Nothing: EventError 7.
+"""
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from ..destinations import DestinationUnresolvable, UriResolver
+from ..interfaces import IDestinationResolver
+from ..routing import Contact
+from ..sip import SipParseError, SipUri, parse_uri
+from ..sip.grammar import format_params
+
+MAX_DEPTH = 4
+
+
+def with_user(uri, user):
+    """``sip:10.0.0.5:5060;transport=tcp`` + 9001 -> ``sip:9001@10.0.0.5:5060;transport=tcp``."""
+    text = "%s:%s@%s%s" % (uri.scheme, user, uri.hostport, format_params(uri.params))
+    try:
+        return parse_uri(text)
+    except SipParseError as e:
+        raise DestinationUnresolvable("%r is not a valid URI user (%s)" % (user, e.reason)) \
+            from None
+
+
+def _is_dn(text):
+    """A DN is a plain name: no scheme, no '@', no host-like dot or colon."""
+    return not any(ch in text for ch in ":@.[]<>; \t")
+
+
+@implementer(IDestinationResolver)
+class DnResolver:
+    def __init__(self, call_model, hosts=None):
+        self.model = call_model
+        self.hosts = hosts
+        self._as_is = UriResolver()
+
+    def resolve(self, other_dn, request, location=None):
+        contacts = [Contact(self.resolve_uri(other_dn.strip(), location))]
+        if self.hosts is None:
+            return contacts
+        return self.hosts.resolve_contacts(contacts)
+
+    def resolve_uri(self, text, location=None, depth=0):
+        """The SIP URI ``text`` stands for (step 1-6 above)."""
+        if depth > MAX_DEPTH:
+            raise DestinationUnresolvable("dial plan loops (more than %d steps)" % MAX_DEPTH)
+        if not text:
+            raise DestinationUnresolvable("empty OtherDN")
+        if not _is_dn(text):
+            return self._as_is.resolve(text, None)[0].uri
+        dn = text
+        if location:
+            code = self.model.access_codes.get(location)
+            if code is None:
+                raise DestinationUnresolvable("no access code for switch %s" % location)
+            dn = code + dn
+        known = self.model.dns.get(dn)
+        if known is not None and known.type == "dn":
+            if known.contact is None:
+                raise DestinationUnresolvable("DN %s has no contact" % dn)
+            if known.contact.user:
+                return known.contact
+            return with_user(known.contact, dn)
+        rule, destination = self.model.dial_plan.apply(dn)
+        if rule is not None:
+            return self.resolve_uri(destination, None, depth + 1)
+        trunk, prefix = self._trunk_for(dn)
+        if trunk is not None:
+            user = dn if trunk.replace_prefix is None else trunk.replace_prefix + dn[len(prefix):]
+            if not user:
+                raise DestinationUnresolvable("DN %s is only the trunk prefix" % dn)
+            return with_user(trunk.contact, user)
+        raise DestinationUnresolvable("DN %s matches no DN, dial-plan rule or trunk prefix"
+                                      % dn)
+
+    def _trunk_for(self, dn):
+        best, best_prefix = None, ""
+        for trunk in self.model.trunks:
+            if not trunk.oosp_transfer:
+                continue
+            for prefix in trunk.prefixes:
+                # Longest prefix wins; on a tie the trunk configured first.
+                if dn.startswith(prefix) and len(prefix) > len(best_prefix):
+                    best, best_prefix = trunk, prefix
+        return best, best_prefix
+
+
+class HostCache:
+    """Host name -> IPv4 address through a Twisted IResolver, cached for
+    the record's TTL (``resolve-sip-address``, seed row 15).
+
+    Lookups never block the reactor; concurrent lookups of one name share
+    one query.
+    """
+
+    log = Logger()
+
+    def __init__(self, resolver, clock, max_entries=10000, min_ttl=1, max_ttl=3600):
+        self.resolver = resolver
+        self.clock = clock
+        self.max_entries = max_entries
+        self.min_ttl = min_ttl
+        self.max_ttl = max_ttl
+        self._cache = {}
+        self._waiting = {}
+
+    def resolve_contacts(self, contacts):
+        return defer.gatherResults([self._resolve_contact(c) for c in contacts],
+                                   consumeErrors=True).addErrback(_first_error)
+
+    def _resolve_contact(self, contact):
+        uri = contact.uri
+        if not isinstance(uri, SipUri) or _is_ip(uri.host):
+            return defer.succeed(contact)
+        d = self.lookup(uri.host)
+
+        def rebuild(address):
+            text = "%s:%s%s%s%s" % (
+                uri.scheme, uri.user + "@" if uri.user else "", address,
+                ":%d" % uri.port if uri.port is not None else "", format_params(uri.params))
+            return Contact(parse_uri(text), contact.q)
+
+        return d.addCallback(rebuild)
+
+    def lookup(self, name):
+        key = name.lower()
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > self.clock.seconds():
+            return defer.succeed(cached[0])
+        mine = defer.Deferred()
+        waiting = self._waiting.get(key)
+        if waiting is not None:
+            waiting.append(mine)
+            return mine
+        self._waiting[key] = [mine]
+        self.resolver.lookupAddress(name).addCallbacks(
+            lambda result: self._answered(key, result),
+            lambda failure: self._failed(key, name, failure))
+        return mine
+
+    def _answered(self, key, result):
+        answers = result[0]
+        records = [r for r in answers if getattr(r.payload, "dottedQuad", None)]
+        waiting = self._waiting.pop(key, [])
+        if not records:
+            error = DestinationUnresolvable("%s has no IPv4 address" % key)
+            for d in waiting:
+                d.errback(error)
+            return
+        address = records[0].payload.dottedQuad()
+        ttl = min(max(records[0].ttl, self.min_ttl), self.max_ttl)
+        if len(self._cache) >= self.max_entries:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = (address, self.clock.seconds() + ttl)
+        for d in waiting:
+            d.callback(address)
+
+    def _failed(self, key, name, failure):
+        waiting = self._waiting.pop(key, [])
+        self.log.info("cannot resolve {name}: {error}", name=name,
+                      error=failure.getErrorMessage())
+        error = DestinationUnresolvable("cannot resolve %s" % name)
+        for d in waiting:
+            d.errback(error)
+
+
+def _is_ip(host):
+    import ipaddress
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def _first_error(failure):
+    failure.trap(defer.FirstError)
+    return failure.value.subFailure
