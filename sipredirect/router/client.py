@@ -299,14 +299,17 @@ class RouterClientProtocol(LineReceiver):
         return reference
 
     def route_call(self, conn_id, this_dn, other_dn=None, route_type="Default",
-                   extensions=None):
+                   extensions=None, location=None):
         """Send ``RequestRouteCall``; return its ReferenceID.
 
-        ``other_dn`` is left out when None (a ``Reject`` needs none).
+        ``other_dn`` is left out when None (a ``Reject`` needs none);
+        ``location`` names the destination switch (ISCC's AttributeLocation).
         """
         fields = {"ConnID": conn_id, "ThisDN": this_dn, "RouteType": route_type}
         if other_dn is not None:
             fields["OtherDN"] = other_dn
+        if location is not None:
+            fields["Location"] = location
         if extensions is not None:
             fields["Extensions"] = extensions
         return self.send_request("RequestRouteCall", **fields)
@@ -314,7 +317,8 @@ class RouterClientProtocol(LineReceiver):
     def answer(self, event, decision):
         """Answer ``event`` (an EventRouteRequest) as ``decision`` says."""
         reference = self.route_call(event["ConnID"], event["ThisDN"], decision.other_dn,
-                                    decision.route_type, decision.extensions)
+                                    decision.route_type, decision.extensions,
+                                    decision.location)
         self.stats.count_route_call(decision.rule)
         if decision.action == "reject":
             self.log.info("EventRouteRequest AttributeConnID {conn_id} AttributeThisDN"

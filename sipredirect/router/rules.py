@@ -27,7 +27,7 @@ RULE_PREFIX = "rule "
 #: call", item 1).
 MATCH_OPTIONS = {"dn": "ThisDN", "ani": "ANI", "dnis": "DNIS", "otherdn": "OtherDN"}
 RULE_OPTIONS = frozenset(MATCH_OPTIONS) | {
-    "reroute", "route", "reject", "reason", "action", "delay", "headers"}
+    "reroute", "route", "reject", "reason", "action", "delay", "headers", "location"}
 ROUTER_OPTIONS = frozenset({"name", "dns", "keepalive"})
 
 ACTIONS = ("route", "reject", "ignore")
@@ -99,6 +99,7 @@ class Decision:
     other_dn: str = None
     extensions: dict = None
     delay: float = 0.0
+    location: str = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Rule:
     reason: str = None
     delay: float = 0.0
     headers: tuple = ()           # ((name, value), ...) in file order
+    location: str = None          # the destination switch (AttributeLocation)
 
     def matches(self, event):
         """True when every match option of the rule accepts ``event``.
@@ -202,7 +204,7 @@ class RuleSet:
             extensions.update(rule.headers)
         return Decision(rule.name, "route", route_type="Default",
                         other_dn=rule.destinations[turn], extensions=extensions,
-                        delay=rule.delay)
+                        delay=rule.delay, location=rule.location)
 
 
 # -- parsing ----------------------------------------------------------------
@@ -426,5 +428,12 @@ def _parse_rule(name, options, path, section):
                              "headers", options["headers"])
         headers = _parse_headers(options["headers"], path, section)
 
+    location = None
+    if "location" in options:
+        if action != "route":
+            raise RulesError("location is only sent with route", path, section,
+                             "location", options["location"])
+        location = _one_line(options["location"], path, section, "location").strip()
+
     return Rule(name, tuple(patterns), reroute, action, destinations, reject_code,
-                reason, delay, headers)
+                reason, delay, headers, location)

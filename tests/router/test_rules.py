@@ -213,7 +213,7 @@ def test_the_shipped_example_file_parses_and_routes_as_documented():
      "rules.ini: [rule r] dn = : empty pattern (use * to match anything)"),
     ("[rule r]\nroute = a\ncolour = red\n",
      "rules.ini: [rule r] colour = red: unknown option (known: action, ani, delay, dn, "
-     "dnis, headers, otherdn, reason, reject, reroute, route)"),
+     "dnis, headers, location, otherdn, reason, reject, reroute, route)"),
     ("[rules r]\nroute = a\n",
      "rules.ini: [rules r]: unknown section (use [router] or [rule NAME])"),
     ("[rule ]\nroute = a\n",
@@ -255,3 +255,18 @@ def test_error_without_a_path():
     with pytest.raises(RulesError) as info:
         parse_rules("[rule r]\ndelay = x\nroute = a\n")
     assert str(info.value) == "[rule r] delay = x: not a number"
+
+
+def test_location_is_sent_with_route_for_iscc_access_codes():
+    """``location`` names the destination switch; the server puts that
+    switch's access code before OtherDN (seed migration use case 1)."""
+    from sipredirect.router.rules import RulesError, parse_rules
+    rules = parse_rules("[rule premise]\ndn = 8001\nroute = 9001\nlocation = premise1\n")
+    decision = rules.decide({"ThisDN": "8001", "ConnID": "c"})
+    assert (decision.other_dn, decision.location) == ("9001", "premise1")
+    try:
+        parse_rules("[rule r]\nreject = 486\nlocation = premise1\n", "r.ini")
+    except RulesError as e:
+        assert "location is only sent with route" in str(e)
+    else:
+        raise AssertionError("location with reject was accepted")
