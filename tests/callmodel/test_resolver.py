@@ -91,12 +91,15 @@ def test_interface(resolver):
     ("<sips:x@h>", "sips:x@h"),
 ])
 def test_uris_and_host_port_taken_as_is(resolver, other_dn, expected):
-    """Network SIP Server row: "Contact URI is mapped as is in a 302"."""
+    """Seed table "Differences in mapping RequestRouteCall attributes", row
+    AttributeOtherDN, Network SIP Server column: "Contact URI is mapped as
+    is in a 302 message"."""
     assert contact(resolver, other_dn) == expected
 
 
 def test_configured_dn_with_contact(resolver):
-    """SIP Server row: "Target DN that is resolved ... by configuration"."""
+    """Same row, SIP Server column: "Target DN that is resolved as the
+    Contact in a 302 message by configuration or a dial plan"."""
     assert contact(resolver, "7001") == "sip:agent7001@10.0.0.71:5060"
     assert contact(resolver, "7002") == "sip:7002@10.0.0.72"
 

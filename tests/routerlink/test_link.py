@@ -168,6 +168,9 @@ def test_no_router_registered_falls_back_at_once():
 
 
 def test_route_request_and_route_call_with_headers():
+    """Seed table "Differences in mapping RequestRouteCall attributes", row
+    AttributeExtensions (key SIP_HEADERS): key-value pairs become headers of
+    the 302 (Network SIP Server's behaviour; seed feature row 14)."""
     link, _ = make_link()
     router, star, other = Router(link), Router(link), Router(link)
     for r in (router, star, other):
