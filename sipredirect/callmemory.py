@@ -14,10 +14,11 @@ class CallRecord:
     """What a re-routing attempt inherits from the earlier attempts."""
 
     __slots__ = ("call_id", "conn_id", "call_uuid", "this_dn", "attempts",
-                 "used_destinations", "expires_at")
+                 "used_destinations", "expires_at", "selected_by")
 
     def __init__(self, call_id, conn_id, call_uuid, this_dn, attempts,
-                 used_destinations, expires_at):
+                 used_destinations, expires_at, selected_by="username"):
+        self.selected_by = selected_by
         self.call_id = call_id
         self.conn_id = conn_id
         self.call_uuid = call_uuid
@@ -61,13 +62,14 @@ class CallMemory:
         return self._records.get(call_id)
 
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
-                 used_destinations, now):
+                 used_destinations, now, selected_by="username"):
         if self.final_timeout <= 0:
             return None
         self._expire(now)
         records = self._records
         record = CallRecord(call_id, conn_id, call_uuid, this_dn, attempts,
-                            frozenset(used_destinations), now + self.final_timeout)
+                            frozenset(used_destinations), now + self.final_timeout,
+                            selected_by)
         if call_id in records:
             del records[call_id]
         records[call_id] = record

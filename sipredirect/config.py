@@ -261,9 +261,9 @@ def _endpoint(text):
 
 
 ROUTER_SCHEMA = [
-    Option("endpoint", _endpoint, "",
-           "Where routers connect (a Twisted server endpoint string, e.g. "
-           "tcp:3000:interface=127.0.0.1). Empty: no router link.", kind="endpoint"),
+    Option("endpoint", _endpoint, "tcp:3000:interface=127.0.0.1",
+           "Where routers connect (a Twisted server endpoint string). Set it "
+           "empty (endpoint =) for a server without a router link.", kind="endpoint"),
     Option("password", _str, "",
            "Password routers must give in RequestRegisterClient (empty: none)."),
     Option("server-name", _str, "sipredirect",
@@ -482,6 +482,20 @@ def parse_config(text, path="<string>"):
     if drp and drp not in routing_points:
         raise ConfigError("names no routing point of [%s]" % ROUTING_POINTS_SECTION,
                           path, MAIN_SECTION, "default-route-point", drp)
+    if values["load_balancing"] and drp:
+        raise ConfigError("is never used with load-balancing = yes (every call goes to "
+                          "the next routing point)", path, MAIN_SECTION,
+                          "default-route-point", drp)
+    model = values["call_model"]
+    if values["attribute_mapping"] == "sipserver" and model.extensions:
+        raise ConfigError("[extensions] is for attribute-mapping = nss; with sipserver "
+                          "use [invite] extensions.KEY = ELEMENT", path, MAIN_SECTION,
+                          "attribute-mapping", "sipserver")
+    if values["attribute_mapping"] == "nss" and (model.invite_extensions
+                                                 or model.invite_userdata):
+        raise ConfigError("[invite] is for attribute-mapping = sipserver; with nss use "
+                          "[extensions] ELEMENT = KEY", path, MAIN_SECTION,
+                          "attribute-mapping", "nss")
     if values["load_balancing"] and not routing_points:
         raise ConfigError("load balancing needs routing points in [%s]"
                           % ROUTING_POINTS_SECTION, path, MAIN_SECTION,

@@ -257,7 +257,7 @@ class RedirectCore:
             self.stats["reroutes"] += 1
             route_request = RouteRequest(request, record.this_dn, peer, record.conn_id,
                                          record.call_uuid, now, attempts,
-                                         record.used_destinations, "reroute")
+                                         record.used_destinations, record.selected_by)
         else:
             this_dn, how = self.selector.select_with_reason(request)
             if this_dn is None:
@@ -317,7 +317,8 @@ class RedirectCore:
             self.memory.remember(route_request.call_id, route_request.conn_id,
                                  route_request.call_uuid, route_request.this_dn,
                                  route_request.reroute_count,
-                                 route_request.used_destinations.union(destinations), now)
+                                 route_request.used_destinations.union(destinations), now,
+                                 route_request.selected_by)
 
     def route_failed(self, route_request, now):
         """The routing chain itself failed: answer 500 rather than nothing."""

@@ -143,7 +143,8 @@ class RoutingPointSelector:
         self._points = dict(routing_points)
         self._load_balancing = load_balancing
         self._default = default_route_point or None
-        self._cycle = itertools.cycle(sorted(self._points)) if self._points else None
+        # Turns follow the configuration file's order.
+        self._cycle = itertools.cycle(list(self._points)) if self._points else None
 
     def select(self, request):
         """The DN, or None when the INVITE matches no routing point (404)."""

@@ -60,6 +60,12 @@ def test_defaults_come_from_the_schema():
     ("[sipredirect]\nrouting-service = nomodule\n",
      "etc/test.ini: [sipredirect] routing-service = nomodule: expected package.module:ClassName"),
     ("[routers]\n", "etc/test.ini: [routers]: unknown section"),
+    ("[sipredirect]\nload-balancing = yes\ndefault-route-point = 8001\n[routing-points]\n"
+     "8001 =\n", "etc/test.ini: [sipredirect] default-route-point = 8001: is never used"),
+    ("[sipredirect]\nattribute-mapping = sipserver\n[extensions]\nFrom:tag =\n",
+     "etc/test.ini: [sipredirect] attribute-mapping = sipserver: [extensions] is for"),
+    ("[sipredirect]\nattribute-mapping = nss\n[invite]\nuserdata.A = From\n",
+     "etc/test.ini: [sipredirect] attribute-mapping = nss: [invite] is for"),
     ("sip-port = 1\n", "etc/test.ini: line 1 is not inside a [section]"),
     ("[sipredirect]\nsip-port = 1\nsip-port = 2\n",
      "etc/test.ini: [sipredirect] sip-port: option given twice (line 3)"),

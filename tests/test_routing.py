@@ -56,3 +56,9 @@ def test_static_routes_alternatives_and_several_contacts():
     assert [str(c.uri) for c in first.contacts] == ["sip:a@h"]
     assert [(str(c.uri), c.q) for c in second.contacts] == [("sip:b@h", 1.0), ("sip:c@h", 0.5)]
     assert service.route(route_request(dn="8002")).result is None
+
+
+def test_load_balancing_follows_the_configuration_order():
+    points = {dn: RoutingPoint(dn) for dn in ("9", "10", "8")}
+    selector = RoutingPointSelector(points, load_balancing=True)
+    assert [selector.select(req("x")) for _ in range(4)] == ["9", "10", "8", "9"]

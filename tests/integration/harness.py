@@ -82,6 +82,10 @@ class ServerProcess:
             text = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+", "endpoint = tcp:%d" % self.router_port,
                           text)
         else:
+            if "[router]" not in extra_sections:
+                # No router link unless the test asks for one (the default
+                # endpoint, port 3000, may be in use on a developer's machine).
+                extra_sections += "\n[router]\nendpoint =\n"
             text = ("[sipredirect]\nsip-address = %s\nsip-port = %d\n%s\n"
                     "[routing-points]\n%s\n%s" % (host, self.port, settings,
                                                   routing_points, extra_sections))

@@ -53,7 +53,7 @@ def test_port_in_use_is_reported(tmp_path):
     blocker.bind(("127.0.0.1", port))
     try:
         ini = tmp_path / "p.ini"
-        ini.write_text("[sipredirect]\nsip-port = %d\n" % port)
+        ini.write_text("[sipredirect]\nsip-port = %d\n[router]\nendpoint =\n" % port)
         result = twistd(["-n", "--pidfile=", "--logfile=-", "sipredirect", "--config",
                          str(ini)], tmp_path, repo_env())
     finally:
