@@ -28,6 +28,22 @@ class CallRecord:
         self.expires_at = expires_at
 
 
+def record_to_dict(record):
+    return {"call_id": record.call_id, "conn_id": record.conn_id,
+            "call_uuid": record.call_uuid, "this_dn": record.this_dn,
+            "attempts": record.attempts, "used": sorted(record.used_destinations),
+            "expires_at": record.expires_at, "selected_by": record.selected_by}
+
+
+def record_from_dict(data):
+    """The inverse of :func:`record_to_dict`; raises KeyError/TypeError/
+    ValueError on a malformed record."""
+    return CallRecord(str(data["call_id"]), str(data["conn_id"]), str(data["call_uuid"]),
+                      str(data["this_dn"]), int(data["attempts"]),
+                      frozenset(str(u) for u in data["used"]), float(data["expires_at"]),
+                      str(data.get("selected_by", "username")))
+
+
 class CallMemory:
     """Call-ID -> :class:`CallRecord`, each kept ``final_timeout`` seconds.
 
@@ -43,6 +59,8 @@ class CallMemory:
         self._records = OrderedDict()
         self.evicted = 0
         self.expired = 0
+        # Called with every new record (HA streams them to the backup).
+        self.on_remember = None
 
     def __len__(self):
         return len(self._records)
@@ -70,10 +88,26 @@ class CallMemory:
         record = CallRecord(call_id, conn_id, call_uuid, this_dn, attempts,
                             frozenset(used_destinations), now + self.final_timeout,
                             selected_by)
-        if call_id in records:
-            del records[call_id]
-        records[call_id] = record
+        self._store(record)
+        if self.on_remember is not None:
+            self.on_remember(record)
+        return record
+
+    def _store(self, record):
+        records = self._records
+        if record.call_id in records:
+            del records[record.call_id]
+        records[record.call_id] = record
         while len(records) > self.max_entries:
             records.popitem(last=False)
             self.evicted += 1
-        return record
+
+    def apply(self, record, now):
+        """Store a record made by the other node of the HA pair."""
+        self._expire(now)
+        if record.expires_at > now:
+            self._store(record)
+
+    def records(self):
+        """Every remembered record, oldest first (an HA snapshot)."""
+        return list(self._records.values())

@@ -270,6 +270,41 @@ ROUTER_SCHEMA = [
            "ServerName in EventServerInfo."),
 ]
 
+def _role(text):
+    if text not in ("primary", "backup"):
+        raise ValueError("must be primary or backup")
+    return text
+
+
+HA_SECTION = "ha"
+HA_SCHEMA = [
+    Option("role", _role, "primary",
+           "This node's configured role; the configured primary wins elections.",
+           kind="primary or backup"),
+    Option("name", _str, "",
+           "This node's name in logs and heartbeats (empty: the role)."),
+    Option("listen", _endpoint, "",
+           "Where the peer's heartbeat link connects (Twisted server endpoint, e.g. "
+           "tcp:3100:interface=127.0.0.1).", kind="endpoint"),
+    Option("peer", _str, "",
+           "The peer's heartbeat endpoint (Twisted client endpoint, e.g. "
+           "tcp:127.0.0.1:3101).", kind="endpoint"),
+    Option("heartbeat-interval", _float, "0.5", "Seconds between heartbeats.",
+           0.05, 60, unit="s"),
+    Option("dead-peer-timeout", _float, "2",
+           "A peer silent this long is dead: the backup takes over.", 0.2, 600, unit="s"),
+    Option("secret", _str, "", "Shared secret of the pair (HMAC of a challenge)."),
+    Option("enable-sip-port-on-backup", _bool, "no",
+           "Seed row 13: yes keeps the SIP port bound on the backup (traffic is "
+           "dropped) for IP-takeover scripts; no closes it, as SIP Server does."),
+    Option("on-primary", _str, "", "Shell command run on becoming primary."),
+    Option("on-backup", _str, "", "Shell command run on becoming backup."),
+    Option("command-timeout", _float, "10", "Seconds on-primary/on-backup may run.",
+           0.1, 600, unit="s"),
+    Option("node-id", _int, "", "1-15, part of every ConnID so the two nodes never "
+           "issue the same one (empty: 1 for primary, 2 for backup).", 1, 15),
+]
+
 ROUTING_POINT_SCHEMA = [
     Option("destinations", _str, "",
            "Static destinations of this routing point (same syntax as the lines "
@@ -361,6 +396,7 @@ class Config:
         values["routing_service_options"] = {}
         from .callmodel.model import CallModel
         values["call_model"] = CallModel()
+        values["ha"] = None
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -435,7 +471,7 @@ def parse_config(text, path="<string>"):
 
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
-                 PLUGIN_SECTION) + CALL_MODEL_SECTIONS
+                 PLUGIN_SECTION, HA_SECTION) + CALL_MODEL_SECTIONS
         if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
                                                                 DN_PREFIX)):
             raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
@@ -452,6 +488,18 @@ def parse_config(text, path="<string>"):
                           "transports", given.get("transports", ""))
     values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
     values["call_model"] = parse_call_model(parser, path)
+    values["ha"] = None
+    if parser.has_section(HA_SECTION):
+        ha = _Section(_parse_section(parser, HA_SECTION, HA_SCHEMA, path))
+        for option in ("listen", "peer"):
+            if not getattr(ha, option):
+                raise ConfigError("is required for a pair", path, HA_SECTION, option)
+        ha.name = ha.name or ha.role
+        ha.node_id = ha.node_id or (1 if ha.role == "primary" else 2)
+        if ha.dead_peer_timeout <= ha.heartbeat_interval:
+            raise ConfigError("must be longer than heartbeat-interval", path, HA_SECTION,
+                              "dead-peer-timeout", str(ha.dead_peer_timeout))
+        values["ha"] = ha
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 
@@ -506,6 +554,7 @@ def parse_config(text, path="<string>"):
 SECTIONS = [
     (MAIN_SECTION, SCHEMA),
     (ROUTER_SECTION, ROUTER_SCHEMA),
+    (HA_SECTION, HA_SCHEMA),
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
 ]
 

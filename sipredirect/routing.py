@@ -4,8 +4,6 @@ The chain mirrors how ``twisted.names`` chains resolvers: each
 :class:`~sipredirect.interfaces.IRoutingService` may decide or pass.
 """
 
-import itertools
-
 from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -144,7 +142,7 @@ class RoutingPointSelector:
         self._load_balancing = load_balancing
         self._default = default_route_point or None
         # Turns follow the configuration file's order.
-        self._cycle = itertools.cycle(list(self._points)) if self._points else None
+        self.turns = RoundRobin(list(self._points))
 
     def select(self, request):
         """The DN, or None when the INVITE matches no routing point (404)."""
@@ -154,7 +152,7 @@ class RoutingPointSelector:
         """(DN or None, how it was chosen: "load-balancing", "username",
         "default-route-point" or "no-routing-points")."""
         if self._load_balancing:
-            return next(self._cycle), "load-balancing"
+            return self.turns.pick(), "load-balancing"
         user = getattr(request.uri, "user_unescaped", None) or getattr(request.uri, "user", None)
         if not self._points:
             return (user or str(getattr(request.uri, "host", "")) or None), "no-routing-points"
@@ -181,6 +179,15 @@ class RoundRobin:
     def __len__(self):
         return len(self._items)
 
+    @property
+    def position(self):
+        """The index of the next pick; HA replicates it to the backup."""
+        return self._next
+
+    @position.setter
+    def position(self, value):
+        self._next = value % len(self._items) if self._items else 0
+
     def pick(self, refuse=lambda item: False):
         count = len(self._items)
         for _ in range(count):
@@ -198,7 +205,7 @@ class StaticRoutes:
     name = "static"
 
     def __init__(self, routing_points):
-        self._tables = {dn: RoundRobin(point.alternatives)
+        self.tables = self._tables = {dn: RoundRobin(point.alternatives)
                         for dn, point in routing_points.items() if point.alternatives}
 
     def route(self, request):
@@ -228,7 +235,7 @@ class DefaultDestinations:
     name = "default-destinations"
 
     def __init__(self, destinations):
-        self._table = RoundRobin(destinations)
+        self.table = self._table = RoundRobin(destinations)
 
     def route(self, request):
         if not len(self._table):

@@ -8,9 +8,11 @@ import socket
 
 from twisted.application import service
 from twisted.internet import defer
+from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
 from .callmemory import CallMemory
+from .ids import ConnIdGenerator
 from .callmodel.mapping import AttributeMapper
 from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
@@ -27,7 +29,8 @@ class SipServerService(service.Service):
     log = Logger()
     name = "sip"
 
-    def __init__(self, config, routing, selector, reactor=None, tracer=None):
+    def __init__(self, config, routing, selector, reactor=None, tracer=None,
+                 ha_managed=False, keep_port_on_backup=False, node=0):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -39,6 +42,7 @@ class SipServerService(service.Service):
         self.core = RedirectCore(
             selector, timers=timers, server_header=config.server_header,
             tracer=tracer or EventTracer(config.event_trace),
+            conn_ids=ConnIdGenerator(node),
             bad_input_log_interval=config.bad_input_log_interval,
             max_header_lines=config.max_header_lines,
             no_route_status=config.no_route_status,
@@ -55,18 +59,69 @@ class SipServerService(service.Service):
         self._timer = None
         self._timer_at = None
         self._drained = None
+        # Under HA the role decides: the port is bound only while primary
+        # (or kept bound but deaf on a backup that keeps it, seed row 13).
+        self.ha_managed = ha_managed
+        self.keep_port_on_backup = keep_port_on_backup
+        self.active = not ha_managed
+        self._bind_retry = None
 
     # -- lifecycle ----------------------------------------------------------------
 
     def privilegedStartService(self):
         """Bind before twistd drops privileges, so port 5060 works as root."""
         service.Service.privilegedStartService(self)
-        self._listen()
+        if not self.ha_managed:
+            self._listen()
 
     def startService(self):
         service.Service.startService(self)
-        if not self.ports:
+        if not self.ports and not self.ha_managed:
             self._listen()
+
+    # -- HA role changes ----------------------------------------------------------
+
+    def become_primary(self):
+        """Answer SIP: bind the port (retrying until the old owner has
+        released it) and take traffic."""
+        self.active = True
+        if not self.ports:
+            self._bind_with_retry()
+
+    def become_backup(self):
+        """Stop answering; close the port unless it is kept for an
+        IP-takeover script."""
+        self.active = False
+        if self._bind_retry is not None and self._bind_retry.active():
+            self._bind_retry.cancel()
+        self._bind_retry = None
+        if not self.keep_port_on_backup:
+            self._close_ports()
+
+    def keep_port_while_backup(self):
+        """enable-sip-port-on-backup: bind now and drop what arrives."""
+        if not self.ports:
+            self._bind_with_retry()
+
+    def _bind_with_retry(self, delay=0.2):
+        self._bind_retry = None
+        try:
+            self._listen()
+        except CannotListenError as e:
+            self._close_ports()
+            self.log.info("SIP port busy ({error}); retrying in {delay}s", error=e,
+                          delay=delay)
+            self._bind_retry = self.clock.callLater(delay, self._bind_with_retry, delay)
+
+    def _close_ports(self):
+        ports, self.ports = self.ports, []
+        for port in ports:
+            port.stopListening()
+        for proto in self.udp_protocols:
+            proto.stop()
+        self.udp_protocols = []
+        for conn in list(self.connections):
+            conn.close()
 
     def _listen(self):
         config = self.config
@@ -102,6 +157,8 @@ class SipServerService(service.Service):
         a route are answered (the routing chain still has router-timeout to
         decide) before the connections close."""
         service.Service.stopService(self)
+        if self._bind_retry is not None and self._bind_retry.active():
+            self._bind_retry.cancel()
         ports, self.ports = self.ports, []
         yield defer.DeferredList([defer.maybeDeferred(p.stopListening) for p in ports])
         if self.core.pending_routes > 0:
@@ -124,6 +181,9 @@ class SipServerService(service.Service):
     # -- input from transports ------------------------------------------------------
 
     def message_received(self, payload, peer):
+        if not self.active:
+            self.stats["dropped_not_primary"] += 1
+            return
         now = self.clock.seconds()
         try:
             if isinstance(payload, FramedMessage):

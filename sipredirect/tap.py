@@ -125,11 +125,33 @@ def make_services(config, reactor=None, user_service=None):
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
     routing = build_routing(config, reactor, user_service, link)
-    sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer)
+    ha = config.ha
+    sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer,
+                           ha_managed=ha is not None,
+                           keep_port_on_backup=bool(ha and ha.enable_sip_port_on_backup),
+                           node=ha.node_id if ha is not None else 0)
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor).setServiceParent(top)
+    if ha is not None:
+        # Added last, stopped first: a stopping primary hands over before
+        # its SIP port and router link close.
+        from .ha.service import HaService
+        HaService(ha, sip, link, sip.core.memory, round_robin_cursors(selector, routing),
+                  reactor).setServiceParent(top)
     return top
+
+
+def round_robin_cursors(selector, chain):
+    """Every round-robin table by name, for HA replication."""
+    cursors = {"routing-points": selector.turns}
+    for service in chain.services:
+        if isinstance(service, DefaultDestinations):
+            cursors["default-destinations"] = service.table
+        elif isinstance(service, StaticRoutes):
+            for dn, table in service.tables.items():
+                cursors["static:" + dn] = table
+    return cursors
 
 
 def makeService(options):

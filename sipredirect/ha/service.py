@@ -1,0 +1,212 @@
+"""The HA service: runs the role machine, the heartbeat link, the SIP
+port hand-over, the router link's role, and call-memory replication."""
+
+import random
+
+from twisted.application import internet, service
+from twisted.internet import endpoints
+from twisted.logger import Logger
+
+from ..callmemory import record_from_dict, record_to_dict
+from .commands import run_command
+from .link import PeerFactory
+from .roles import (ASK_STEP_DOWN, BACKUP, PRIMARY, SEND_HANDOVER, SEND_HEARTBEAT,
+                    BecomeBackup, BecomePrimary, RoleMachine)
+
+
+def _retry_policy():
+    # Quick first retries: the peer may be starting at the same moment.
+    return internet.backoffPolicy(initialDelay=0.2, maxDelay=1.0, factor=1.5,
+                                  jitter=lambda: random.random() * 0.05)
+
+
+class HaService(service.Service):
+    """One node of a primary/backup pair.
+
+    ``cursors`` maps a name to each round-robin table (routing points,
+    default destinations, static routes); the primary sends their
+    positions with every heartbeat so a new primary continues the turns.
+    """
+
+    log = Logger()
+    name = "ha"
+
+    def __init__(self, settings, sip, router_link, memory, cursors, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.settings = settings
+        self.sip = sip
+        self.router_link = router_link
+        self.memory = memory
+        self.cursors = cursors
+        self.node_name = settings.name
+        self.secret = settings.secret
+        self.machine = RoleMachine(settings.name, settings.role,
+                                   settings.heartbeat_interval, settings.dead_peer_timeout)
+        self.outgoing = None
+        self.port = None
+        self.client = None
+        self._timer = None
+        memory.on_remember = self._remembered
+
+    @property
+    def role(self):
+        return self.machine.role
+
+    def startService(self):
+        service.Service.startService(self)
+        if self.router_link is not None:
+            self.router_link.role = "backup"  # until elected
+        if self.settings.enable_sip_port_on_backup:
+            self.sip.keep_port_while_backup()
+        listen = endpoints.serverFromString(self.reactor, self.settings.listen)
+        d = listen.listen(PeerFactory(self, outgoing=False))
+        d.addCallback(self._listening)
+        d.addErrback(lambda f: self.log.failure("HA listener failed", f))
+        peer = endpoints.clientFromString(self.reactor, self.settings.peer)
+        self.client = internet.ClientService(peer, PeerFactory(self, outgoing=True),
+                                             retryPolicy=_retry_policy(), clock=self.reactor)
+        self.client.startService()
+        self._apply(self.machine.start(self.reactor.seconds()))
+        self.log.info("HA node {name} ({configured}) started; listening on {listen}, "
+                      "peer {peer}", name=self.node_name, configured=self.settings.role,
+                      listen=self.settings.listen, peer=self.settings.peer)
+
+    def _listening(self, port):
+        self.port = port
+
+    def stopService(self):
+        """A graceful stop: hand the primary role over before closing."""
+        service.Service.stopService(self)
+        self._apply(self.machine.stepping_down(self.reactor.seconds()))
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        from twisted.internet import task
+        # Give the hand-over line a moment on the wire before closing.
+        d = task.deferLater(self.reactor, 0.2, lambda: None)
+
+        def close(_):
+            if self.client is not None:
+                self.client.stopService()
+            if self.port is not None:
+                return self.port.stopListening()
+
+        return d.addCallback(close)
+
+    # -- link events --------------------------------------------------------------
+
+    def outgoing_ready(self, proto):
+        self.outgoing = proto
+        self._send_heartbeat()
+        if self.machine.role == PRIMARY:
+            self._send_snapshot()
+
+    def outgoing_lost(self, proto):
+        if self.outgoing is proto:
+            self.outgoing = None
+
+    def peer_message(self, message):
+        now = self.reactor.seconds()
+        kind = message.get("message")
+        if kind == "Heartbeat":
+            actions = self.machine.heartbeat(str(message.get("name")),
+                                             message.get("configured"),
+                                             message.get("role"), now)
+            if message.get("role") == PRIMARY and self.machine.role != PRIMARY:
+                self._restore_cursors(message.get("cursors") or {})
+            self._apply(actions)
+        elif kind == "Handover":
+            self._apply(self.machine.handover(now))
+        elif kind in ("StepDown", "Switchover"):
+            self.switchover()
+        elif kind == "Remember":
+            if self.machine.role != PRIMARY:
+                try:
+                    self.memory.apply(record_from_dict(message["record"]), now)
+                except (KeyError, TypeError, ValueError) as e:
+                    self.log.warn("HA link: bad Remember record ({error})", error=e)
+
+    def switchover(self):
+        """A manual switchover; returns False when refused (no live peer)."""
+        actions = self.machine.switchover(self.reactor.seconds())
+        if actions is None:
+            self.log.warn("switchover refused: the peer is not alive")
+            return False
+        self._apply(actions)
+        return True
+
+    # -- actions --------------------------------------------------------------------
+
+    def _apply(self, actions):
+        for action in actions:
+            if isinstance(action, BecomePrimary):
+                self._become_primary(action.reason)
+            elif isinstance(action, BecomeBackup):
+                self._become_backup(action.reason)
+            elif action is SEND_HEARTBEAT:
+                self._send_heartbeat()
+            elif action is SEND_HANDOVER:
+                self._send({"message": "Handover"})
+            elif action is ASK_STEP_DOWN:
+                self._send({"message": "StepDown"})
+        self._reschedule()
+
+    def _become_primary(self, reason):
+        self.log.info("HA node {name}: now PRIMARY ({reason})", name=self.node_name,
+                      reason=reason)
+        self.sip.become_primary()
+        if self.router_link is not None:
+            self.router_link.set_role("primary")
+        run_command(self.reactor, self.settings.on_primary, self.settings.command_timeout)
+        self._send_snapshot()
+
+    def _become_backup(self, reason):
+        self.log.info("HA node {name}: now BACKUP ({reason})", name=self.node_name,
+                      reason=reason)
+        self.sip.become_backup()
+        if self.router_link is not None:
+            self.router_link.set_role("backup")
+        run_command(self.reactor, self.settings.on_backup, self.settings.command_timeout)
+
+    def _send(self, message):
+        if self.outgoing is not None:
+            self.outgoing.send(message)
+
+    def _send_heartbeat(self):
+        message = {"message": "Heartbeat", "name": self.node_name,
+                   "configured": self.settings.role, "role": self.machine.role}
+        if self.machine.role == PRIMARY:
+            message["cursors"] = {name: rr.position for name, rr in self.cursors.items()}
+        self._send(message)
+
+    def _send_snapshot(self):
+        if self.outgoing is None or self.machine.role != PRIMARY:
+            return
+        for record in self.memory.records():
+            self.outgoing.send({"message": "Remember", "record": record_to_dict(record)})
+
+    def _remembered(self, record):
+        if self.machine.role == PRIMARY and self.outgoing is not None:
+            self.outgoing.send({"message": "Remember", "record": record_to_dict(record)})
+
+    def _restore_cursors(self, positions):
+        for name, position in positions.items():
+            table = self.cursors.get(name)
+            if table is not None and isinstance(position, int):
+                table.position = position
+
+    def _reschedule(self):
+        if not self.running:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        delay = max(0.0, self.machine.next_deadline() - self.reactor.seconds())
+        self._timer = self.reactor.callLater(delay, self._on_timer)
+
+    def _on_timer(self):
+        self._timer = None
+        self._apply(self.machine.handle_timer(self.reactor.seconds()))
+
+
+__all__ = ["HaService", "PRIMARY", "BACKUP"]
