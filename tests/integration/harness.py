@@ -116,10 +116,16 @@ class ServerProcess:
                            % (timeout, self.log()))
 
     def log(self):
-        try:
-            return self.logfile.read_text()
-        except OSError:
-            return ""
+        """The whole log, rotated parts included (twistd rotates at 1 MB)."""
+        parts = sorted(self.workdir.glob(self.logfile.name + ".*"),
+                       key=lambda p: -int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0)
+        text = []
+        for path in parts + [self.logfile]:
+            try:
+                text.append(path.read_text(errors="replace"))
+            except OSError:
+                pass
+        return "".join(text)
 
     def stop(self, timeout=15.0):
         if self.process is None or self.process.poll() is not None:

@@ -1,0 +1,175 @@
+"""Two real twistd processes on one SIP address and port: only the
+primary holds it.  Kill or stop the primary under SIPp load and watch the
+backup take over."""
+
+import os
+import re
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from harness import ServerProcess, free_port, run_sipp, split_trace
+from sipredirect.testing import ack_for, invite, status_of
+
+TEMPLATE = """
+[sipredirect]
+sip-address = 127.0.0.1
+sip-port = {sip_port}
+server-header = {name}
+default-routing-destinations = sip:d1@127.0.0.1:5070, sip:d2@127.0.0.1:5071, sip:d3@127.0.0.1:5072
+num-of-rerouting = 1
+reroute-limit-status = 486
+event-trace = yes
+[routing-points]
+8001 =
+[router]
+endpoint =
+[ha]
+role = {role}
+name = {name}
+listen = tcp:{listen}:interface=127.0.0.1
+peer = tcp:127.0.0.1:{peer}
+heartbeat-interval = 0.5
+dead-peer-timeout = 2
+secret = s3cret
+"""
+
+
+def wait_log(server, text, timeout=15.0, after=0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.log().count(text) > after:
+            return True
+        time.sleep(0.05)
+    raise AssertionError("%r not in the log of %s:\n%s" % (text, server.config,
+                                                         server.log()[-3000:]))
+
+
+class Pair:
+    def __init__(self, tmp_path):
+        self.sip_port = free_port()
+        ports = {"a": free_port(), "b": free_port()}
+        self.nodes = {}
+        for name, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
+            workdir = tmp_path / name
+            workdir.mkdir()
+            text = TEMPLATE.format(sip_port=self.sip_port, name="node-" + name, role=role,
+                                   listen=ports[name], peer=ports[peer])
+            self.nodes[name] = ServerProcess(workdir, config_text=text, port=self.sip_port)
+
+    def start(self, name):
+        self.nodes[name].start(timeout=20)
+
+    def kill(self, name):
+        os.killpg(self.nodes[name].process.pid, signal.SIGKILL)
+        self.nodes[name].process.wait(10)
+
+    def stop_all(self):
+        for node in self.nodes.values():
+            node.stop()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    p = Pair(tmp_path)
+    p.start("a")
+    wait_log(p.nodes["a"], "now PRIMARY")
+    p.start("b")
+    wait_log(p.nodes["b"], "now BACKUP")
+    yield p
+    p.stop_all()
+
+
+def answered_by(result):
+    """(timestamp, server name) of every 302 SIPp received."""
+    out = []
+    for stamp, direction, body in split_trace(result.messages()):
+        if direction == "received" and body.startswith("SIP/2.0 302"):
+            when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float(
+                "0" + stamp[19:26])
+            out.append((when, re.search(r"^Server: (\S+)", body, re.M).group(1)))
+    return out
+
+
+def test_sigkill_of_the_primary_under_load(pair, tmp_path):
+    """100 calls/s; SIGKILL the primary after 5 s.  The backup answers
+    within 3 s of the kill, SIPp's retransmissions recover the calls in
+    flight, and the killed node comes back as backup."""
+    killed_at = []
+
+    def kill():
+        killed_at.append(time.time())
+        pair.kill("a")
+
+    timer = threading.Timer(5.0, kill)
+    timer.start()
+    try:
+        result = run_sipp(tmp_path / "sipp", "uac_redirect.xml", pair.sip_port, calls=1500,
+                          rate=100, trace_messages=True)
+    finally:
+        timer.cancel()
+    answers = answered_by(result)
+    last_old = max(t for t, name in answers if name == "node-a")
+    first_new = min(t for t, name in answers if name == "node-b")
+    switchover = first_new - killed_at[0]
+    print("switchover: %.2fs after the kill (gap %.2fs); failed calls %d; "
+          "SIPp retransmissions %d" % (switchover, first_new - last_old, result.failed,
+                                       result.retransmissions))
+    assert switchover < 3.0
+    assert result.successful == 1500 and result.failed == 0, result.summary()
+    assert "now PRIMARY (the peer has been silent" in pair.nodes["b"].log()
+    pair.start("a")
+    wait_log(pair.nodes["a"], "now BACKUP (the peer node-b is primary)")
+
+
+def test_graceful_stop_of_the_primary_loses_no_call(pair, tmp_path):
+    timer = threading.Timer(3.0, pair.nodes["a"].stop)
+    timer.start()
+    try:
+        result = run_sipp(tmp_path / "sipp", "uac_redirect.xml", pair.sip_port, calls=800,
+                          rate=100, trace_messages=True)
+    finally:
+        timer.cancel()
+    assert result.successful == 800 and result.failed == 0, result.summary()
+    names = {name for _, name in answered_by(result)}
+    assert names == {"node-a", "node-b"}
+    assert "now PRIMARY (hand-over from the peer)" in pair.nodes["b"].log()
+
+
+def test_rerouting_state_survives_failover(pair):
+    """A call redirected by the primary, then re-routed to the backup after
+    the primary died: same ConnID, RerouteCount 1, the destination already
+    tried is skipped, and num-of-rerouting still holds."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(5)
+    sock.bind(("127.0.0.1", 0))
+    local = sock.getsockname()[1]
+
+    def send(branch, cseq):
+        request = invite(user="8001", port=pair.sip_port, via_port=local,
+                         call_id="failover-call", branch=branch, cseq=cseq)
+        sock.sendto(request, ("127.0.0.1", pair.sip_port))
+        while True:
+            data = sock.recv(65535)
+            if status_of(data) >= 200 and (";branch=%s" % branch).encode() in data:
+                sock.sendto(ack_for(request, data), ("127.0.0.1", pair.sip_port))
+                return data
+
+    first = send("z9hG4bK-f1", 1)
+    assert status_of(first) == 302 and b"sip:d1@" in first
+    time.sleep(1.0)  # the Remember line reaches the backup
+    pair.kill("a")
+    wait_log(pair.nodes["b"], "now PRIMARY")
+    second = send("z9hG4bK-f2", 2)
+    assert status_of(second) == 302 and b"sip:d2@" in second
+    assert b"Server: node-b" in second
+    third = send("z9hG4bK-f3", 3)
+    assert status_of(third) == 486
+    log = pair.nodes["b"].log()
+    assert "'RerouteCount' 1" in log
+    conn_ids = re.findall(r"AttributeConnID (\w+)", pair.nodes["a"].log())
+    assert conn_ids and conn_ids[0] in log
+    sock.close()
