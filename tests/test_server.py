@@ -283,3 +283,28 @@ def test_tcp_response_goes_back_on_the_same_connection():
     assert b"SIP/2.0 302" in transport.value()
     counts = collections.Counter(server.stats)
     assert counts["retransmissions_sent"] == 0
+
+
+def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked():
+    """Seed row 13: a backup with enable-sip-port-on-backup keeps its port
+    bound but answers nothing; without it the port is closed."""
+    clock = task.Clock()
+    config = Config.defaults(default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    config.routing_points = {"8001": RoutingPoint("8001")}
+    routing = build_routing(config, clock)
+    server = SipServerService(config, routing, RoutingPointSelector(config.routing_points),
+                              reactor=clock, ha_managed=True, keep_port_on_backup=True)
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert conn.sent == [] and server.stats["dropped_not_primary"] == 1
+    closed = []
+    server._close_ports = lambda: closed.append(True)
+    server.ports = ["bound"]
+    server.become_primary()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [100, 302]
+    server.become_backup()
+    assert closed == [] and not server.active
+    server.keep_port_on_backup = False
+    server.become_backup()
+    assert closed == [True]

@@ -51,7 +51,7 @@ def wait_log(server, text, timeout=15.0, after=0):
 class Pair:
     def __init__(self, tmp_path):
         self.sip_port = free_port()
-        ports = {"a": free_port(), "b": free_port()}
+        self.ha_ports = ports = {"a": free_port(), "b": free_port()}
         self.nodes = {}
         for name, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
             workdir = tmp_path / name
@@ -173,3 +173,28 @@ def test_rerouting_state_survives_failover(pair):
     conn_ids = re.findall(r"AttributeConnID (\w+)", pair.nodes["a"].log())
     assert conn_ids and conn_ids[0] in log
     sock.close()
+
+
+def test_manual_switchover_from_the_command_line(pair):
+    """sipredirect-ha switchover, asked of the backup: the primary hands
+    over; asked again of the new backup: roles swap back."""
+    import subprocess
+    import sys
+    from harness import REPO
+
+    def switchover(node):
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        return subprocess.run([sys.executable, "-m", "sipredirect.ha", "switchover",
+                               "--node", "127.0.0.1:%d" % pair.ha_ports[node],
+                               "--secret", "s3cret"], env=env, capture_output=True,
+                              text=True, timeout=30)
+
+    assert switchover("b").returncode == 0
+    wait_log(pair.nodes["a"], "now BACKUP (manual switchover)")
+    wait_log(pair.nodes["b"], "now PRIMARY (hand-over from the peer)")
+    assert switchover("b").returncode == 0  # b is primary now: it hands over
+    wait_log(pair.nodes["a"], "now PRIMARY (hand-over from the peer)")
+    bad = subprocess.run([sys.executable, "-m", "sipredirect.ha", "switchover", "--node",
+                          "127.0.0.1:1"], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1 and "sipredirect-ha:" in bad.stderr

@@ -537,3 +537,18 @@ def test_rejected_call_ack_sends_no_event_route_used_and_call_id_is_an_integer()
     assert status_of(conn.sent[-1]) == 486
     server.message_received(ack_for(raw, conn.sent[-1]), peer)
     assert router.events() == []
+
+
+def test_backup_sends_no_route_requests_and_announces_its_new_role():
+    """A backup accepts registrations but routes nothing; on becoming
+    primary it sends EventServerInfo with ServerRole to every router."""
+    link, _ = make_link(role="backup")
+    router = Router(link)
+    (info,) = router.events()
+    assert info["ServerRole"] == "backup"
+    router.register("urs", "8001")
+    router.events()
+    assert link.route(route_request()).result is None
+    link.set_role("primary")
+    (info,) = router.events()
+    assert (info["message"], info["ServerRole"]) == ("EventServerInfo", "primary")
