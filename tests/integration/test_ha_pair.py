@@ -26,7 +26,7 @@ event-trace = yes
 [routing-points]
 8001 =
 [router]
-endpoint =
+endpoint = {router}
 [ha]
 role = {role}
 name = {name}
@@ -49,16 +49,20 @@ def wait_log(server, text, timeout=15.0, after=0):
 
 
 class Pair:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, routers=False):
         self.sip_port = free_port()
         self.ha_ports = ports = {"a": free_port(), "b": free_port()}
+        self.router_ports = {"a": free_port(), "b": free_port()}
         self.nodes = {}
         for name, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
             workdir = tmp_path / name
             workdir.mkdir()
+            router = ("tcp:%d:interface=127.0.0.1" % self.router_ports[name]) if routers else ""
             text = TEMPLATE.format(sip_port=self.sip_port, name="node-" + name, role=role,
-                                   listen=ports[name], peer=ports[peer])
+                                   listen=ports[name], peer=ports[peer], router=router)
             self.nodes[name] = ServerProcess(workdir, config_text=text, port=self.sip_port)
+            # The harness moves a tcp: router endpoint to a port of its own.
+            self.router_ports[name] = self.nodes[name].router_port
 
     def start(self, name):
         self.nodes[name].start(timeout=20)
@@ -72,13 +76,18 @@ class Pair:
             node.stop()
 
 
-@pytest.fixture
-def pair(tmp_path):
-    p = Pair(tmp_path)
+def start_pair(tmp_path, routers=False):
+    p = Pair(tmp_path, routers)
     p.start("a")
     wait_log(p.nodes["a"], "now PRIMARY")
     p.start("b")
     wait_log(p.nodes["b"], "now BACKUP")
+    return p
+
+
+@pytest.fixture
+def pair(tmp_path):
+    p = start_pair(tmp_path)
     yield p
     p.stop_all()
 
@@ -198,3 +207,39 @@ def test_manual_switchover_from_the_command_line(pair):
                           "127.0.0.1:1"], env=dict(os.environ, PYTHONPATH=str(REPO)),
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and "sipredirect-ha:" in bad.stderr
+
+
+def test_the_reference_router_follows_the_primary(tmp_path):
+    """A router connected to both nodes routes through whichever is
+    primary: before and after the primary is killed, every 302 carries
+    the router's Contact (none falls back to the default destinations)."""
+    from harness import RouterProcess
+    pair = start_pair(tmp_path, routers=True)
+    router = RouterProcess(tmp_path / "router",
+                           ["tcp:127.0.0.1:%d" % pair.router_ports[n] for n in ("a", "b")],
+                           "[rule all]\nroute = sip:agent@127.0.0.1:5070\n", dns=("*",))
+    try:
+        router.start()
+        before = run_sipp(tmp_path / "sipp1", "uac_redirect.xml", pair.sip_port, calls=50,
+                          rate=50, trace_messages=True)
+        pair.kill("a")
+        wait_log(pair.nodes["b"], "now PRIMARY")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            servers = router.stats()["servers"]
+            if any(s.get("role") == "primary" and s.get("connected")
+                   for s in servers.values()):
+                break
+            time.sleep(0.1)
+        after = run_sipp(tmp_path / "sipp2", "uac_redirect.xml", pair.sip_port, calls=50,
+                         rate=50, trace_messages=True)
+    finally:
+        router.stop()
+        pair.stop_all()
+    for result, server in ((before, "node-a"), (after, "node-b")):
+        assert result.successful == 50, result.summary()
+        contacts = {re.search(r"^Contact: <([^>]+)>", body, re.M).group(1)
+                    for _, direction, body in split_trace(result.messages())
+                    if direction == "received" and body.startswith("SIP/2.0 302")}
+        assert contacts == {"sip:agent@127.0.0.1:5070"}
+        assert {name for _, name in answered_by(result)} == {server}
