@@ -31,18 +31,19 @@ class ConfigError(Exception):
         super().__init__(str(self))
 
     def __str__(self):
-        where = []
-        if self.path:
-            where.append(str(self.path))
-        if self.section:
-            where.append("[%s]" % self.section)
+        place = []
+        if self.section is not None:
+            place.append("[%s]" % self.section)
         if self.option is not None:
             if self.value is not None:
-                where.append("%s = %s" % (self.option, self.value))
+                place.append("%s = %s" % (self.option, self.value))
             else:
-                where.append(self.option)
-        prefix = ": ".join(where[:1] + [" ".join(where[1:])] if len(where) > 1 else where)
-        return "%s: %s" % (prefix, self.reason) if prefix else self.reason
+                place.append(self.option)
+        parts = [str(self.path)] if self.path else []
+        if place:
+            parts.append(" ".join(place))
+        parts.append(self.reason)
+        return ": ".join(parts)
 
 
 # -- value types ------------------------------------------------------------
@@ -68,13 +69,16 @@ _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
 
 
-def _bool(text):
+def parse_bool(text):
     lowered = text.lower()
     if lowered in _TRUE:
         return True
     if lowered in _FALSE:
         return False
     raise ValueError("not a boolean (use yes/no, true/false, on/off, 1/0)")
+
+
+_bool = parse_bool
 
 
 def _str(text):

@@ -1,7 +1,7 @@
 """The call-model configuration: DNs, trunks, access codes, dial plan and
 the INVITE element mappings, parsed from their INI sections."""
 
-from ..config import ConfigError, _bool
+from ..config import ConfigError, parse_bool
 from ..sip import SipParseError, parse_uri
 from ..sip.uri import parse_host
 from .dialplan import DialPlan, DialPlanError, parse_rule
@@ -85,7 +85,7 @@ def parse_call_model(parser, path):
                                   section, "contact", given["contact"]) from None
         prefixes = [p.strip() for p in given.get("prefix", "").split(",") if p.strip()]
         try:
-            oosp = _bool(given.get("oosp-transfer-enabled", "false"))
+            oosp = parse_bool(given.get("oosp-transfer-enabled", "false"))
         except ValueError as e:
             raise ConfigError(str(e), path, section, "oosp-transfer-enabled",
                               given["oosp-transfer-enabled"]) from None

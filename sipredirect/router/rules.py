@@ -19,6 +19,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from ..config import ConfigError, parse_bool
+
 ROUTER_SECTION = "router"
 RULE_PREFIX = "rule "
 
@@ -51,37 +53,13 @@ FORBIDDEN_HEADERS = frozenset([
 
 # RFC 3261 25.1: a header name is a token.
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
-_TRUE = {"1", "yes", "true", "on"}
-_FALSE = {"0", "no", "false", "off"}
 MAX_DELAY = 3600.0
 
 
-class RulesError(Exception):
+class RulesError(ConfigError):
     """A rules file problem, located by file, section, option and value so
-    that the one-line message is enough to fix it."""
-
-    def __init__(self, reason, path=None, section=None, option=None, value=None):
-        self.reason = reason
-        self.path = path
-        self.section = section
-        self.option = option
-        self.value = value
-        super().__init__(str(self))
-
-    def __str__(self):
-        place = []
-        if self.section is not None:
-            place.append("[%s]" % self.section)
-        if self.option is not None:
-            if self.value is not None:
-                place.append("%s = %s" % (self.option, self.value))
-            else:
-                place.append(self.option)
-        parts = [str(self.path)] if self.path else []
-        if place:
-            parts.append(" ".join(place))
-        parts.append(self.reason)
-        return ": ".join(parts)
+    that the one-line message is enough to fix it (the same form as the
+    server's configuration errors)."""
 
 
 @dataclass(frozen=True)
@@ -362,14 +340,10 @@ def _parse_rule(name, options, path, section):
 
     reroute = None
     if "reroute" in options:
-        lowered = options["reroute"].strip().lower()
-        if lowered in _TRUE:
-            reroute = True
-        elif lowered in _FALSE:
-            reroute = False
-        else:
-            raise RulesError("not a boolean (use yes/no)", path, section, "reroute",
-                             options["reroute"])
+        try:
+            reroute = parse_bool(options["reroute"].strip())
+        except ValueError as e:
+            raise RulesError(str(e), path, section, "reroute", options["reroute"]) from None
 
     action = options.get("action", "").strip().lower() or None
     if action is not None and action not in ACTIONS:

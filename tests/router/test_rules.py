@@ -176,7 +176,7 @@ def test_the_shipped_example_file_parses_and_routes_as_documented():
     ("[rule r]\nroute = a\nreason = Busy\n",
      "rules.ini: [rule r] reason = Busy: reason is only used with reject"),
     ("[rule r]\nroute = a\nreroute = maybe\n",
-     "rules.ini: [rule r] reroute = maybe: not a boolean (use yes/no)"),
+     "rules.ini: [rule r] reroute = maybe: not a boolean (use yes/no, true/false, on/off, 1/0)"),
     ("[rule r]\nroute = a, ,b\n",
      "rules.ini: [rule r] route = a, ,b: expected a comma-separated list of non-empty items"),
     ("[rule r]\nroute = sip:a@h sip:b@h\n",
