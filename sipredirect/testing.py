@@ -56,30 +56,26 @@ def _header(message, name):
     raise KeyError(name)
 
 
-def ack_for(request, response):
-    """The ACK for a non-2xx final response (RFC 3261 17.1.1.3): same
-    Request-URI, top Via, From, Call-ID and CSeq number as the INVITE, the
-    To of the response."""
-    start = request.split(b"\r\n", 1)[0]
-    uri = start.split(b" ")[1]
+def _same_transaction(method, request, to_line):
+    """A request that belongs to ``request``'s INVITE transaction: same
+    Request-URI, top Via, From, Call-ID and CSeq number."""
+    uri = request.split(b"\r\n", 1)[0].split(b" ")[1]
     cseq = _header(request, b"CSeq").split(b":", 1)[1].split()[0]
-    lines = [b"ACK " + uri + b" SIP/2.0", _header(request, b"Via"),
-             _header(request, b"From"), _header(response, b"To"),
-             _header(request, b"Call-ID"), b"CSeq: " + cseq + b" ACK",
-             b"Max-Forwards: 70", b"Content-Length: 0"]
+    lines = [method + b" " + uri + b" SIP/2.0", _header(request, b"Via"),
+             _header(request, b"From"), to_line, _header(request, b"Call-ID"),
+             b"CSeq: " + cseq + b" " + method, b"Max-Forwards: 70", b"Content-Length: 0"]
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def ack_for(request, response):
+    """The ACK for a non-2xx final response (RFC 3261 17.1.1.3): the To of
+    the response (with its tag)."""
+    return _same_transaction(b"ACK", request, _header(response, b"To"))
 
 
 def cancel_for(request):
     """The CANCEL of a pending INVITE (RFC 3261 9.1)."""
-    start = request.split(b"\r\n", 1)[0]
-    uri = start.split(b" ")[1]
-    cseq = _header(request, b"CSeq").split(b":", 1)[1].split()[0]
-    lines = [b"CANCEL " + uri + b" SIP/2.0", _header(request, b"Via"),
-             _header(request, b"From"), _header(request, b"To"),
-             _header(request, b"Call-ID"), b"CSeq: " + cseq + b" CANCEL",
-             b"Max-Forwards: 70", b"Content-Length: 0"]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+    return _same_transaction(b"CANCEL", request, _header(request, b"To"))
 
 
 def status_of(data):
