@@ -165,7 +165,8 @@ class RedirectCore:
         self.throttle = LogThrottle(bad_input_log_interval)
         self.max_header_lines = max_header_lines
         self.no_route_status = no_route_status
-        self.transactions = TransactionTable()
+        self.transactions = TransactionTable(on_terminated=self._released)
+        self.timer_h_log = LogThrottle(bad_input_log_interval or 10.0)
         self.stats = collections.Counter()
         self.pending_routes = 0
 
@@ -425,14 +426,27 @@ class RedirectCore:
                     self.stats["timer_h_expired"] += 1
                     call = txn.call
                     if call is not None and call.decision is not None:
-                        self.log.info("call {call_id}: no ACK for the {status} "
-                                      "before Timer H", call_id=call.call_id,
-                                      status=txn.final_status)
                         actions.append(RouteUnconfirmed(call, call.decision))
+                    # A vanished peer means one of these per call: log a few.
+                    allowed, suppressed = self.timer_h_log.allow("timer-h", now)
+                    if allowed:
+                        self.log.info("call {call_id}: no ACK for the {status} before "
+                                      "Timer H{more}", call_id=txn.request.call_id,
+                                      status=txn.final_status,
+                                      more=" (and %d more since the last such line)"
+                                      % suppressed if suppressed else "")
             self.transactions.schedule(txn)
         return actions
 
     # -- helpers ------------------------------------------------------------------
+
+    @staticmethod
+    def _released(txn):
+        """Break the call <-> transaction cycle when the transaction ends."""
+        call = txn.call
+        if call is not None:
+            call._txn = None
+            txn.call = None
 
     def _new_tag(self):
         return "%012x" % self.rng.getrandbits(48)

@@ -87,7 +87,7 @@ class RouteRequest:
     __slots__ = ("call_id", "this_dn", "request", "peer", "conn_id", "call_uuid",
                  "received_at", "reroute_count", "used_destinations", "selected_by",
                  "attributes", "route_event", "used_event", "abandoned_event",
-                 "decided_by", "decision", "_txn")
+                 "decided_by", "decision", "_txn", "__weakref__")
 
     def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
                  reroute_count=0, used_destinations=frozenset(), selected_by="username"):

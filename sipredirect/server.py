@@ -4,6 +4,7 @@ This is the only place that reads the clock for the SIP core and that
 turns the core's actions into socket writes and routing calls.
 """
 
+import gc
 import socket
 
 from twisted.application import service
@@ -78,6 +79,10 @@ class SipServerService(service.Service):
         service.Service.startService(self)
         if not self.ports and not self.ha_managed:
             self._listen()
+        # Everything built so far lives as long as the process: keep it out
+        # of the garbage collector's scans, which would otherwise pause
+        # call handling for tens of milliseconds under load.
+        gc.freeze()
 
     # -- HA role changes ----------------------------------------------------------
 

@@ -273,3 +273,25 @@ def test_event_trace_prints_t_library_style(capsys):
     assert "AttributeTimeinuSecs 987000" in traces[0].splitlines()
     assert "distribute_event: message EventRouteUsed" in traces[1]
     assert "AttributeOtherDN 'sip:a@h'" in traces[1].splitlines()
+
+
+def test_finished_transactions_leave_no_reference_cycle():
+    """The call and its transaction let go of each other when the
+    transaction ends, so plain reference counting frees them."""
+    import gc
+    import weakref
+    core = make_core()
+    raw = invite()
+    request = start(core.datagram_received(raw, UDP, 0.0))
+    (final,) = sends(core.route_decided(request, redirect_to("sip:a@h"), 0.0))
+    core.datagram_received(ack_for(raw, final.data), UDP, 0.1)
+    txn = request._txn
+    core.handle_timer(10.0)  # Timer I
+    assert request._txn is None and txn.call is None
+    ref = weakref.ref(request)
+    gc.disable()
+    try:
+        del request, txn
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -192,12 +192,19 @@ class NonInviteServerTransaction(ServerTransaction):
 
 
 class TransactionTable:
-    """All live server transactions, and one heap of their deadlines."""
+    """All live server transactions, and one heap of their deadlines.
 
-    def __init__(self):
+    ``on_terminated`` is called with each transaction as it leaves the
+    table, so that its owner can drop references (without it a call and
+    its transaction would keep each other alive until a cyclic garbage
+    collection, whose pauses delay every other call).
+    """
+
+    def __init__(self, on_terminated=None):
         self._by_key = {}
         self._heap = []
         self._seq = 0
+        self.on_terminated = on_terminated
 
     def __len__(self):
         return len(self._by_key)
@@ -214,6 +221,8 @@ class TransactionTable:
         if txn.terminated:
             if self._by_key.get(txn.key) is txn:
                 del self._by_key[txn.key]
+                if self.on_terminated is not None:
+                    self.on_terminated(txn)
             return
         deadline = txn.next_deadline()
         if deadline is not None and deadline != txn._scheduled:
