@@ -55,6 +55,17 @@ udp-recvbuf = 4194304
 
 [routing-points]
 8001 =
+
+[router]
+endpoint = {router}
+"""
+
+# --router: the reference router answers every call (round-robin over two
+# agents), so each call crosses the router link: EventRouteRequest,
+# RequestRouteCall, and EventRouteUsed after the ACK.
+ROUTER_RULES = """\
+[rule bench]
+route = sip:agent1@127.0.0.1:5070, sip:agent2@127.0.0.1:5071
 """
 
 # Runs twistd in the server process itself (no wrapper process, so the PID we
@@ -158,6 +169,9 @@ def parse_args(argv=None):
                         "programs to use less than --max-other-cpu (default 120)")
     p.add_argument("--service", default="8001",
                    help="Request-URI user of the INVITEs (default 8001)")
+    p.add_argument("--router", action="store_true",
+                   help="route every call through the router link with the reference "
+                        "router (python -m sipredirect.router), pinned with SIPp")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--server-log", default=DEFAULT_SERVER_LOG, metavar="PATH",
                    help="server stdout/stderr (default %s)" % DEFAULT_SERVER_LOG)
@@ -346,7 +360,8 @@ def fmt_rate(value):
 # -- server ---------------------------------------------------------------------------
 
 class ServerConfig:
-    def __init__(self, path, address, port, transports, t4_ms, generated):
+    def __init__(self, path, address, port, transports, t4_ms, generated, router_port=None):
+        self.router_port = router_port
         self.path = path
         self.address = address
         self.port = port
@@ -358,10 +373,14 @@ class ServerConfig:
 def prepare_config(args, workdir):
     if args.config is None:
         port = free_port()
+        router_port = free_port() if args.router else None
+        router = ("tcp:%d:interface=%s" % (router_port, LOOPBACK)) if router_port else ""
         path = os.path.join(workdir, "bench.ini")
         with open(path, "w") as f:
-            f.write(CONFIG_TEMPLATE.format(address=LOOPBACK, port=port))
-        return ServerConfig(path, LOOPBACK, port, ["udp", "tcp"], 5000, True)
+            f.write(CONFIG_TEMPLATE.format(address=LOOPBACK, port=port, router=router))
+        return ServerConfig(path, LOOPBACK, port, ["udp", "tcp"], 5000, True, router_port)
+    if args.router:
+        raise BenchError("--router works with the generated configuration only")
     path = os.path.abspath(args.config)
     parser = configparser.ConfigParser(interpolation=None)
     if not parser.read(path):
@@ -414,6 +433,37 @@ def start_server(args, cfg, workdir, log_file):
                             stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
     return proc
+
+
+def start_router(args, cfg, workdir):
+    """The reference router, registered for every routing point."""
+    rules = os.path.join(workdir, "router-rules.ini")
+    stats = os.path.join(workdir, "router-stats.json")
+    with open(rules, "w") as f:
+        f.write(ROUTER_RULES)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = pin_prefix(args.sipp_cpu, "the router") + [
+        sys.executable, "-m", "sipredirect.router", "--server",
+        "tcp:%s:%d" % (LOOPBACK, cfg.router_port), "--rules", rules, "--dn", "*",
+        "--name", "bench", "--stats-file", stats,
+        "--log-file", os.path.join(workdir, "router.log")]
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    for _ in range(100):
+        if proc.poll() is not None:
+            raise BenchError("the reference router exited with status %s" % proc.returncode)
+        try:
+            with open(stats) as f:
+                if json.load(f)["total"].get("dn_registered", 0) >= 1:
+                    info("reference router pid %d registered" % proc.pid)
+                    return proc, stats
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.1)
+    stop_process(proc, "router")
+    raise BenchError("the reference router did not register within 10 s")
 
 
 def wait_server_ready(proc, cfg, attempts=60):
@@ -566,7 +616,7 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
          % (number, fmt_rate(rate), args.window, calls, args.transport))
     _, drops_before = udp_socket_counters(cfg.port)
     ticks_before = proc_cpu_ticks(server.pid)
-    exclude = {os.getpid(), server.pid}
+    exclude = {os.getpid(), server.pid} | set(state.get("also_measured", ()))
     others_before = other_processes_cpu(exclude)
     steal_before = steal_ticks()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -874,12 +924,17 @@ def markdown(result):
         "| Figure | Value |",
         "|---|---|",
         "| Transport | %s |" % r["transport"],
+        "| Routing | %s |" % e.get("routing", "embedded"),
         "| Max zero-failure rate | %s |" % rate_text,
         "| INVITE->302 p50 / p99 at that rate | %s / %s |" % (fmt_ms(a["p50_ms"]),
                                                             fmt_ms(a["p99_ms"])),
         "| Server CPU per call at that rate | %s |" % (
             "n/a" if a["server_cpu_us_per_call"] is None else "%g µs" % a["server_cpu_us_per_call"]),
         "| Server peak RSS (VmHWM) | %s MiB |" % r["peak_rss_mib"],
+    ] + ([
+        "| Router: route requests / EventRouteUsed received | %s / %s |" % (
+            e["router_totals"].get("route_requests"), e["router_totals"].get("route_used")),
+    ] if e.get("router_totals") else []) + [
         "| UDP drops at that rate / whole run | %s / %s |" % (
             "n/a" if a["udp_drops"] is None else a["udp_drops"],
             "n/a" if r["udp_drops_total"] is None else r["udp_drops_total"]),
@@ -936,6 +991,7 @@ def main(argv=None):
     os.makedirs(workdir, exist_ok=True)
     state = {"sipp": None}
     server = None
+    router = None
     log_file = None
     # A SIGTERM/SIGHUP to the benchmark still runs the finally block below.
     def on_signal(signum, frame):
@@ -955,6 +1011,11 @@ def main(argv=None):
         wait_server_ready(server, cfg)
         info("server pid %d answers on %s:%d; server log %s"
              % (server.pid, cfg.address, cfg.port, args.server_log))
+        router_stats = None
+        if args.router:
+            router, router_stats = start_router(args, cfg, workdir)
+            # The router is part of the system under test, not a disturbance.
+            state["also_measured"] = [router.pid]
         meta = {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu_model": cpu_model(), "cpus": os.cpu_count(),
@@ -973,6 +1034,12 @@ def main(argv=None):
         trials, good, bad = search(args, run)
         log_file.flush()
         meta["server_log_findings"] = server_log_findings(args.server_log)
+        meta["routing"] = "router link (reference router)" if args.router else "embedded"
+        if router is not None:
+            stop_process(router, "router")  # it writes its final counters
+            router = None
+            with open(router_stats) as f:
+                meta["router_totals"] = json.load(f)["total"]
         result = build_result(args, cfg, trials, good, bad, meta)
         sys.stdout.write(markdown(result))
         sys.stdout.flush()
@@ -994,6 +1061,7 @@ def main(argv=None):
         return 130
     finally:
         stop_process(state.get("sipp"), "sipp")
+        stop_process(router, "router")
         stop_process(server, "server")
         if log_file is not None:
             log_file.close()
