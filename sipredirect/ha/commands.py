@@ -2,6 +2,8 @@
 (e.g. to move a virtual IP), bounded by a timeout, exit status logged."""
 
 import os
+import shutil
+import signal
 
 from twisted.internet import protocol
 from twisted.logger import Logger
@@ -31,9 +33,13 @@ class CommandProtocol(protocol.ProcessProtocol):
         self.log.warn("command {command!r} still running after {timeout}s: killing it",
                       command=self.command, timeout=self.timeout)
         try:
-            self.transport.signalProcess("KILL")
-        except Exception:
-            pass
+            # The command runs in a session of its own: kill what it started too.
+            os.killpg(self.transport.pid, signal.SIGKILL)
+        except (OSError, TypeError):
+            try:
+                self.transport.signalProcess("KILL")
+            except Exception:
+                pass
 
     def processEnded(self, reason):
         if self.timeout_call is not None and self.timeout_call.active():
@@ -51,5 +57,10 @@ def run_command(reactor, command, timeout):
     if not command:
         return None
     proto = CommandProtocol(command, timeout, reactor)
-    reactor.spawnProcess(proto, "/bin/sh", ["/bin/sh", "-c", command], env=dict(os.environ))
+    setsid = shutil.which("setsid")
+    if setsid:
+        argv = [setsid, "/bin/sh", "-c", command]
+    else:
+        argv = ["/bin/sh", "-c", command]
+    reactor.spawnProcess(proto, argv[0], argv, env=dict(os.environ))
     return proto
