@@ -84,7 +84,6 @@ class CallMemory:
         if self.final_timeout <= 0:
             return None
         self._expire(now)
-        records = self._records
         record = CallRecord(call_id, conn_id, call_uuid, this_dn, attempts,
                             frozenset(used_destinations), now + self.final_timeout,
                             selected_by)

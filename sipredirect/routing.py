@@ -205,11 +205,11 @@ class StaticRoutes:
     name = "static"
 
     def __init__(self, routing_points):
-        self.tables = self._tables = {dn: RoundRobin(point.alternatives)
+        self.tables = {dn: RoundRobin(point.alternatives)
                         for dn, point in routing_points.items() if point.alternatives}
 
     def route(self, request):
-        table = self._tables.get(request.this_dn)
+        table = self.tables.get(request.this_dn)
         if table is None:
             return defer.succeed(None)
         used = request.used_destinations
@@ -235,13 +235,13 @@ class DefaultDestinations:
     name = "default-destinations"
 
     def __init__(self, destinations):
-        self.table = self._table = RoundRobin(destinations)
+        self.table = RoundRobin(destinations)
 
     def route(self, request):
-        if not len(self._table):
+        if not len(self.table):
             return defer.succeed(None)
         used = request.used_destinations
-        uri = self._table.pick(lambda uri: str(uri) in used
+        uri = self.table.pick(lambda uri: str(uri) in used
                                or _equal_to_request_uri(uri, request))
         if uri is None:
             return defer.succeed(None)

@@ -145,11 +145,11 @@ def make_services(config, reactor=None, user_service=None):
 def round_robin_cursors(selector, chain):
     """Every round-robin table by name, for HA replication."""
     cursors = {"routing-points": selector.turns}
-    for service in chain.services:
-        if isinstance(service, DefaultDestinations):
-            cursors["default-destinations"] = service.table
-        elif isinstance(service, StaticRoutes):
-            for dn, table in service.tables.items():
+    for routing_service in chain.services:
+        if isinstance(routing_service, DefaultDestinations):
+            cursors["default-destinations"] = routing_service.table
+        elif isinstance(routing_service, StaticRoutes):
+            for dn, table in routing_service.tables.items():
                 cursors["static:" + dn] = table
     return cursors
 

@@ -6,7 +6,7 @@ from sipredirect.redirect import (CancelRouting, Close, Peer, RedirectCore, Rout
                                   RouteUnconfirmed, Send, StartRouting)
 from sipredirect.routing import Contact, Redirect, Reject, RoutingPointSelector
 from sipredirect.config import RoutingPoint
-from sipredirect.sip import FramedMessage, parse_message, parse_sip_uri
+from sipredirect.sip import FramedMessage, parse_sip_uri
 from sipredirect.testing import ack_for, cancel_for, header_of, invite, options, status_of
 
 UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")

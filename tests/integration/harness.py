@@ -235,15 +235,30 @@ def run_sipp(workdir, scenario, port, calls, rate, transport="u1", service="8001
 
 
 def split_trace(text):
-    """SIPp's -trace_msg log as a list of (timestamp, direction, message)."""
+    """SIPp's -trace_msg log as a list of (time, direction, message); time
+    in seconds since the epoch, direction "sent" or "received"."""
     entries = []
     for block in re.split(r"^-{10,} ", text, flags=re.M)[1:]:
         header, _, rest = block.partition("\n")
         stamp = header.strip()
+        when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float(
+            "0" + stamp[19:26])
         kind, _, body = rest.partition("\n")
         direction = "sent" if " sent" in kind else "received"
-        entries.append((stamp, direction, body.lstrip("\r\n")))
+        entries.append((when, direction, body.lstrip("\r\n")))
     return entries
+
+
+def received_redirects(result):
+    """(time, message) of every 302 SIPp received."""
+    return [(when, body) for when, direction, body in split_trace(result.messages())
+            if direction == "received" and body.startswith("SIP/2.0 302")]
+
+
+def redirect_contacts(result):
+    """The Contact URI of every 302 SIPp received."""
+    return [re.search(r"^Contact: <([^>]+)>", body, re.M).group(1)
+            for _, body in received_redirects(result)]
 
 
 class RouterProcess:

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from harness import ServerProcess, free_port, run_sipp, split_trace
+from harness import (ServerProcess, free_port, received_redirects, redirect_contacts,
+                     run_sipp)
 from sipredirect.testing import ack_for, invite, status_of
 
 TEMPLATE = """
@@ -93,14 +94,9 @@ def pair(tmp_path):
 
 
 def answered_by(result):
-    """(timestamp, server name) of every 302 SIPp received."""
-    out = []
-    for stamp, direction, body in split_trace(result.messages()):
-        if direction == "received" and body.startswith("SIP/2.0 302"):
-            when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float(
-                "0" + stamp[19:26])
-            out.append((when, re.search(r"^Server: (\S+)", body, re.M).group(1)))
-    return out
+    """(time, server name) of every 302 SIPp received."""
+    return [(when, re.search(r"^Server: (\S+)", body, re.M).group(1))
+            for when, body in received_redirects(result)]
 
 
 def test_sigkill_of_the_primary_under_load(pair, tmp_path):
@@ -238,8 +234,6 @@ def test_the_reference_router_follows_the_primary(tmp_path):
         pair.stop_all()
     for result, server in ((before, "node-a"), (after, "node-b")):
         assert result.successful == 50, result.summary()
-        contacts = {re.search(r"^Contact: <([^>]+)>", body, re.M).group(1)
-                    for _, direction, body in split_trace(result.messages())
-                    if direction == "received" and body.startswith("SIP/2.0 302")}
+        contacts = set(redirect_contacts(result))
         assert contacts == {"sip:agent@127.0.0.1:5070"}
         assert {name for _, name in answered_by(result)} == {server}

@@ -4,9 +4,8 @@ configuration of etc/ with the reference router and SIPp."""
 import collections
 import re
 
-import pytest
 
-from harness import REPO, RouterProcess, run_sipp, split_trace
+from harness import REPO, RouterProcess, redirect_contacts, run_sipp
 
 
 def start_example(server_factory, tmp_path, name):
@@ -16,12 +15,6 @@ def start_example(server_factory, tmp_path, name):
     router = RouterProcess(tmp_path / "router", ["tcp:127.0.0.1:%d" % server.router_port],
                            rules, name="urs-" + name, dns=dns).start()
     return server, router
-
-
-def contacts(result):
-    return [re.search(r"^Contact: <([^>]+)>", body, re.M).group(1)
-            for _, direction, body in split_trace(result.messages())
-            if direction == "received" and body.startswith("SIP/2.0 302")]
 
 
 def test_iscc_access_codes_and_trunks(server_factory, tmp_path):
@@ -39,8 +32,8 @@ def test_iscc_access_codes_and_trunks(server_factory, tmp_path):
         router.stop()
     assert one.returncode == 0 and one.successful == 200, one.summary()
     assert two.returncode == 0 and two.successful == 100, two.summary()
-    assert set(contacts(one)) == {"sip:9001@127.0.0.1:5081"}
-    assert set(contacts(two)) == {"sip:9002@127.0.0.1:5082"}
+    assert set(redirect_contacts(one)) == {"sip:9001@127.0.0.1:5081"}
+    assert set(redirect_contacts(two)) == {"sip:9002@127.0.0.1:5082"}
     assert unknown.successful == 0  # load balancing off: no routing point, 404
     stats = router.stats()["total"]
     assert stats["route_used"] == 300 and stats["errors"] == 0
@@ -56,7 +49,7 @@ def test_load_balancing_round_robin_over_routing_points(server_factory, tmp_path
     finally:
         router.stop()
     assert result.returncode == 0 and result.successful == 300, result.summary()
-    assert collections.Counter(contacts(result)) == {
+    assert collections.Counter(redirect_contacts(result)) == {
         "sip:ss1@127.0.0.1:5091": 100, "sip:ss2@127.0.0.1:5092": 100,
         "sip:ss3@127.0.0.1:5093": 100}
     stats = router.stats()["total"]

@@ -362,13 +362,18 @@ def make_server(**overrides):
     return server, link, clock
 
 
-def test_full_call_through_the_router():
-    server, link, clock = make_server()
+def routed_server(**overrides):
+    """A SIP server with a router registered for 8001, and a gateway peer."""
+    server, link, clock = make_server(**overrides)
     router = Router(link)
     router.register("urs", "8001")
     router.events()
     conn = FakeConn()
-    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    return server, link, clock, router, conn, Peer("udp", "127.0.0.1", 5061, conn)
+
+
+def test_full_call_through_the_router():
+    server, link, clock, router, conn, peer = routed_server()
     raw = invite(user="8001")
     server.message_received(raw, peer)
     (request,) = router.events()
@@ -394,13 +399,8 @@ def test_full_call_through_the_router():
 
 def test_default_destination_routes_are_reported_to_routers_too():
     from sipredirect.sip import parse_sip_uri
-    server, link, clock = make_server(
+    server, link, clock, router, conn, peer = routed_server(
         default_routing_destinations=[parse_sip_uri("sip:fallback@h")])
-    router = Router(link)
-    router.register("urs", "8001")
-    router.events()
-    conn = FakeConn()
-    peer = Peer("udp", "127.0.0.1", 5061, conn)
     raw = invite(user="8001")
     server.message_received(raw, peer)
     router.events()
@@ -413,12 +413,8 @@ def test_default_destination_routes_are_reported_to_routers_too():
 
 
 def test_no_ack_before_timer_h_is_error_9_to_the_winner():
-    server, link, clock = make_server()
-    router = Router(link)
-    router.register("urs", "8001")
-    router.events()
-    conn = FakeConn()
-    server.message_received(invite(user="8001"), Peer("udp", "127.0.0.1", 5061, conn))
+    server, link, clock, router, conn, peer = routed_server()
+    server.message_received(invite(user="8001"), peer)
     (request,) = router.events()
     router.send(message="RequestRouteCall", ReferenceID=9, ConnID=request["ConnID"],
                 OtherDN="sip:a@h")
@@ -429,12 +425,7 @@ def test_no_ack_before_timer_h_is_error_9_to_the_winner():
 
 
 def test_cancel_from_the_caller_reaches_the_router():
-    server, link, clock = make_server()
-    router = Router(link)
-    router.register("urs", "8001")
-    router.events()
-    conn = FakeConn()
-    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    server, link, clock, router, conn, peer = routed_server()
     raw = invite(user="8001")
     server.message_received(raw, peer)
     (request,) = router.events()
@@ -450,14 +441,9 @@ def test_rerouting_within_final_timeout():
     RerouteCount, the destination used before is skipped; past
     num-of-rerouting it is refused."""
     from sipredirect.sip import parse_sip_uri
-    server, link, clock = make_server(
+    server, link, clock, router, conn, peer = routed_server(
         num_of_rerouting=1, reroute_limit_status=486,
         default_routing_destinations=[parse_sip_uri("sip:d1@h"), parse_sip_uri("sip:d2@h")])
-    router = Router(link)
-    router.register("urs", "8001")
-    router.events()
-    conn = FakeConn()
-    peer = Peer("udp", "127.0.0.1", 5061, conn)
     first = invite(user="8001", call_id="same-call", branch="z9hG4bK-a")
     server.message_received(first, peer)
     (req1,) = router.events()
@@ -522,12 +508,7 @@ def test_a_reconnecting_router_gets_a_clean_session():
 
 
 def test_rejected_call_ack_sends_no_event_route_used_and_call_id_is_an_integer():
-    server, link, clock = make_server()
-    router = Router(link)
-    router.register("urs", "8001")
-    router.events()
-    conn = FakeConn()
-    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    server, link, clock, router, conn, peer = routed_server()
     raw = invite(user="8001")
     server.message_received(raw, peer)
     (request,) = router.events()
