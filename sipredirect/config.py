@@ -109,6 +109,11 @@ def _sip_uri_list(text):
     return result
 
 
+def _networks(text):
+    from .limits import parse_networks
+    return parse_networks(text)
+
+
 def _dotted_name(text):
     if text and ":" not in text:
         raise ValueError("expected package.module:ClassName")
@@ -133,6 +138,7 @@ class Option:
         self.unit = unit
         self.kind = kind or {_int: "integer", _float: "number", _bool: "boolean",
                              _ip_address: "IP address", _words: "list",
+                             _networks: "network list",
                              _sip_uri_list: "SIP URI list"}.get(parse, "string")
 
     @property
@@ -242,6 +248,35 @@ SCHEMA = [
            0, 86400, unit="s"),
     Option("max-header-lines", _int, "256",
            "Most header lines accepted in one SIP message (more: 400).", 16, 10000),
+    Option("max-line-length", _int, "8192",
+           "Longest header line accepted (longer: 400).", 256, 65535, unit="bytes"),
+    Option("udp-max-message-size", _int, "65507",
+           "Largest UDP datagram accepted; a larger one is dropped and counted.",
+           512, 65507, unit="bytes"),
+    Option("tcp-max-connections", _int, "1024",
+           "Most TCP connections at once; a connection beyond is closed at once "
+           "and counted.", 1, 1000000),
+    Option("allowed-sources-udp", _networks, "",
+           "Networks (CIDR, comma-separated) whose UDP requests are served; others "
+           "are dropped silently (no response to spoofed sources) and counted. "
+           "Empty: everyone."),
+    Option("allowed-sources-tcp", _networks, "",
+           "Networks allowed to open SIP TCP connections; others are closed at once "
+           "and counted. Empty: everyone."),
+    Option("rate-limit", _float, "0",
+           "Requests per second accepted from one source address (token bucket); "
+           "the excess is dropped silently and counted. 0: no limit.", 0, 1000000,
+           unit="1/s"),
+    Option("rate-limit-burst", _int, "200",
+           "Requests a source may send at once before rate-limit applies.", 1, 1000000),
+    Option("rate-limit-exempt", _networks, "",
+           "Networks never rate-limited (your gateways)."),
+    Option("max-pending-routes", _int, "10000",
+           "Most calls waiting for a routing decision; a new INVITE beyond is "
+           "answered 503 with Retry-After instead of queueing without bound.",
+           1, 10000000),
+    Option("overload-retry-after", _int, "5",
+           "Retry-After (seconds) of the 503 sent when overloaded.", 1, 3600, unit="s"),
     Option("server-header", _str, "",
            "Value of a Server header in every response; empty: no Server header "
            "(nothing tells a scanner what runs here)."),
@@ -272,6 +307,12 @@ ROUTER_SCHEMA = [
            "Password routers must give in RequestRegisterClient (empty: none)."),
     Option("server-name", _str, "sipredirect",
            "ServerName in EventServerInfo."),
+    Option("allowed-sources", _networks, "",
+           "Networks routers may connect from (empty: any); others are disconnected "
+           "at once and logged."),
+    Option("max-connections", _int, "64",
+           "Most router connections at once; more are disconnected and logged.",
+           1, 100000),
 ]
 
 def _role(text):
@@ -396,7 +437,8 @@ class Config:
     @classmethod
     def defaults(cls, **overrides):
         values = {o.attr: o.convert(o.default) for o in SCHEMA}
-        values["router"] = _Section({o.attr: o.default for o in ROUTER_SCHEMA})
+        values["router"] = _Section({o.attr: o.convert(o.default) if o.default else o.default
+                                     for o in ROUTER_SCHEMA})
         values["routing_service_options"] = {}
         from .callmodel.model import CallModel
         values["call_model"] = CallModel()
@@ -436,7 +478,8 @@ def _parse_section(parser, section, schema, path):
     values = {}
     for option in schema:
         raw = given.get(option.name, option.default)
-        if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint):
+        if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint,
+                                              _networks):
             values[option.attr] = None
             continue
         try:

@@ -151,7 +151,11 @@ class RedirectCore:
     def __init__(self, selector, timers=None, server_header="", tracer=None,
                  conn_ids=None, rng=None, bad_input_log_interval=10.0,
                  max_header_lines=256, no_route_status=480, memory=None,
-                 num_of_rerouting=3, reroute_limit_status=480, mapper=None):
+                 num_of_rerouting=3, reroute_limit_status=480, mapper=None,
+                 max_line=None, max_pending_routes=None, overload_retry_after=5):
+        self.max_line = max_line
+        self.max_pending_routes = max_pending_routes
+        self.overload_retry_after = overload_retry_after
         self.mapper = mapper or AttributeMapper()
         self.memory = memory
         self.num_of_rerouting = num_of_rerouting
@@ -184,7 +188,8 @@ class RedirectCore:
     def _receive(self, data, peer, now, stream):
         try:
             message = parse_message(data, stream=stream,
-                                    max_headers=self.max_header_lines)
+                                    max_headers=self.max_header_lines,
+                                    max_line=self.max_line)
         except SipParseError as error:
             return self._bad_message(error, peer, now)
         if not isinstance(message, Request):
@@ -248,6 +253,13 @@ class RedirectCore:
             status = 481
         if status is not None:
             return actions + self._final(txn, status, now)
+        if (self.max_pending_routes is not None
+                and self.pending_routes >= self.max_pending_routes):
+            # Overloaded (routers too slow for the offered load): tell the
+            # gateway to come back rather than queue without bound.
+            self.stats["rejected_overload"] += 1
+            return actions + self._final(txn, 503, now, extra_headers=[
+                ("Retry-After", str(self.overload_retry_after))])
         record = self.memory.lookup(request.call_id, now) if self.memory else None
         if record is not None:
             # A re-routing attempt (seed row 18): same ConnID, next count.

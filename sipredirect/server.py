@@ -13,6 +13,8 @@ from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
 from .callmemory import CallMemory
+from .limits import Admission, RateLimiter
+from .logthrottle import LogThrottle
 from .ids import ConnIdGenerator
 from .callmodel.mapping import AttributeMapper
 from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
@@ -50,9 +52,17 @@ class SipServerService(service.Service):
             memory=CallMemory(config.final_timeout, config.call_memory_size),
             num_of_rerouting=config.num_of_rerouting,
             reroute_limit_status=config.reroute_limit_status,
+            max_line=config.max_line_length,
+            max_pending_routes=config.max_pending_routes,
+            overload_retry_after=config.overload_retry_after,
             mapper=AttributeMapper(config.attribute_mapping, config.call_model,
                                    config.customer_id))
         self.stats = self.core.stats
+        self.admission = Admission(
+            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp},
+            RateLimiter(config.rate_limit, config.rate_limit_burst, config.rate_limit_exempt)
+            if config.rate_limit > 0 else None)
+        self.refusals_log = LogThrottle(config.bad_input_log_interval or 10.0)
         self.ports = []
         self.udp_protocols = []
         self.connections = set()
@@ -132,8 +142,11 @@ class SipServerService(service.Service):
         config = self.config
         if "udp" in config.transports:
             proto = SipDatagramProtocol(self, self.clock, config.udp_packets_to_write)
+            # One byte more than the limit, so that an oversize datagram shows
+            # itself instead of being silently truncated by recvfrom().
             port = BoundedReadPort(config.sip_port, proto, config.sip_address,
-                                   maxPacketSize=65535, reactor=self.reactor)
+                                   maxPacketSize=config.udp_max_message_size + 1,
+                                   reactor=self.reactor)
             port.packets_to_read = config.udp_packets_to_read
             port.startListening()
             recv = set_buffer(port.socket, socket.SO_RCVBUF,
@@ -190,6 +203,10 @@ class SipServerService(service.Service):
             self.stats["dropped_not_primary"] += 1
             return
         now = self.clock.seconds()
+        refused = self.admission.admit(peer, now)
+        if refused is not None:
+            self.refuse(refused, peer, now)
+            return
         try:
             if isinstance(payload, FramedMessage):
                 actions = self.core.stream_message(payload, peer, now)
@@ -200,6 +217,18 @@ class SipServerService(service.Service):
             self.log.failure("internal error handling a message from {peer}", peer=peer)
             return
         self._apply(actions)
+
+    def refuse(self, reason, peer, now=None):
+        """Drop without an answer (a response to a spoofed source would make
+        us a reflector), count, and log a little."""
+        self.stats["dropped_" + reason] += 1
+        now = self.clock.seconds() if now is None else now
+        allowed, suppressed = self.refusals_log.allow((reason, peer.host), now)
+        if allowed:
+            self.log.warn("dropping {transport} traffic from {host}: {reason}{more}",
+                          transport=peer.transport, host=peer.host, reason=reason,
+                          more=" (%d more since the last such line)" % suppressed
+                          if suppressed else "")
 
     def connection_opened(self, conn):
         self.connections.add(conn)

@@ -132,7 +132,9 @@ def make_services(config, reactor=None, user_service=None):
                            node=ha.node_id if ha is not None else 0)
     sip.setServiceParent(top)
     if link is not None:
-        RouterLinkService(link, config.router.endpoint, reactor).setServiceParent(top)
+        RouterLinkService(link, config.router.endpoint, reactor,
+                          allowed=config.router.allowed_sources,
+                          max_connections=config.router.max_connections).setServiceParent(top)
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.

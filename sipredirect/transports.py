@@ -78,6 +78,9 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         self._turn_call = None
 
     def datagramReceived(self, data, addr):
+        if len(data) > self.server.config.udp_max_message_size:
+            self.server.refuse("oversize", Peer("udp", addr[0], addr[1], self))
+            return
         self.server.message_received(data, Peer("udp", addr[0], addr[1], self))
 
     def send(self, data, host, port):
@@ -202,7 +205,17 @@ class SipStreamFactory(protocol.ServerFactory):
         self.transport_name = transport_name
 
     def buildProtocol(self, addr):
-        config = self.server.config
+        """None (the connection is closed at once) for an untrusted source
+        or past tcp-max-connections."""
+        server = self.server
+        config = server.config
+        peer = Peer(self.transport_name, addr.host, addr.port)
+        if not server.admission.source_allowed(self.transport_name, addr.host):
+            server.refuse("untrusted", peer)
+            return None
+        if len(server.connections) >= config.tcp_max_connections:
+            server.refuse("too-many-connections", peer)
+            return None
         proto = SipStreamProtocol(self.server, self.transport_name,
                                   config.tcp_max_message_size, config.tcp_idle_timeout)
         proto.factory = self

@@ -98,10 +98,30 @@ class RouterLinkProtocol(LineOnlyReceiver):
 
 
 class RouterLinkFactory(protocol.ServerFactory):
-    def __init__(self, link):
+    """Routers from ``allowed`` networks only (empty: any), at most
+    ``max_connections`` at once; others are disconnected and logged."""
+
+    log = Logger()
+
+    def __init__(self, link, allowed=(), max_connections=64):
+        from ..limits import NetworkSet
         self.link = link
+        self.allowed = NetworkSet(allowed)
+        self.max_connections = max_connections
 
     def buildProtocol(self, addr):
+        host = getattr(addr, "host", "")
+        if self.allowed and host not in self.allowed:
+            self.link.stats["refused_source"] += 1
+            self.log.warn("router connection from {host} refused: not in [router] "
+                          "allowed-sources", host=host)
+            return None
+        if len(self.link.sessions) >= self.max_connections:
+            self.link.stats["refused_connections"] += 1
+            self.log.warn("router connection from {host} refused: already {count} "
+                          "routers connected (max-connections)", host=host,
+                          count=len(self.link.sessions))
+            return None
         proto = RouterLinkProtocol(self.link)
         proto.factory = self
         return proto

@@ -11,7 +11,9 @@ class RouterLinkService(service.Service):
     log = Logger()
     name = "router-link"
 
-    def __init__(self, link, endpoint, reactor=None):
+    def __init__(self, link, endpoint, reactor=None, allowed=(), max_connections=64):
+        self.allowed = allowed
+        self.max_connections = max_connections
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -30,7 +32,7 @@ class RouterLinkService(service.Service):
 
     def _listen(self):
         endpoint = endpoints.serverFromString(self.reactor, self.endpoint)
-        d = endpoint.listen(RouterLinkFactory(self.link))
+        d = endpoint.listen(RouterLinkFactory(self.link, self.allowed, self.max_connections))
         # TCP endpoints listen synchronously: a port in use fails start-up here.
         failures = []
         d.addCallbacks(self._listening, failures.append)

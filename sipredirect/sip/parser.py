@@ -65,7 +65,7 @@ def _header_lines(head):
     return start, fields
 
 
-def parse_message(data, stream=False, max_headers=None):
+def parse_message(data, stream=False, max_headers=None, max_line=None):
     """Parse one SIP message from ``data``.
 
     With ``stream=False`` (a UDP datagram) Content-Length may be absent
@@ -82,13 +82,20 @@ def parse_message(data, stream=False, max_headers=None):
         raise SipParseError("empty message")
     head, rest = split_head_body(data)
     start, fields = _header_lines(head)
-    if max_headers is not None and len(fields) > max_headers:
-        raise SipParseError("too many header lines", 400)
     headers = Headers(fields)
     if start.startswith("SIP/"):
         message = _start_response(start, headers)
     else:
         message = _start_request(start, headers)
+    if max_headers is not None and len(fields) > max_headers:
+        raise SipParseError("more than %d header lines" % max_headers, 400,
+                            partial=_salvage(message, headers)
+                            if isinstance(message, Request) else None)
+    if max_line is not None and len(head) > max_line and any(
+            len(line) > max_line for line in head.split(b"\n")):
+        raise SipParseError("a header line is longer than %d bytes" % max_line, 400,
+                            partial=_salvage(message, headers)
+                            if isinstance(message, Request) else None)
     _parse_common(message, headers)
     message.body = _body(headers, rest, stream, message)
     return message

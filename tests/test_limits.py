@@ -1,0 +1,143 @@
+"""Admission control at the edge: trusted networks, rate limits, caps."""
+
+import pytest
+from twisted.internet import task
+from twisted.internet.address import IPv4Address
+
+from sipredirect.config import Config, RoutingPoint
+from sipredirect.limits import NetworkSet, RateLimiter, parse_networks
+from sipredirect.redirect import Peer, RedirectCore, StartRouting
+from sipredirect.routerlink import RouterLink
+from sipredirect.routerlink.protocol import RouterLinkFactory
+from sipredirect.routing import RoutingPointSelector
+from sipredirect.server import SipServerService
+from sipredirect.sip import parse_sip_uri
+from sipredirect.tap import build_routing
+from sipredirect.testing import invite, options, status_of
+from sipredirect.trace import EventTracer
+from sipredirect.transports import SipDatagramProtocol, SipStreamFactory
+
+
+def test_network_sets_match_ipv4_ipv6_and_mapped_addresses():
+    nets = NetworkSet(parse_networks("10.0.0.0/8, 2001:db8::/32, 192.0.2.7"))
+    assert "10.1.2.3" in nets and "192.0.2.7" in nets and "2001:db8::5" in nets
+    assert "::ffff:10.9.9.9" in nets
+    assert "192.0.2.8" not in nets and "not-an-ip" not in nets
+    with pytest.raises(ValueError):
+        parse_networks("10.0.0.0/40")
+
+
+def test_token_bucket_per_source_with_exemptions():
+    limiter = RateLimiter(rate=10, burst=5, exempt=parse_networks("10.0.0.1"))
+    assert all(limiter.allow("192.0.2.1", 0.0) for _ in range(5))
+    assert not limiter.allow("192.0.2.1", 0.0)
+    assert limiter.allow("192.0.2.2", 0.0)  # another source has its own bucket
+    assert limiter.allow("192.0.2.1", 0.1)  # 0.1 s at 10/s: one more token
+    assert not limiter.allow("192.0.2.1", 0.1)
+    assert all(limiter.allow("10.0.0.1", 0.0) for _ in range(1000))
+
+
+def test_rate_limiter_memory_is_bounded():
+    limiter = RateLimiter(rate=1, burst=1, max_sources=100)
+    for i in range(1000):
+        limiter.allow("10.0.%d.%d" % (i // 256, i % 256), 0.0)
+    assert len(limiter._buckets) == 100
+
+
+class FakeConn:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, data, host=None, port=None):
+        self.sent.append(data)
+
+
+def make_server(**overrides):
+    clock = task.Clock()
+    config = Config.defaults(**overrides)
+    config.routing_points = {"8001": RoutingPoint("8001")}
+    server = SipServerService(config, build_routing(config, clock),
+                              RoutingPointSelector(config.routing_points), reactor=clock)
+    return server, clock
+
+
+def test_untrusted_udp_source_gets_no_answer_and_is_counted():
+    server, _ = make_server(allowed_sources_udp=parse_networks("127.0.0.0/8"))
+    conn = FakeConn()
+    server.message_received(options(), Peer("udp", "192.0.2.66", 5060, conn))
+    assert conn.sent == [] and server.stats["dropped_untrusted"] == 1
+    server.message_received(options(), Peer("udp", "127.0.0.5", 5060, conn))
+    assert status_of(conn.sent[0]) == 200
+
+
+def test_rate_limited_source_is_dropped_silently_others_served():
+    server, clock = make_server(rate_limit=5.0, rate_limit_burst=3)
+    flooder, gateway = FakeConn(), FakeConn()
+    for _ in range(10):
+        server.message_received(options(), Peer("udp", "192.0.2.66", 5060, flooder))
+    server.message_received(options(), Peer("udp", "192.0.2.10", 5060, gateway))
+    assert len(flooder.sent) == 3 and server.stats["dropped_rate-limited"] == 7
+    assert len(gateway.sent) == 1
+    clock.advance(1.0)
+    server.message_received(options(), Peer("udp", "192.0.2.66", 5060, flooder))
+    assert len(flooder.sent) == 4
+
+
+def test_overload_answers_503_with_retry_after():
+    """Calls waiting for a router past max-pending-routes get 503 at once."""
+    from sipredirect.config import RoutingPoint as RP
+    core = RedirectCore(RoutingPointSelector({"8001": RP("8001")}), max_pending_routes=2,
+                        overload_retry_after=7)
+    peer = Peer("udp", "127.0.0.1", 5061, "port")
+    for _ in range(2):
+        actions = core.datagram_received(invite(), peer, 0.0)
+        assert any(isinstance(a, StartRouting) for a in actions)
+    actions = core.datagram_received(invite(), peer, 0.0)
+    final = actions[-1].data
+    assert status_of(final) == 503 and b"\r\nRetry-After: 7\r\n" in final
+    assert core.stats["rejected_overload"] == 1
+
+
+def test_long_header_line_is_400():
+    core = RedirectCore(RoutingPointSelector({}), max_line=300)
+    raw = invite(extra=["X-Long: " + "a" * 400])
+    (response,) = [a for a in core.datagram_received(raw, Peer("udp", "h", 1, "p"), 0)]
+    assert response.data.startswith(b"SIP/2.0 400 Bad Request - a header line is longer")
+
+
+def test_oversize_datagram_is_dropped_and_counted():
+    server, clock = make_server(udp_max_message_size=600)
+    proto = SipDatagramProtocol(server, clock)
+    proto.transport = None
+    proto.datagramReceived(invite(body=b"v=0\r\n" * 200), ("127.0.0.1", 5061))
+    assert server.stats["dropped_oversize"] == 1
+
+
+def test_tcp_connection_cap_and_untrusted_sources():
+    server, _ = make_server(tcp_max_connections=1,
+                            allowed_sources_tcp=parse_networks("127.0.0.0/8"))
+    factory = SipStreamFactory(server)
+    assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 5000)) is None
+    assert server.stats["dropped_untrusted"] == 1
+    assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5000)) is not None
+    server.connections.add(object())
+    assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5001)) is None
+    assert server.stats["dropped_too-many-connections"] == 1
+
+
+def test_router_link_allow_list_and_connection_cap():
+    link = RouterLink({}, 10, task.Clock(), EventTracer(False))
+    factory = RouterLinkFactory(link, parse_networks("127.0.0.1"), max_connections=1)
+    assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.9", 4000)) is None
+    assert link.stats["refused_source"] == 1
+    assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 4000)) is not None
+    link.sessions.add(object())
+    assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 4001)) is None
+    assert link.stats["refused_connections"] == 1
+
+
+def test_default_destinations_unaffected_by_admission():
+    server, _ = make_server(default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    conn = FakeConn()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert [status_of(d) for d in conn.sent] == [100, 302]
