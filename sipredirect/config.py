@@ -174,7 +174,19 @@ SCHEMA = [
     Option("sip-port", _int, "5060", "Port of the SIP transports (UDP and TCP).",
            1, 65535),
     Option("transports", _words, "udp, tcp",
-           "SIP transports to listen on.", choices=("udp", "tcp")),
+           "SIP transports to listen on (tls: SIP over TLS on tls-port).",
+           choices=("udp", "tcp", "tls")),
+    Option("tls-port", _int, "5061", "Port of SIP over TLS (sips:).", 1, 65535),
+    Option("tls-certificate", _str, "", "PEM certificate of the TLS listener."),
+    Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
+    Option("tls-ca-certificates", _str, "",
+           "PEM bundle of the CAs that sign client certificates."),
+    Option("tls-verify-client", _bool, "no",
+           "Mutual TLS: require a client certificate signed by tls-ca-certificates."),
+    Option("tls-allowed-client-names", _str, "",
+           "With tls-verify-client: DNS names a client certificate must carry "
+           "(checked with service-identity; comma-separated; empty: any verified "
+           "client)."),
     Option("t1-timeout", _int, "500",
            "SIP timer T1, the round-trip estimate (RFC 3261 17.1.1.1). Timer G "
            "starts at T1 and Timer H is 64*T1.", 10, 60000, unit="ms"),
@@ -443,6 +455,8 @@ class Config:
         from .callmodel.model import CallModel
         values["call_model"] = CallModel()
         values["ha"] = None
+        values["tls_options"] = None
+        values["tls_allowed_client_names"] = []
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -534,6 +548,12 @@ def parse_config(text, path="<string>"):
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
     values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
+    values["tls_options"] = None
+    if "tls" in values["transports"]:
+        from .tls import server_tls_options
+        values["tls_options"] = server_tls_options(values, path)
+    values["tls_allowed_client_names"] = [
+        n.strip() for n in values["tls_allowed_client_names"].split(",") if n.strip()]
     values["call_model"] = parse_call_model(parser, path)
     values["ha"] = None
     if parser.has_section(HA_SECTION):

@@ -168,6 +168,13 @@ class SipServerService(service.Service):
             self.log.info("SIP TCP listening on {address}:{port}",
                           address=config.sip_address, port=port.getHost().port)
             self.ports.append(port)
+        if "tls" in config.transports:
+            port = self.reactor.listenSSL(config.tls_port, SipStreamFactory(self, "tls"),
+                                          config.tls_options, backlog=128,
+                                          interface=config.sip_address)
+            self.log.info("SIP TLS listening on {address}:{port}",
+                          address=config.sip_address, port=port.getHost().port)
+            self.ports.append(port)
 
     @defer.inlineCallbacks
     def stopService(self):

@@ -137,3 +137,74 @@ class HoldingRoutingService(RecordingRoutingService):
     to test CANCEL and router-timeout against a real server."""
 
     name = "holding"
+
+
+def make_test_pki(directory, server_names=("localhost",), client_names=("gateway.test",)):
+    """Write a throw-away CA, a server certificate (for ``server_names`` and
+    127.0.0.1) and a client certificate into ``directory``; returns a dict
+    of PEM paths: ca, server_cert, server_key, client_cert, client_key,
+    other_key (a key matching no certificate)."""
+    import datetime
+    import ipaddress
+    import os
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def key():
+        return ec.generate_private_key(ec.SECP256R1())
+
+    def name(common):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    def build(subject, public, issuer, signer, ca=False, sans=(), usage=None):
+        builder = (x509.CertificateBuilder().subject_name(name(subject))
+                   .issuer_name(name(issuer)).public_key(public)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None),
+                                  critical=True))
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)),
+                                            critical=False)
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    def write(filename, data):
+        path = os.path.join(str(directory), filename)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def pem_key(k):
+        return k.private_bytes(serialization.Encoding.PEM,
+                               serialization.PrivateFormat.PKCS8,
+                               serialization.NoEncryption())
+
+    ca_key = key()
+    ca = build("sipredirect test CA", ca_key.public_key(), "sipredirect test CA", ca_key,
+               ca=True)
+    server_key = key()
+    server = build(server_names[0], server_key.public_key(), "sipredirect test CA", ca_key,
+                   sans=[x509.DNSName(n) for n in server_names]
+                   + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+                   usage=ExtendedKeyUsageOID.SERVER_AUTH)
+    client_key = key()
+    client = build(client_names[0], client_key.public_key(), "sipredirect test CA", ca_key,
+                   sans=[x509.DNSName(n) for n in client_names],
+                   usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    pem = serialization.Encoding.PEM
+    return {
+        "ca": write("ca.pem", ca.public_bytes(pem)),
+        "server_cert": write("server.pem", server.public_bytes(pem)),
+        "server_key": write("server.key", pem_key(server_key)),
+        "client_cert": write("client.pem", client.public_bytes(pem)),
+        "client_key": write("client.key", pem_key(client_key)),
+        "other_key": write("other.key", pem_key(key())),
+    }

@@ -154,6 +154,7 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.framer = StreamFramer(max_message_size)
         self.idle_timeout = idle_timeout or None
         self.peer = None
+        self.identity_checked = False
 
     def connectionMade(self):
         address = self.transport.getPeer()
@@ -164,6 +165,16 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
 
     def dataReceived(self, data):
         self.resetTimeout()
+        if self.transport_name == "tls" and not self.identity_checked:
+            # The handshake is done once application data flows: check the
+            # client certificate's names (service-identity) before serving.
+            self.identity_checked = True
+            from .tls import client_identity_allowed
+            if not client_identity_allowed(self.transport,
+                                           self.server.config.tls_allowed_client_names):
+                self.server.refuse("tls-identity", self.peer)
+                self.transport.loseConnection()
+                return
         try:
             events = self.framer.feed(data)
         except FramingError as e:

@@ -1,0 +1,100 @@
+"""SIP over TLS (RFC 3261 26.2): the server's TLS context, checked when
+the configuration is loaded so that a missing, unreadable or mismatched
+key or certificate stops the start with a clear message."""
+
+from OpenSSL import SSL, crypto
+from twisted.internet import ssl
+
+from .config import ConfigError, MAIN_SECTION
+
+
+def _read(path, option, config_path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as e:
+        raise ConfigError("cannot read %s (%s)" % (path, e.strerror or e), config_path,
+                          MAIN_SECTION, option, path) from None
+
+
+def server_tls_options(values, config_path):
+    """A Twisted CertificateOptions for the TLS listener: TLS 1.2 or newer,
+    the library's default secure ciphers, client certificates required and
+    verified against the CA file when ``tls-verify-client`` is on."""
+    cert_path = values["tls_certificate"]
+    key_path = values["tls_private_key"]
+    for option, path in (("tls-certificate", cert_path), ("tls-private-key", key_path)):
+        if not path:
+            raise ConfigError("is required with transports = ... tls", config_path,
+                              MAIN_SECTION, option)
+    cert_pem = _read(cert_path, "tls-certificate", config_path)
+    key_pem = _read(key_path, "tls-private-key", config_path)
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        raise ConfigError("not a PEM certificate", config_path, MAIN_SECTION,
+                          "tls-certificate", cert_path) from None
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError("not a PEM private key (or it is encrypted)", config_path,
+                          MAIN_SECTION, "tls-private-key", key_path) from None
+    context = SSL.Context(SSL.TLS_METHOD)
+    try:
+        context.use_certificate(certificate)
+        context.use_privatekey(key)
+        context.check_privatekey()
+    except SSL.Error:
+        raise ConfigError("the key does not belong to tls-certificate %s" % cert_path,
+                          config_path, MAIN_SECTION, "tls-private-key", key_path) from None
+    # Twisted's CertificateOptions takes pyOpenSSL objects.
+    certificate = crypto.X509.from_cryptography(certificate)
+    key = crypto.PKey.from_cryptography_key(key)
+    ca_certs = []
+    if values["tls_ca_certificates"]:
+        ca_path = values["tls_ca_certificates"]
+        pems = _split_pem(_read(ca_path, "tls-ca-certificates", config_path))
+        try:
+            ca_certs = [crypto.load_certificate(crypto.FILETYPE_PEM, pem) for pem in pems]
+        except crypto.Error:
+            ca_certs = []
+        if not ca_certs:
+            raise ConfigError("not a PEM bundle of CA certificates", config_path,
+                              MAIN_SECTION, "tls-ca-certificates", ca_path)
+    verify = bool(values["tls_verify_client"])
+    if verify and not ca_certs:
+        raise ConfigError("client verification needs tls-ca-certificates", config_path,
+                          MAIN_SECTION, "tls-verify-client", "yes")
+    return ssl.CertificateOptions(
+        privateKey=key, certificate=certificate, verify=verify,
+        caCerts=ca_certs if verify else None, requireCertificate=verify,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
+
+
+def _split_pem(data):
+    marker = b"-----END CERTIFICATE-----"
+    return [part + marker + b"\n" for part in data.split(marker) if b"BEGIN" in part]
+
+
+def client_identity_allowed(transport, allowed_names):
+    """service-identity check of a verified client certificate against the
+    names the configuration trusts (``tls-allowed-client-names``)."""
+    if not allowed_names:
+        return True
+    from service_identity import VerificationError
+    from service_identity.hazmat import DNS_ID, verify_service_identity
+    from service_identity.pyopenssl import extract_patterns
+    connection = getattr(transport, "getHandle", lambda: None)()
+    cert = connection.get_peer_certificate() if connection is not None else None
+    if cert is None:
+        return False
+    patterns = extract_patterns(cert)
+    for name in allowed_names:
+        try:
+            verify_service_identity(patterns, [DNS_ID(name)], [])
+            return True
+        except VerificationError:
+            continue
+    return False
