@@ -88,6 +88,23 @@ def header_of(data, name):
     return _header(data, name.encode()).split(b":", 1)[1].strip().decode()
 
 
+class RecordingConnection:
+    """Stands in for the UDP port or TCP connection a Peer names: records
+    the bytes the server sends (``sent``) and where to (``destinations``)."""
+
+    def __init__(self):
+        self.sent = []
+        self.destinations = []
+        self.closed = False
+
+    def send(self, data, host=None, port=None):
+        self.sent.append(data)
+        self.destinations.append((host, port))
+
+    def close(self):
+        self.closed = True
+
+
 @implementer(IRoutingService)
 class RecordingRoutingService:
     """Holds every route request until the test answers it.

@@ -13,7 +13,7 @@ from sipredirect.routing import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_sip_uri
 from sipredirect.tap import build_routing
-from sipredirect.testing import invite, options, status_of
+from sipredirect.testing import RecordingConnection, invite, options, status_of
 from sipredirect.trace import EventTracer
 from sipredirect.transports import SipDatagramProtocol, SipStreamFactory
 
@@ -44,14 +44,6 @@ def test_rate_limiter_memory_is_bounded():
     assert len(limiter._buckets) == 100
 
 
-class FakeConn:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, data, host=None, port=None):
-        self.sent.append(data)
-
-
 def make_server(**overrides):
     clock = task.Clock()
     config = Config.defaults(**overrides)
@@ -63,7 +55,7 @@ def make_server(**overrides):
 
 def test_untrusted_udp_source_gets_no_answer_and_is_counted():
     server, _ = make_server(allowed_sources_udp=parse_networks("127.0.0.0/8"))
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(options(), Peer("udp", "192.0.2.66", 5060, conn))
     assert conn.sent == [] and server.stats["dropped_untrusted"] == 1
     server.message_received(options(), Peer("udp", "127.0.0.5", 5060, conn))
@@ -72,7 +64,7 @@ def test_untrusted_udp_source_gets_no_answer_and_is_counted():
 
 def test_rate_limited_source_is_dropped_silently_others_served():
     server, clock = make_server(rate_limit=5.0, rate_limit_burst=3)
-    flooder, gateway = FakeConn(), FakeConn()
+    flooder, gateway = RecordingConnection(), RecordingConnection()
     for _ in range(10):
         server.message_received(options(), Peer("udp", "192.0.2.66", 5060, flooder))
     server.message_received(options(), Peer("udp", "192.0.2.10", 5060, gateway))
@@ -138,6 +130,6 @@ def test_router_link_allow_list_and_connection_cap():
 
 def test_default_destinations_unaffected_by_admission():
     server, _ = make_server(default_routing_destinations=[parse_sip_uri("sip:a@h")])
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert [status_of(d) for d in conn.sent] == [100, 302]

@@ -12,24 +12,10 @@ from sipredirect.redirect import Peer
 from sipredirect.routing import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.tap import build_routing
-from sipredirect.testing import (RecordingRoutingService, ack_for, cancel_for, invite,
-                                 status_of)
+from sipredirect.testing import (RecordingConnection, RecordingRoutingService, ack_for,
+                                 cancel_for, invite, status_of)
 from sipredirect.transports import SipDatagramProtocol, SipStreamProtocol
 from sipredirect.sip import parse_sip_uri
-
-
-class FakeConn:
-    """Stands in for a UDP port or TCP connection: records what is sent."""
-
-    def __init__(self):
-        self.sent = []
-        self.closed = False
-
-    def send(self, data, host=None, port=None):
-        self.sent.append((data, host, port))
-
-    def close(self):
-        self.closed = True
 
 
 def make_server(clock, user_service=None, **overrides):
@@ -41,7 +27,7 @@ def make_server(clock, user_service=None, **overrides):
 
 
 def statuses(conn):
-    return [status_of(data) for data, _, _ in conn.sent]
+    return [status_of(data) for data in conn.sent]
 
 
 def test_recording_service_provides_the_interface():
@@ -52,18 +38,18 @@ def test_embedded_default_destinations_round_robin():
     clock = task.Clock()
     dests = [parse_sip_uri("sip:a@10.0.0.1"), parse_sip_uri("sip:b@10.0.0.2")]
     server = make_server(clock, default_routing_destinations=dests)
-    conn = FakeConn()
+    conn = RecordingConnection()
     for _ in range(3):
         server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     contacts = [data.split(b"Contact: ")[1].split(b"\r\n")[0]
-                for data, _, _ in conn.sent if status_of(data) == 302]
+                for data in conn.sent if status_of(data) == 302]
     assert contacts == [b"<sip:a@10.0.0.1>", b"<sip:b@10.0.0.2>", b"<sip:a@10.0.0.1>"]
 
 
 def test_nothing_to_route_gives_no_route_status():
     clock = task.Clock()
     server = make_server(clock, no_route_status=503)
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert statuses(conn) == [100, 503]
 
@@ -72,13 +58,13 @@ def test_timer_g_retransmission_through_the_clock():
     """The service keeps one delayed call in step with the core's deadline."""
     clock = task.Clock()
     server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
-    conn = FakeConn()
+    conn = RecordingConnection()
     raw = invite()
     server.message_received(raw, Peer("udp", "127.0.0.1", 5061, conn))
     assert statuses(conn) == [100, 302]
     clock.advance(0.5)
     assert statuses(conn) == [100, 302, 302]
-    server.message_received(ack_for(raw, conn.sent[1][0]), Peer("udp", "127.0.0.1", 5061, conn))
+    server.message_received(ack_for(raw, conn.sent[1]), Peer("udp", "127.0.0.1", 5061, conn))
     clock.advance(10)
     assert statuses(conn) == [100, 302, 302]
     clock.advance(60)
@@ -90,14 +76,14 @@ def test_slow_service_is_passed_over_after_router_timeout():
     slow = RecordingRoutingService()
     server = make_server(clock, slow, router_timeout=2.0,
                          default_routing_destinations=[parse_sip_uri("sip:fallback@h")])
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert statuses(conn) == [100]
     clock.advance(1.9)
     assert statuses(conn) == [100]
     clock.advance(0.2)
     assert statuses(conn) == [100, 302]
-    assert b"sip:fallback@h" in conn.sent[-1][0]
+    assert b"sip:fallback@h" in conn.sent[-1]
     assert slow.cancelled == slow.requests  # the slow service was told
 
 
@@ -105,7 +91,7 @@ def test_cancel_while_routing_cancels_the_service_deferred():
     clock = task.Clock()
     slow = RecordingRoutingService()
     server = make_server(clock, slow)
-    conn = FakeConn()
+    conn = RecordingConnection()
     raw = invite()
     server.message_received(raw, Peer("udp", "127.0.0.1", 5061, conn))
     server.message_received(cancel_for(raw), Peer("udp", "127.0.0.1", 5061, conn))
@@ -118,13 +104,13 @@ def test_user_service_decides_and_hears_the_ack():
     clock = task.Clock()
     service = RecordingRoutingService()
     server = make_server(clock, service)
-    conn = FakeConn()
+    conn = RecordingConnection()
     raw = invite()
     peer = Peer("udp", "127.0.0.1", 5061, conn)
     server.message_received(raw, peer)
     service.redirect(service.requests[0], "sip:agent@10.0.0.7")
     assert statuses(conn) == [100, 302]
-    server.message_received(ack_for(raw, conn.sent[-1][0]), peer)
+    server.message_received(ack_for(raw, conn.sent[-1]), peer)
     assert [r for r, _ in service.confirmed] == service.requests
 
 
@@ -136,7 +122,7 @@ def test_failing_service_falls_through_to_next():
     clock = task.Clock()
     server = make_server(clock, Broken(),
                          default_routing_destinations=[parse_sip_uri("sip:ok@h")])
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert statuses(conn) == [100, 302]
 
@@ -146,7 +132,7 @@ def test_stop_service_waits_for_pending_routes():
     service = RecordingRoutingService()
     server = make_server(clock, service)
     server.running = 1
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     stopped = server.stopService()
     assert not stopped.called
@@ -159,7 +145,7 @@ def test_internal_error_is_contained():
     clock = task.Clock()
     server = make_server(clock)
     server.core.datagram_received = lambda *a: 1 / 0
-    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, FakeConn()))
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, RecordingConnection()))
     assert server.stats["internal_errors"] == 1
 
 
@@ -294,7 +280,7 @@ def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked
     routing = build_routing(config, clock)
     server = SipServerService(config, routing, RoutingPointSelector(config.routing_points),
                               reactor=clock, ha_managed=True, keep_port_on_backup=True)
-    conn = FakeConn()
+    conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert conn.sent == [] and server.stats["dropped_not_primary"] == 1
     closed = []

@@ -16,7 +16,7 @@ from sipredirect.routing import Redirect, Reject, RouteRequest, RoutingPointSele
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_message
 from sipredirect.tap import build_routing
-from sipredirect.testing import ack_for, cancel_for, invite, status_of
+from sipredirect.testing import RecordingConnection, ack_for, cancel_for, invite, status_of
 from sipredirect.trace import EventTracer
 
 POINTS = {"8001": RoutingPoint("8001"), "8002": RoutingPoint("8002", router_timeout=1.0)}
@@ -65,6 +65,18 @@ def route_request(dn="8001", conn_id="0000000000000001", **kwargs):
     request = parse_message(invite(user=dn, **kwargs))
     return RouteRequest(request, dn, Peer("udp", "127.0.0.1", 5061), conn_id,
                         "A" * 32, 0.0)
+
+
+def waiting_call():
+    """A link with a router on 8001 and one call waiting for its answer."""
+    link, _ = make_link()
+    router = Router(link)
+    router.events()
+    router.register("urs", "8001")
+    req = route_request()
+    d = link.route(req)
+    router.events()
+    return link, router, req, d
 
 
 def test_interfaces():
@@ -197,13 +209,7 @@ def test_route_request_and_route_call_with_headers():
 
 
 def test_reject_route_type():
-    link, _ = make_link()
-    router = Router(link)
-    router.events()
-    router.register("urs", "8001")
-    req = route_request()
-    d = link.route(req)
-    router.events()
+    link, router, req, d = waiting_call()
     (error,) = router.send(message="RequestRouteCall", ConnID=req.conn_id,
                            RouteType="Reject", Extensions={"SIP_RESPONSE_CODE": 302})
     assert error["ErrorCode"] == 8 and not d.called
@@ -222,13 +228,7 @@ def test_reject_route_type():
 ])
 def test_sip_headers_that_could_break_the_302_are_refused(extensions, fragment):
     """EventError 8, and the call keeps waiting for a valid RequestRouteCall."""
-    link, _ = make_link()
-    router = Router(link)
-    router.events()
-    router.register("urs", "8001")
-    req = route_request()
-    d = link.route(req)
-    router.events()
+    link, router, req, d = waiting_call()
     (error,) = router.send(message="RequestRouteCall", ConnID=req.conn_id,
                            OtherDN="sip:a@h", Extensions=extensions)
     assert error["ErrorCode"] == 8 and fragment in error["ErrorMessage"]
@@ -239,13 +239,7 @@ def test_sip_headers_that_could_break_the_302_are_refused(extensions, fragment):
 
 @pytest.mark.parametrize("other_dn", ["8001", "sip:8001@127.0.0.1:5060", "mailto:x@y", "a b"])
 def test_unresolvable_other_dn_is_error_7_and_the_call_keeps_waiting(other_dn):
-    link, _ = make_link()
-    router = Router(link)
-    router.events()
-    router.register("urs", "8001")
-    req = route_request()
-    d = link.route(req)
-    router.events()
+    link, router, req, d = waiting_call()
     (error,) = router.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN=other_dn)
     assert error["ErrorCode"] == 7
     assert not d.called
@@ -342,14 +336,6 @@ def test_thousand_requests_for_unknown_conn_ids_get_errors_and_do_not_disturb():
 
 # -- through the SIP server ------------------------------------------------------------
 
-class FakeConn:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, data, host=None, port=None):
-        self.sent.append(data)
-
-
 def make_server(**overrides):
     clock = task.Clock()
     config = Config.defaults(**overrides)
@@ -368,7 +354,7 @@ def routed_server(**overrides):
     router = Router(link)
     router.register("urs", "8001")
     router.events()
-    conn = FakeConn()
+    conn = RecordingConnection()
     return server, link, clock, router, conn, Peer("udp", "127.0.0.1", 5061, conn)
 
 
