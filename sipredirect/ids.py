@@ -1,6 +1,5 @@
 """Call identifiers in the T-Library formats (ConnID, CallUUID)."""
 
-import base64
 import os
 import time
 
@@ -29,6 +28,17 @@ class ConnIdGenerator:
         return "%016x" % value
 
 
+_BASE32HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+_PAIRS = [a + b for a in _BASE32HEX for b in _BASE32HEX]
+_SHIFTS = range(150, -1, -10)
+
+
 def new_call_uuid():
-    """32 characters from 0-9A-V (base32hex of 160 random bits)."""
-    return base64.b32hexencode(os.urandom(20)).decode("ascii")
+    """32 characters from 0-9A-V (base32hex of 160 random bits).
+
+    Ten bits at a time through a table: the same text as
+    ``base64.b32hexencode``, whose pure-Python loop cost more than the
+    rest of the call's identifiers together.
+    """
+    bits = int.from_bytes(os.urandom(20), "big")
+    return "".join([_PAIRS[(bits >> shift) & 1023] for shift in _SHIFTS])

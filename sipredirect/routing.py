@@ -5,6 +5,7 @@ The chain mirrors how ``twisted.names`` chains resolvers: each
 """
 
 from twisted.internet import defer
+from twisted.python import failure
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -280,6 +281,40 @@ class RoutingChain:
         self.observers = list(observers)
 
     def route(self, request):
+        # Services that answer at once (the embedded tables, a router link
+        # with no router registered) are asked in a plain loop: one
+        # Deferred per call instead of three, which matters at thousands
+        # of calls per second.
+        index = 0
+        while index < len(self.services):
+            service = self.services[index]
+            try:
+                inner = defer.maybeDeferred(service.route, request)
+            except Exception:
+                inner = defer.fail()
+            if not inner.called:
+                return self._wait_for(request, index, inner)
+            outcome = []
+            inner.addBoth(outcome.append)
+            if not outcome:  # fired but paused on a Deferred of its own
+                return self._wait_for(request, index, inner)
+            result = outcome[0]
+            if isinstance(result, failure.Failure):
+                self._log_failure(service, request, result)
+            elif result is not None:
+                request.decided_by = service
+                request.decision = result
+                return defer.succeed(result)
+            index += 1
+        return defer.succeed(self._no_route(request))
+
+    def _no_route(self, request):
+        decision = Reject(self.no_route_status, source="no-route")
+        request.decision = decision
+        return decision
+
+    def _wait_for(self, request, index, inner):
+        """Service ``index`` has not answered yet: go on asynchronously."""
         # current[0]: the Deferred being waited on; current[1]: cancelled.
         current = [None, False]
 
@@ -289,7 +324,7 @@ class RoutingChain:
                 current[0].cancel()
 
         outer = defer.Deferred(cancel)
-        self._ask(request, 0, outer, current)
+        self._wait(request, index, outer, current, inner)
         return outer
 
     def _ask(self, request, index, outer, current):
@@ -297,15 +332,16 @@ class RoutingChain:
             return
         if index >= len(self.services):
             current[0] = None
-            decision = Reject(self.no_route_status, source="no-route")
-            request.decision = decision
-            outer.callback(decision)
+            outer.callback(self._no_route(request))
             return
-        service = self.services[index]
         try:
-            inner = defer.maybeDeferred(service.route, request)
+            inner = defer.maybeDeferred(self.services[index].route, request)
         except Exception:
             inner = defer.fail()
+        self._wait(request, index, outer, current, inner)
+
+    def _wait(self, request, index, outer, current, inner):
+        service = self.services[index]
         timeout = getattr(service, "timeout", self.timeout)
         if not inner.called and timeout is not None:
             inner.addTimeout(timeout, self.clock)
@@ -322,21 +358,24 @@ class RoutingChain:
             request.decision = decision
             outer.callback(decision)
 
-        def failed(failure):
+        def failed(reason):
             if outer.called or current[1]:
                 return None
-            if failure.check(defer.TimeoutError):
-                self.log.warn("routing service {service} did not answer call "
-                              "{call_id} within {timeout}s; asking the next",
-                              service=service.name, call_id=request.call_id,
-                              timeout=self.timeout)
-            elif not failure.check(defer.CancelledError):
-                self.log.failure("routing service {service} failed for call {call_id}",
-                                 failure, service=service.name, call_id=request.call_id)
+            self._log_failure(service, request, reason)
             self._ask(request, index + 1, outer, current)
             return None
 
         inner.addCallbacks(decided, failed)
+
+    def _log_failure(self, service, request, reason):
+        if reason.check(defer.TimeoutError):
+            self.log.warn("routing service {service} did not answer call "
+                          "{call_id} within {timeout}s; asking the next",
+                          service=service.name, call_id=request.call_id,
+                          timeout=self.timeout)
+        elif not reason.check(defer.CancelledError):
+            self.log.failure("routing service {service} failed for call {call_id}",
+                             reason, service=service.name, call_id=request.call_id)
 
     def route_confirmed(self, request, decision):
         self._notify("route_confirmed", request, decision)

@@ -6,6 +6,8 @@ space around ``;`` and ``=``, and comma-separated lists where commas
 inside quotes or angle brackets do not split.
 """
 
+import re
+
 from .errors import SipParseError
 
 TOKEN_CHARS = frozenset(
@@ -14,17 +16,22 @@ TOKEN_CHARS = frozenset(
 WS = " \t"
 
 
-_DIGITS = frozenset("0123456789")
+TOKEN_CLASS = r"[A-Za-z0-9\-.!%*_+`'~]"
+_TOKEN_RE = re.compile(TOKEN_CLASS + "+")
+# ";name" or ";name=value" with token names and token-or-colon values and
+# nothing else: what nearly every real Via, URI and To/From carries.
+PLAIN_PARAMS = r"(?:;%s+(?:=[A-Za-z0-9\-.!%%*_+`'~:]+)?)*" % TOKEN_CLASS
+_PLAIN_PARAMS_RE = re.compile(PLAIN_PARAMS)
 
 
 def is_digits(text):
-    """ASCII digits only: str.isdigit() also accepts '²' and other
+    """ASCII digits only: str.isdigit() alone also accepts '²' and other
     characters that int() then refuses."""
-    return bool(text) and all(ch in _DIGITS for ch in text)
+    return text.isascii() and text.isdigit()
 
 
 def is_token(text):
-    return bool(text) and all(ch in TOKEN_CHARS for ch in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def read_quoted(text, pos):
@@ -54,6 +61,9 @@ def read_quoted(text, pos):
 
 def split_commas(value):
     """Split a header value on the commas that separate list elements."""
+    if "," not in value and '"' not in value:
+        value = value.strip()
+        return [value] if value else []
     parts = []
     depth = 0
     start = 0
@@ -83,6 +93,13 @@ def parse_params(text, what="parameter"):
     Values are tokens, host names, IPv6 references or quoted strings;
     quoted values keep their quotes so that serialisation is faithful.
     """
+    if not text:
+        return []
+    if _PLAIN_PARAMS_RE.fullmatch(text):
+        # No LWS, quotes or IPv6 references: plain splitting gives what
+        # the scanner below would.
+        return [(name, value if sep else None)
+                for name, sep, value in (p.partition("=") for p in text.split(";")[1:])]
     params = []
     i = 0
     n = len(text)

@@ -59,8 +59,25 @@ SINGLE_HEADERS = frozenset([
 ])
 
 
+# Spellings seen so far and their canonical form.  Bounded, because header
+# names come from the network: past the bound names are still canonicalised,
+# just not remembered.
+_SEEN = {}
+_SEEN_MAX = 2048
+
+
 def canonical_name(name):
     """The registered spelling of a header name, or a capitalised guess."""
+    known = _SEEN.get(name)
+    if known is not None:
+        return known
+    known = _canonical_name(name)
+    if len(_SEEN) < _SEEN_MAX:
+        _SEEN[name] = known
+    return known
+
+
+def _canonical_name(name):
     if len(name) == 1:
         full = COMPACT_FORMS.get(name.lower())
         if full:
@@ -73,12 +90,19 @@ def canonical_name(name):
 
 
 class Headers:
-    """An ordered multi-map of header lines keyed by canonical name."""
+    """An ordered multi-map of header lines keyed by canonical name.
 
-    __slots__ = ("_items",)
+    Besides the lines in order (what a response copies and serialises)
+    it keeps an index by name, built on first lookup: the parser and the
+    redirect logic ask for a dozen names per message, and a scan of every
+    line per question was the largest single cost of parsing an INVITE.
+    """
+
+    __slots__ = ("_items", "_index")
 
     def __init__(self, items=()):
         self._items = [(canonical_name(n), v) for n, v in items]
+        self._index = None
 
     def __iter__(self):
         return iter(self._items)
@@ -86,22 +110,52 @@ class Headers:
     def __len__(self):
         return len(self._items)
 
+    def _by_name(self):
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self._items:
+                values = index.get(name)
+                if values is None:
+                    index[name] = [value]
+                else:
+                    values.append(value)
+            self._index = index
+        return index
+
+    def values(self, name):
+        """The values of ``name`` in order, as a read-only sequence (the
+        parser's variant of :meth:`get_all`, which copies)."""
+        index = self._by_name()
+        values = index.get(name)
+        if values is None:
+            # Most callers pass the canonical spelling; others cost one
+            # more lookup.
+            values = index.get(canonical_name(name))
+        return () if values is None else values
+
+    def repeated(self, names):
+        """The first name of ``names`` that appears on more than one line."""
+        for name, values in self._by_name().items():
+            if len(values) > 1 and name in names:
+                return name
+        return None
+
     def get_all(self, name):
-        name = canonical_name(name)
-        return [v for n, v in self._items if n == name]
+        return list(self.values(name))
 
     def get(self, name, default=None):
-        name = canonical_name(name)
-        for n, v in self._items:
-            if n == name:
-                return v
-        return default
+        values = self.values(name)
+        return values[0] if values else default
 
     def __contains__(self, name):
         return self.get(name) is not None
 
     def add(self, name, value):
-        self._items.append((canonical_name(name), value))
+        name = canonical_name(name)
+        self._items.append((name, value))
+        if self._index is not None:
+            self._index.setdefault(name, []).append(value)
 
     def set(self, name, value):
         self.remove(name)
@@ -110,6 +164,7 @@ class Headers:
     def remove(self, name):
         name = canonical_name(name)
         self._items = [(n, v) for n, v in self._items if n != name]
+        self._index = None
 
     def copy(self):
         new = Headers()

@@ -101,7 +101,7 @@ def make_response(request, status, reason=None, to_tag=None, top_via=None,
     with no Call-ID still reaches the sender, which matches it by Via.
     """
     headers = Headers()
-    vias = request.headers.get_all("Via")
+    vias = request.headers.values("Via")
     if top_via is not None:
         headers.add("Via", str(top_via))
         # Any other Via values, whether on the first line or later lines.

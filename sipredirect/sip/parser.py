@@ -160,7 +160,7 @@ def _salvage(message, headers):
 
 
 def _single(headers, name, required=True):
-    values = headers.get_all(name)
+    values = headers.values(name)
     if not values:
         if required:
             raise SipParseError("missing %s header" % name)
@@ -172,7 +172,7 @@ def _single(headers, name, required=True):
 
 def _parse_vias(message, headers):
     vias = []
-    for value in headers.get_all("Via"):
+    for value in headers.values("Via"):
         for part in split_commas(value):
             vias.append(parse_via(part))
     if not vias:
@@ -220,10 +220,9 @@ def _parse_cseq(message, headers):
 def _parse_common(message, headers):
     is_request = isinstance(message, Request)
     try:
-        for name in SINGLE_HEADERS:
-            values = headers.get_all(name)
-            if len(values) > 1:
-                raise SipParseError("more than one %s header" % name)
+        repeated = headers.repeated(SINGLE_HEADERS)
+        if repeated is not None:
+            raise SipParseError("more than one %s header" % repeated)
         _parse_vias(message, headers)
         _parse_from(message, headers)
         _parse_to(message, headers)
@@ -252,14 +251,14 @@ def _check_request_headers(request, headers):
     value = _single(headers, "Date", required=False)
     if value is not None and not _DATE_RE.match(value):
         raise SipParseError("bad Date header (RFC 1123 date in GMT expected)")
-    for value in headers.get_all("Contact"):
+    for value in headers.values("Contact"):
         for part in split_commas(value):
             try:
                 parse_address(part, allow_star=True)
             except SipParseError as e:
                 raise SipParseError("bad Contact header: %s" % e.reason) from None
     for name in ("Require", "Proxy-Require", "Supported"):
-        for value in headers.get_all(name):
+        for value in headers.values(name):
             for tag in split_commas(value):
                 if not is_token(tag):
                     raise SipParseError("bad option tag in %s" % name)
@@ -289,7 +288,7 @@ def _answerable(message):
 def contact_addresses(message):
     """All Contact values of a message as :class:`Address` objects."""
     result = []
-    for value in message.headers.get_all("Contact"):
+    for value in message.headers.values("Contact"):
         for part in split_commas(value):
             address = parse_address(part, allow_star=True)
             if address is not None:

@@ -10,14 +10,23 @@ import re
 from urllib.parse import unquote
 
 from .errors import SipParseError
-from .grammar import is_digits, param_value, parse_params
+from .grammar import PLAIN_PARAMS, is_digits, param_value, parse_params
 
 _UNRESERVED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                         "0123456789-_.!~*'()")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
-_FORBIDDEN_IN_URI = frozenset(" \t\r\n<>\"")
+_FORBIDDEN_IN_URI = re.compile(r"[ \t\r\n<>\"]")
+_HOST_RE = re.compile(r"[A-Za-z0-9\-.]+")
 DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
+_KNOWN_SCHEMES = frozenset(["sip", "sips", "tel"])
+# A host name or IPv4 address as parse_host() accepts it.
+PLAIN_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9.])?"
+# The common shape of a SIP URI, "sip:user@host:port;param=value": a user
+# without password or escapes that parse_host() or the checks below would
+# refuse, a plain host, a port of at most five digits, plain parameters, no
+# headers.  Anything else goes through the general scanner.
+_PLAIN_SIP_RE = re.compile(
+    r"(?:([^:@;?\s<>\"]+)@)?(%s)(?::([0-9]{1,5}))?(%s)" % (PLAIN_HOST, PLAIN_PARAMS))
 
 
 def canonical_escapes(text):
@@ -35,9 +44,9 @@ def canonical_escapes(text):
 
 
 def _check_no_space(text):
-    for ch in text:
-        if ch in _FORBIDDEN_IN_URI:
-            raise SipParseError("illegal character %r in URI" % ch)
+    bad = _FORBIDDEN_IN_URI.search(text)
+    if bad is not None:
+        raise SipParseError("illegal character %r in URI" % bad.group())
 
 
 def parse_host(text):
@@ -57,7 +66,7 @@ def parse_host(text):
     else:
         colon = text.find(":")
         host, rest = (text, "") if colon < 0 else (text[:colon], text[colon:])
-        if not host or any(ch not in _HOST_CHARS for ch in host):
+        if _HOST_RE.fullmatch(host) is None:
             raise SipParseError("bad host %r" % host)
         if host[0] in "-." or host[-1] == "-":
             raise SipParseError("bad host %r" % host)
@@ -209,7 +218,8 @@ def parse_uri(text):
     if colon <= 0:
         raise SipParseError("URI without a scheme: %r" % text)
     scheme = text[:colon].lower()
-    if not scheme[0].isalpha() or not all(ch.isalnum() or ch in "+-." for ch in scheme):
+    if scheme not in _KNOWN_SCHEMES and (
+            not scheme[0].isalpha() or not all(ch.isalnum() or ch in "+-." for ch in scheme)):
         raise SipParseError("bad URI scheme in %r" % text)
     rest = text[colon + 1:]
     if scheme in ("sip", "sips"):
@@ -226,6 +236,12 @@ def parse_uri(text):
 
 
 def _parse_sip(text, scheme, rest):
+    plain = _PLAIN_SIP_RE.fullmatch(rest)
+    if plain is not None:
+        user, host, port, ptext = plain.groups()
+        if port is None or 0 < int(port) <= 65535:
+            return SipUri(text, scheme, user, None, host, None if port is None else int(port),
+                          parse_params(ptext), None)
     user = password = None
     at = rest.find("@")
     if at >= 0:

@@ -1,10 +1,16 @@
 """The Via header (RFC 3261 20.42, 18.2.1; RFC 3581 rport)."""
 
+import re
+
 from .errors import SipParseError
-from .grammar import WS, format_params, param_value, parse_params
-from .uri import parse_host
+from .grammar import PLAIN_PARAMS, WS, format_params, param_value, parse_params
+from .uri import PLAIN_HOST, parse_host
 
 MAGIC_COOKIE = "z9hG4bK"
+# "SIP/2.0/UDP host:port;branch=...": no LWS, no IPv6 reference, plain
+# parameters.  Anything else goes through the general scanner.
+_PLAIN_VIA_RE = re.compile(
+    r"SIP/2\.0/([A-Z]+) (%s)(?::([0-9]{1,5}))?(%s)" % (PLAIN_HOST, PLAIN_PARAMS))
 
 
 class Via:
@@ -46,6 +52,20 @@ class Via:
 
 def parse_via(value):
     """Parse one Via value, tolerating LWS around ``/``, ``;`` and ``=``."""
+    plain = _PLAIN_VIA_RE.fullmatch(value)
+    if plain is not None and (plain.group(3) is None or 0 < int(plain.group(3)) <= 65535):
+        transport, host, port, ptext = plain.groups()
+        via = Via(transport, host, None if port is None else int(port), parse_params(ptext))
+    else:
+        via = _parse_via_lws(value)
+    branch = via.param("branch")
+    if branch is not None and branch == "":
+        raise SipParseError("empty Via branch")
+    return via
+
+
+def _parse_via_lws(value):
+    """The general case of :func:`parse_via`."""
     parts = value.split("/", 2)
     if len(parts) != 3:
         raise SipParseError("bad Via protocol in %r" % value)
@@ -79,9 +99,4 @@ def parse_via(value):
         hostport += ":" + stripped[:digits]
         rest = stripped[digits:]
     host, port = parse_host(hostport)
-    params = parse_params(rest, "Via parameter")
-    via = Via(transport, host, port, params)
-    branch = via.param("branch")
-    if branch is not None and branch == "":
-        raise SipParseError("empty Via branch")
-    return via
+    return Via(transport, host, port, parse_params(rest, "Via parameter"))
