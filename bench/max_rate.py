@@ -235,6 +235,53 @@ def proc_cpu_ticks(pid):
     return sum(proc_cpu_split(pid))
 
 
+def process_tree(pid):
+    """pid and all its descendants: a server may be several processes
+    (Kamailio's main process, workers and timers)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                data = f.read()
+        except OSError:
+            continue
+        ppid = int(data[data.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, ()))
+    return tree
+
+
+def tree_cpu_ticks(pid):
+    """CPU ticks of a server's whole process tree (processes that exited
+    meanwhile are counted in their parent's cutime/cstime only once reaped)."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            total += proc_cpu_ticks(member)
+        except OSError:
+            pass
+    return total
+
+
+def tree_vm_hwm_kib(pid):
+    """Sum of the peak RSS of a process tree.  Shared pages (Kamailio's
+    shared memory) count once per process that touched them, so for a
+    multi-process server this is an upper bound."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            total += proc_status_kib(member, "VmHWM") or 0
+        except OSError:
+            pass
+    return total
+
+
 def steal_ticks():
     """Steal time of all CPUs from /proc/stat, in ticks."""
     with open("/proc/stat") as f:
@@ -483,12 +530,12 @@ def settle(proc, cfg, min_wait):
     last 0.5 s and its UDP receive queue empty.  Bounded (30 s)."""
     deadline = time.monotonic() + max(min_wait, 0) + 30
     time.sleep(max(min_wait, 0))
-    last = proc_cpu_ticks(proc.pid)
+    last = tree_cpu_ticks(proc.pid)
     while time.monotonic() < deadline:
         time.sleep(0.5)
         if proc.poll() is not None:
             return False
-        now = proc_cpu_ticks(proc.pid)
+        now = tree_cpu_ticks(proc.pid)
         rxq, _ = udp_socket_counters(cfg.port)
         if now == last and not rxq:
             return True
@@ -610,13 +657,14 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
     if nostdin:
         cmd.append("-nostdin")
 
-    trial.quiet_wait_s = wait_for_quiet({os.getpid(), server.pid},
+    server_tree = set(process_tree(server.pid))
+    trial.quiet_wait_s = wait_for_quiet({os.getpid()} | server_tree,
                                         args.max_other_cpu, args.quiet_wait)
     info("trial %d: %s calls/s x %g s = %d calls over %s"
          % (number, fmt_rate(rate), args.window, calls, args.transport))
     _, drops_before = udp_socket_counters(cfg.port)
-    ticks_before = proc_cpu_ticks(server.pid)
-    exclude = {os.getpid(), server.pid} | set(state.get("also_measured", ()))
+    ticks_before = tree_cpu_ticks(server.pid)
+    exclude = {os.getpid()} | server_tree | set(state.get("also_measured", ()))
     others_before = other_processes_cpu(exclude)
     steal_before = steal_ticks()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -659,11 +707,11 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
     if server.poll() is not None:
         raise BenchError("server exited (status %s) during trial %d"
                          % (server.returncode, number))
-    ticks_after = proc_cpu_ticks(server.pid)
+    ticks_after = tree_cpu_ticks(server.pid)
     _, drops_after = udp_socket_counters(cfg.port)
     if drops_before is not None and drops_after is not None:
         trial.udp_drops = drops_after - drops_before
-    trial.vm_hwm_kib = proc_status_kib(server.pid, "VmHWM")
+    trial.vm_hwm_kib = tree_vm_hwm_kib(server.pid)
     if calls:
         trial.server_cpu_us_per_call = round(
             (ticks_after - ticks_before) / CLK_TCK * 1e6 / calls, 1)
