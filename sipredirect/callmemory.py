@@ -11,7 +11,11 @@ from collections import OrderedDict
 
 
 class CallRecord:
-    """What a re-routing attempt inherits from the earlier attempts."""
+    """What a re-routing attempt inherits from the earlier attempts.
+
+    The memory itself stores each record as a plain tuple of strings and
+    numbers (see :class:`CallMemory`); this is the view handed out.
+    """
 
     __slots__ = ("call_id", "conn_id", "call_uuid", "this_dn", "attempts",
                  "used_destinations", "expires_at", "selected_by")
@@ -26,6 +30,20 @@ class CallRecord:
         self.attempts = attempts
         self.used_destinations = used_destinations
         self.expires_at = expires_at
+
+    def _as_tuple(self):
+        return (self.call_id, self.conn_id, self.call_uuid, self.this_dn, self.attempts,
+                tuple(self.used_destinations), self.expires_at, self.selected_by)
+
+
+def _from_tuple(fields):
+    (call_id, conn_id, call_uuid, this_dn, attempts, used, expires_at,
+     selected_by) = fields
+    return CallRecord(call_id, conn_id, call_uuid, this_dn, attempts, frozenset(used),
+                      expires_at, selected_by)
+
+
+_EXPIRES_AT = 6
 
 
 def record_to_dict(record):
@@ -51,6 +69,12 @@ class CallMemory:
     insertion order is expiry order: expiring is popping from the front,
     and a full memory forgets the oldest record first (counted in
     ``evicted``).
+
+    Records are kept as plain tuples of strings and numbers: the garbage
+    collector stops tracking such tuples, so a memory of a million calls
+    adds nothing to the collector's full scans (as objects it added about
+    ten tracked objects per call, and full collections of that heap paused
+    call handling for tens of milliseconds).  They are also smaller.
     """
 
     def __init__(self, final_timeout, max_entries):
@@ -69,7 +93,7 @@ class CallMemory:
         records = self._records
         while records:
             first = next(iter(records.values()))
-            if first.expires_at > now:
+            if first[_EXPIRES_AT] > now:
                 break
             records.popitem(last=False)
             self.expired += 1
@@ -77,26 +101,29 @@ class CallMemory:
     def lookup(self, call_id, now):
         """The record of ``call_id`` if it is still remembered."""
         self._expire(now)
-        return self._records.get(call_id)
+        fields = self._records.get(call_id)
+        return None if fields is None else _from_tuple(fields)
 
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
                  used_destinations, now, selected_by="username"):
         if self.final_timeout <= 0:
             return None
         self._expire(now)
-        record = CallRecord(call_id, conn_id, call_uuid, this_dn, attempts,
-                            frozenset(used_destinations), now + self.final_timeout,
-                            selected_by)
-        self._store(record)
+        fields = (call_id, conn_id, call_uuid, this_dn, attempts,
+                  tuple(sorted(set(used_destinations))), now + self.final_timeout,
+                  selected_by)
+        self._store(fields)
+        record = _from_tuple(fields)
         if self.on_remember is not None:
             self.on_remember(record)
         return record
 
-    def _store(self, record):
+    def _store(self, fields):
         records = self._records
-        if record.call_id in records:
-            del records[record.call_id]
-        records[record.call_id] = record
+        call_id = fields[0]
+        if call_id in records:
+            del records[call_id]
+        records[call_id] = fields
         while len(records) > self.max_entries:
             records.popitem(last=False)
             self.evicted += 1
@@ -105,8 +132,8 @@ class CallMemory:
         """Store a record made by the other node of the HA pair."""
         self._expire(now)
         if record.expires_at > now:
-            self._store(record)
+            self._store(record._as_tuple())
 
     def records(self):
         """Every remembered record, oldest first (an HA snapshot)."""
-        return list(self._records.values())
+        return [_from_tuple(fields) for fields in self._records.values()]

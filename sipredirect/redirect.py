@@ -358,6 +358,8 @@ class RedirectCore:
             return []
         self.transactions.schedule(txn)
         call = txn.call
+        # The call is confirmed: nothing in Confirmed needs it any more.
+        self._released(txn)
         if call is None or call.decision is None:
             return []
         if isinstance(call.decision, Redirect):

@@ -276,18 +276,21 @@ def test_event_trace_prints_t_library_style(capsys):
 
 
 def test_finished_transactions_leave_no_reference_cycle():
-    """The call and its transaction let go of each other when the
-    transaction ends, so plain reference counting frees them."""
+    """The call and its transaction let go of each other once the ACK
+    confirms the call (Confirmed only absorbs ACKs), so plain reference
+    counting frees the call; the transaction lingers until Timer I without
+    the request it no longer needs."""
     import gc
     import weakref
     core = make_core()
     raw = invite()
     request = start(core.datagram_received(raw, UDP, 0.0))
     (final,) = sends(core.route_decided(request, redirect_to("sip:a@h"), 0.0))
-    core.datagram_received(ack_for(raw, final.data), UDP, 0.1)
     txn = request._txn
+    core.datagram_received(ack_for(raw, final.data), UDP, 0.1)
+    assert request._txn is None and txn.call is None and txn.request is None
     core.handle_timer(10.0)  # Timer I
-    assert request._txn is None and txn.call is None
+    assert len(core.transactions) == 0
     ref = weakref.ref(request)
     gc.disable()
     try:

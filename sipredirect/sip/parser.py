@@ -40,11 +40,22 @@ def split_head_body(data):
     return data, b""
 
 
+# One header line "Name: value" (no folding); see _header_lines.
+_FIELD_RE = re.compile(r"^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:(.*)$", re.MULTILINE)
+
+
 def _header_lines(head):
     """Decode and unfold the header block into (start line, [(name, value)])."""
-    text = head.decode("utf-8", "surrogateescape")
-    raw_lines = text.replace("\r\n", "\n").split("\n")
+    text = head.decode("utf-8", "surrogateescape").replace("\r\n", "\n")
+    raw_lines = text.split("\n")
     start = raw_lines[0].rstrip("\r")
+    if len(raw_lines) > 1:
+        # Usually every line is "token: value": one regex pass finds them
+        # all.  Otherwise (folding, a bad line) the loop below decides.
+        found = _FIELD_RE.findall(text, len(raw_lines[0]) + 1)
+        empty = raw_lines.count("") - (raw_lines[0] == "")
+        if len(found) == len(raw_lines) - 1 - empty:
+            return start, [(name, value.strip()) for name, value in found]
     fields = []
     for line in raw_lines[1:]:
         if not line:
@@ -198,7 +209,7 @@ def _address(headers, name):
 
 def _parse_call_id(message, headers):
     value = _single(headers, "Call-ID")
-    if not value or any(ch in " \t" for ch in value):
+    if not value or " " in value or "\t" in value:
         raise SipParseError("bad Call-ID header")
     message.call_id = value
 

@@ -127,6 +127,12 @@ class InviteServerTransaction(ServerTransaction):
         if self.state != COMPLETED:
             return False
         self.state = CONFIRMED
+        # Confirmed only absorbs ACKs (17.2.1): the request and the Via
+        # the responses carried are no longer needed.  Dropping them now
+        # rather than at Timer I keeps the objects a busy UDP server holds
+        # for T4 down to a few per call.
+        self.request = None
+        self.top_via = None
         self.g_at = self.h_at = None
         self.i_at = now + (0 if self.reliable else self.timers.t4)
         self._update_deadline()
