@@ -1,9 +1,13 @@
 """The Twisted adapters around the core, with a fake clock and transports."""
 
 import collections
+import socket
 
+import pytest
 from twisted.internet import task
-from twisted.internet.testing import StringTransport
+from twisted.internet.error import InvalidAddressError
+from twisted.internet.protocol import DatagramProtocol
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from zope.interface.verify import verifyObject
 
 from sipredirect.config import Config, RoutingPoint
@@ -14,7 +18,7 @@ from sipredirect.server import SipServerService
 from sipredirect.tap import build_routing
 from sipredirect.testing import (RecordingConnection, RecordingRoutingService, ack_for,
                                  cancel_for, invite, status_of)
-from sipredirect.transports import SipDatagramProtocol, SipStreamProtocol
+from sipredirect.transports import BoundedReadPort, SipDatagramProtocol, SipStreamProtocol
 from sipredirect.sip import parse_sip_uri
 
 
@@ -294,3 +298,24 @@ def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked
     server.keep_port_on_backup = False
     server.become_backup()
     assert closed == [True]
+
+
+def test_udp_port_remembers_checked_hosts_but_still_refuses_host_names():
+    """BoundedReadPort.write skips Twisted's address parsing only for a
+    host it has already accepted; datagrams still arrive, and a host name
+    is still refused (a maddr naming a host must not trigger DNS)."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(2)
+    port = BoundedReadPort(0, DatagramProtocol(), "127.0.0.1", reactor=MemoryReactorClock())
+    port.startListening()
+    try:
+        target = receiver.getsockname()
+        port.write(b"first", target)
+        port.write(b"second", target)
+        assert [receiver.recv(100), receiver.recv(100)] == [b"first", b"second"]
+        with pytest.raises(InvalidAddressError):
+            port.write(b"x", ("localhost", target[1]))
+    finally:
+        port.socket.close()
+        receiver.close()

@@ -14,6 +14,7 @@ from .errors import SipParseError
 from .grammar import TOKEN_CHARS, is_digits, is_token, split_commas
 from .headers import LIST_HEADERS, SINGLE_HEADERS, Headers, canonical_name
 from .message import Request, Response
+from .uri import SipUri, parse_uri
 from .via import parse_via
 
 MAX_CSEQ = 2 ** 31 - 1
@@ -142,7 +143,6 @@ def _start_request(start, headers):
     if version.upper() != "SIP/2.0":
         raise SipParseError("SIP version %s not supported" % version, 505,
                             partial=_salvage(request, headers))
-    from .uri import SipUri, parse_uri
     try:
         uri = parse_uri(uri_text)
     except SipParseError as e:
