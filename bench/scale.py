@@ -18,7 +18,7 @@ sockets: the quantities are too large for a load test to reach in minutes):
 
 ::
 
-    python3 bench/scale.py                   # about 2 minutes
+    python3 bench/scale.py                   # about 1 minute
     python3 bench/scale.py --quick           # 10k and 100k only
 
 Results are printed as Markdown and written to bench/results/scale.md.

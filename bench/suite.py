@@ -8,8 +8,8 @@ more trial at half that rate gives the latency a system shows with headroom.
 The report (Markdown, JSON and a latency-vs-rate chart) goes to
 ``bench/results/``::
 
-    python3 bench/suite.py            # everything, about 15 minutes
-    python3 bench/suite.py --quick    # smoke run, 3-4 minutes
+    python3 bench/suite.py            # everything, about 17 minutes
+    python3 bench/suite.py --quick    # smoke run, 5-10 minutes
     python3 bench/suite.py --systems sipredirect-udp,kamailio-stateful
 
 Needs SIPp, Kamailio (Debian: ``apt-get install sip-tester kamailio``) and,
