@@ -9,6 +9,11 @@ at once.  This memory brings the first behaviour back, in O(1) per call.
 
 from collections import OrderedDict
 
+from twisted.internet import defer
+from zope.interface import implementer
+
+from .interfaces import ICallMemory
+
 
 class CallRecord:
     """What a re-routing attempt inherits from the earlier attempts."""
@@ -44,6 +49,7 @@ def record_from_dict(data):
                       str(data.get("selected_by", "username")))
 
 
+@implementer(ICallMemory)
 class CallMemory:
     """Call-ID -> :class:`CallRecord`, each kept ``final_timeout`` seconds.
 
@@ -52,6 +58,10 @@ class CallMemory:
     and a full memory forgets the oldest record first (counted in
     ``evicted``).
     """
+
+    # Looked up synchronously by the core: the in-process path stays as
+    # fast as before the shared memory existed.
+    remote = False
 
     def __init__(self, final_timeout, max_entries):
         self.final_timeout = final_timeout
@@ -78,6 +88,11 @@ class CallMemory:
         """The record of ``call_id`` if it is still remembered."""
         self._expire(now)
         return self._records.get(call_id)
+
+    def claim(self, call_id, fresh, now):
+        """:meth:`lookup` as a Deferred, for callers written for a shared
+        memory; within one process there is no race to guard against."""
+        return defer.succeed(self.lookup(call_id, now))
 
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
                  used_destinations, now, selected_by="username"):

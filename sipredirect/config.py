@@ -114,6 +114,11 @@ def _networks(text):
     return parse_networks(text)
 
 
+def _call_memory(text):
+    from .redislink.address import parse_call_memory
+    return parse_call_memory(text)
+
+
 def _dotted_name(text):
     if text and ":" not in text:
         raise ValueError("expected package.module:ClassName")
@@ -239,6 +244,24 @@ SCHEMA = [
     Option("call-memory-size", _int, "100000",
            "Most calls remembered for final-timeout; the oldest is forgotten "
            "first when full.", 100, 10000000),
+    Option("call-memory", _call_memory, "local",
+           "Where the re-routing memory lives: local (this process; an HA pair "
+           "replicates it), redis://[:PASSWORD@]HOST:PORT/DB (one Redis shared by "
+           "a group of active servers) or redis-sentinel://[:PASSWORD@]HOST:PORT,"
+           "HOST:PORT/MASTER/DB (the master Redis Sentinel names). When Redis is "
+           "slow or down, calls use this server's own memory.", kind="memory URL"),
+    Option("call-memory-timeout", _float, "0.1",
+           "How long one Redis command of the shared call memory may take before "
+           "the call goes on with the local memory (and the connection is "
+           "re-established).", 0.001, 10, unit="s"),
+    Option("round-robin-offset", _int, "0",
+           "Where every round-robin table starts (load-balanced routing points, "
+           "static alternatives, default-routing-destinations): give each of N "
+           "servers sharing the load its own value 0..N-1 so their turns start "
+           "on different destinations.", 0, 1000),
+    Option("node-id", _int, "0",
+           "0-15, part of every ConnID: give each server of a group sharing a "
+           "call memory its own (with [ha], [ha] node-id is used instead).", 0, 15),
     Option("udp-recvbuf", _int, "1048576",
            "SO_RCVBUF of the UDP socket, bytes (0: the kernel default). The value "
            "the kernel applied is logged at start.", 0, 1 << 30, unit="bytes"),

@@ -87,6 +87,40 @@ class StartRouting:
         self.request = request
 
 
+class CallLookup:
+    """An INVITE waiting for the shared call memory (see
+    :class:`LookUpCall`), with the identity it gets if it is a new call."""
+
+    __slots__ = ("txn", "request", "peer", "this_dn", "selected_by", "conn_id",
+                 "call_uuid", "received_at")
+
+    def __init__(self, txn, request, peer, this_dn, selected_by, conn_id, call_uuid,
+                 received_at):
+        self.txn = txn
+        self.request = request
+        self.peer = peer
+        self.this_dn = this_dn
+        self.selected_by = selected_by
+        self.conn_id = conn_id
+        self.call_uuid = call_uuid
+        self.received_at = received_at
+
+    @property
+    def call_id(self):
+        return self.request.call_id
+
+
+class LookUpCall:
+    """Ask the shared call memory about an INVITE's Call-ID; answer with
+    :meth:`RedirectCore.call_looked_up`.  Only emitted for a memory whose
+    ``remote`` is true: the in-process memory is read synchronously."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+
+
 class CancelRouting:
     __slots__ = ("request",)
 
@@ -260,21 +294,52 @@ class RedirectCore:
             self.stats["rejected_overload"] += 1
             return actions + self._final(txn, 503, now, extra_headers=[
                 ("Retry-After", str(self.overload_retry_after))])
+        if self.memory is not None and self.memory.remote:
+            return actions + self._look_up(txn, request, peer, now)
         record = self.memory.lookup(request.call_id, now) if self.memory else None
+        return actions + self._route_invite(txn, request, peer, record, now)
+
+    def _look_up(self, txn, request, peer, now):
+        """Ask the shared call memory about this Call-ID first.  The
+        identity a first INVITE would get is chosen now, so that the memory
+        can reserve the Call-ID with it in the same atomic step."""
+        this_dn, how = self.selector.select_with_reason(request)
+        lookup = CallLookup(txn, request, peer, this_dn, how, self.conn_ids.next(),
+                            new_call_uuid(), now)
+        self.pending_routes += 1
+        self.stats["call_lookups"] += 1
+        return [LookUpCall(lookup)]
+
+    def call_looked_up(self, lookup, record, now):
+        """The shared memory's answer to a :class:`LookUpCall`: ``record``
+        as it was before this INVITE, or None for a first INVITE."""
+        self.pending_routes -= 1
+        txn = lookup.txn
+        if txn.state != PROCEEDING:
+            self.stats["lookups_abandoned"] += 1  # CANCELled meanwhile
+            return []
+        return self._route_invite(txn, lookup.request, lookup.peer, record, now, lookup)
+
+    def _route_invite(self, txn, request, peer, record, now, fresh=None):
         if record is not None:
             # A re-routing attempt (seed row 18): same ConnID, next count.
             attempts = record.attempts + 1
             if attempts > self.num_of_rerouting:
                 self.stats["reroute_limit_reached"] += 1
-                return actions + self._final(txn, self.reroute_limit_status, now)
+                return self._final(txn, self.reroute_limit_status, now)
             self.stats["reroutes"] += 1
             route_request = RouteRequest(request, record.this_dn, peer, record.conn_id,
                                          record.call_uuid, now, attempts,
                                          record.used_destinations, record.selected_by)
+        elif fresh is not None:
+            if fresh.this_dn is None:
+                return self._final(txn, 404, now)
+            route_request = RouteRequest(request, fresh.this_dn, peer, fresh.conn_id,
+                                         fresh.call_uuid, now, selected_by=fresh.selected_by)
         else:
             this_dn, how = self.selector.select_with_reason(request)
             if this_dn is None:
-                return actions + self._final(txn, 404, now)
+                return self._final(txn, 404, now)
             route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
                                          new_call_uuid(), now, selected_by=how)
         route_request._txn = txn
@@ -283,8 +348,7 @@ class RedirectCore:
         route_request.attributes = self.mapper(route_request)
         route_request.route_event = self.tracer.event(
             "EventRouteRequest", route_request.attributes, now)
-        actions.append(StartRouting(route_request))
-        return actions
+        return [StartRouting(route_request)]
 
     def _precheck(self, request):
         if request.uri.scheme not in SUPPORTED_SCHEMES:
@@ -482,4 +546,5 @@ def _reason(error):
 
 
 __all__ = ["RedirectCore", "Peer", "Send", "Close", "StartRouting", "CancelRouting",
+           "LookUpCall", "CallLookup",
            "RouteConfirmed", "RouteUnconfirmed", "response_destination", "COMPLETED"]

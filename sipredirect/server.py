@@ -17,7 +17,7 @@ from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
 from .ids import ConnIdGenerator
 from .callmodel.mapping import AttributeMapper
-from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
+from .redirect import (CancelRouting, Close, LookUpCall, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
 from .sip import FramedMessage, Timers
 from .trace import EventTracer
@@ -33,7 +33,7 @@ class SipServerService(service.Service):
     name = "sip"
 
     def __init__(self, config, routing, selector, reactor=None, tracer=None,
-                 ha_managed=False, keep_port_on_backup=False, node=0):
+                 ha_managed=False, keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -49,7 +49,8 @@ class SipServerService(service.Service):
             bad_input_log_interval=config.bad_input_log_interval,
             max_header_lines=config.max_header_lines,
             no_route_status=config.no_route_status,
-            memory=CallMemory(config.final_timeout, config.call_memory_size),
+            memory=memory if memory is not None else CallMemory(
+                config.final_timeout, config.call_memory_size),
             num_of_rerouting=config.num_of_rerouting,
             reroute_limit_status=config.reroute_limit_status,
             max_line=config.max_line_length,
@@ -260,6 +261,8 @@ class SipServerService(service.Service):
             peer.conn.send(action.data, peer.host, peer.port)
         elif isinstance(action, StartRouting):
             self._start_routing(action.request)
+        elif isinstance(action, LookUpCall):
+            self._look_up(action.lookup)
         elif isinstance(action, CancelRouting):
             d = self._routing.pop(action.request, None)
             if d is not None:
@@ -271,6 +274,35 @@ class SipServerService(service.Service):
             self.routing.route_unconfirmed(action.request, action.decision)
         elif isinstance(action, Close):
             action.peer.conn.close()
+
+    def _look_up(self, lookup):
+        """The shared call memory's claim (bounded by its own timeout, never
+        failing), then the routing of the INVITE."""
+        try:
+            d = self.core.memory.claim(lookup.call_id, lookup, self.clock.seconds())
+        except Exception:
+            d = defer.fail()
+
+        def fallback(failure):
+            self.stats["internal_errors"] += 1
+            self.log.failure("call memory lookup failed for {call_id}", failure,
+                             call_id=lookup.call_id)
+            return None
+
+        d.addErrback(fallback)
+        d.addCallback(self._looked_up, lookup)
+
+    def _looked_up(self, record, lookup):
+        now = self.clock.seconds()
+        try:
+            actions = self.core.call_looked_up(lookup, record, now)
+        except Exception:
+            self.stats["internal_errors"] += 1
+            self.log.failure("internal error routing call {call_id}",
+                             call_id=lookup.call_id)
+            actions = []
+        self._apply(actions)
+        self._check_drained()
 
     def _start_routing(self, route_request):
         try:

@@ -125,11 +125,18 @@ def make_services(config, reactor=None, user_service=None):
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
     routing = build_routing(config, reactor, user_service, link)
+    cursors = round_robin_cursors(selector, routing)
+    for table in cursors.values():
+        table.position = config.round_robin_offset
+    memory = build_call_memory(config, reactor, top)
     ha = config.ha
     sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer,
                            ha_managed=ha is not None,
                            keep_port_on_backup=bool(ha and ha.enable_sip_port_on_backup),
-                           node=ha.node_id if ha is not None else 0)
+                           node=ha.node_id if ha is not None else config.node_id,
+                           memory=memory)
+    if memory is not None:
+        memory.stats = sip.stats
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
@@ -139,9 +146,22 @@ def make_services(config, reactor=None, user_service=None):
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
         from .ha.service import HaService
-        HaService(ha, sip, link, sip.core.memory, round_robin_cursors(selector, routing),
-                  reactor).setServiceParent(top)
+        HaService(ha, sip, link, sip.core.memory, cursors, reactor).setServiceParent(top)
     return top
+
+
+def build_call_memory(config, reactor, parent):
+    """The Redis-shared call memory when ``call-memory`` names Redis (its
+    client added to ``parent`` before the SIP service, so that it stops
+    after the SIP service has drained); None for the in-process memory."""
+    if config.call_memory is None:
+        return None
+    from .callmemory import CallMemory
+    from .redislink import RedisCallMemory, RedisClient
+    client = RedisClient(config.call_memory, config.call_memory_timeout, reactor)
+    client.setServiceParent(parent)
+    return RedisCallMemory(client, CallMemory(config.final_timeout, config.call_memory_size),
+                           reactor, log_interval=config.bad_input_log_interval or 10.0)
 
 
 def round_robin_cursors(selector, chain):
