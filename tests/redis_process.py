@@ -25,7 +25,10 @@ class RedisServer:
     """``redis-server`` in its own process group; start(), stop(), and
     pause()/resume() (SIGSTOP/SIGCONT) for a Redis that hangs."""
 
-    def __init__(self, workdir, port=None, host="127.0.0.1"):
+    def __init__(self, workdir, port=None, host="127.0.0.1", sentinel_of=None,
+                 master_name="calls"):
+        self.sentinel_of = sentinel_of
+        self.master_name = master_name
         self.workdir = str(workdir)
         self.host = host
         self.port = port or _free_tcp_port(host)
@@ -42,10 +45,20 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server); "
                                "the README's test command installs it")
         os.makedirs(self.workdir, exist_ok=True)
+        args = [binary]
+        if self.sentinel_of is not None:
+            # Sentinel rewrites its configuration file: it must be writable.
+            conf = os.path.join(self.workdir, "sentinel-%d.conf" % self.port)
+            with open(conf, "w") as f:
+                f.write("sentinel monitor %s %s %d 1\n" % (
+                    self.master_name, self.sentinel_of.host, self.sentinel_of.port))
+            args += [conf, "--sentinel"]
+        else:
+            args += ["--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", self.host, "--save", "",
-             "--appendonly", "no", "--dir", self.workdir, "--logfile", self.logfile,
-             "--daemonize", "no", "--protected-mode", "yes"],
+            args + ["--port", str(self.port), "--bind", self.host, "--dir", self.workdir,
+                    "--logfile", self.logfile, "--daemonize", "no",
+                    "--protected-mode", "yes"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + timeout

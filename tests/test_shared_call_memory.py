@@ -154,3 +154,39 @@ def test_with_redis_unreachable_every_call_is_answered_from_the_local_memory():
     assert server.stats["call_memory_fallbacks"] == 2
     assert server.stats["call_memory_write_failures"] == 2
     assert server.core.pending_routes == 0
+
+
+def test_make_services_wires_redis_before_sip_with_node_id_and_offset():
+    """The Redis client is started before and stopped after the SIP
+    service; node-id goes into ConnIDs; round-robin-offset moves every
+    table's first turn."""
+    from twisted.internet.testing import MemoryReactorClock
+
+    from sipredirect.config import parse_config
+    from sipredirect.tap import make_services
+    config = parse_config("[sipredirect]\ncall-memory = redis://127.0.0.1:6390/1\n"
+                          "node-id = 5\nround-robin-offset = 1\n"
+                          "default-routing-destinations = sip:a@h1, sip:b@h2, sip:c@h3\n"
+                          "[routing-points]\n8001 = sip:x@h, sip:y@h\n[router]\nendpoint =\n")
+    top = make_services(config, reactor=MemoryReactorClock())
+    names = [s.name for s in top]
+    assert names.index("redis") < names.index("sip")
+    sip = top.getServiceNamed("sip")
+    memory = sip.core.memory
+    assert isinstance(memory, RedisCallMemory) and memory.stats is sip.stats
+    assert memory.client is top.getServiceNamed("redis")
+    assert sip.core.conn_ids.next()[8] == "5"
+    default = [s for s in sip.routing.services if s.name == "default-destinations"][0]
+    static = [s for s in sip.routing.services if s.name == "static"][0]
+    assert (default.table.position, static.tables["8001"].position) == (1, 1)
+
+
+def test_the_local_memory_stays_the_default():
+    from twisted.internet.testing import MemoryReactorClock
+
+    from sipredirect.config import parse_config
+    from sipredirect.tap import make_services
+    top = make_services(parse_config("[sipredirect]\n[router]\nendpoint =\n"),
+                        reactor=MemoryReactorClock())
+    assert [s.name for s in top] == ["sip"]
+    assert type(top.getServiceNamed("sip").core.memory) is CallMemory

@@ -181,3 +181,22 @@ def test_database_and_password_are_used(redis_server):
         assert (yield client.execute("EXISTS", "sipredirect:call:db5")) == 0
     finally:
         yield client.stopService()
+
+
+@pytest_twisted.inlineCallbacks
+def test_sentinel_names_the_master_even_when_the_first_sentinel_is_down(
+        redis_server, tmp_path):
+    from redis_process import RedisServer, _free_tcp_port
+    sentinel = RedisServer(tmp_path / "sentinel", sentinel_of=redis_server).start()
+    dead = _free_tcp_port()
+    address = "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/calls/0" % (dead, sentinel.port)
+    client = RedisClient(parse_call_memory(address), 0.5, reactor)
+    memory = RedisCallMemory(client, CallMemory(30, 100), reactor)
+    client.startService()
+    try:
+        yield until(lambda: client.connection is not None)
+        yield memory.claim("via-sentinel", Fresh("1"), reactor.seconds())
+        assert redis_server.command("EXISTS", "sipredirect:call:via-sentinel") == 1
+    finally:
+        yield client.stopService()
+        sentinel.stop()
