@@ -151,9 +151,11 @@ def make_services(config, reactor=None, user_service=None):
 
 
 def build_call_memory(config, reactor, parent):
-    """The Redis-shared call memory when ``call-memory`` names Redis (its
-    client added to ``parent`` before the SIP service, so that it stops
-    after the SIP service has drained); None for the in-process memory."""
+    """The Redis-shared call memory when ``call-memory`` names Redis, its
+    client added to ``parent`` before the SIP service so that it starts
+    first; None for the in-process memory.  At shutdown a lookup still in
+    flight fails over to the local memory, so the SIP service's drain
+    still answers every call."""
     if config.call_memory is None:
         return None
     from .callmemory import CallMemory
