@@ -342,6 +342,8 @@ class RedirectCore:
                 return self._final(txn, 404, now)
             route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
                                          new_call_uuid(), now, selected_by=how)
+        if fresh is not None:
+            route_request.received_at = fresh.received_at  # before the lookup
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1

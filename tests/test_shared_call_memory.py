@@ -69,6 +69,7 @@ def test_a_new_call_is_routed_with_the_identity_offered_to_the_memory():
     request = start.request
     assert (request.conn_id, request.call_uuid, request.reroute_count) == (
         lookup.conn_id, lookup.call_uuid, 0)
+    assert request.received_at == 0.0  # when the INVITE arrived, not the answer
     assert core.pending_routes == 1
 
 
