@@ -146,6 +146,8 @@ def main(argv=None):
     parser.add_argument("--workdir", metavar="DIR",
                         help="keep configs, logs and results here (default: temporary)")
     args, passthrough = parser.parse_known_args(argv)
+    # A SIGTERM (timeout, CI) must still stop the redis-server we started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-redis-memory-")
     os.makedirs(workdir, exist_ok=True)
     redis = None
