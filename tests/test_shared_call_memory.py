@@ -191,3 +191,15 @@ def test_the_local_memory_stays_the_default():
                         reactor=MemoryReactorClock())
     assert [s.name for s in top] == ["sip"]
     assert type(top.getServiceNamed("sip").core.memory) is CallMemory
+
+
+def test_ha_replication_hooks_reach_the_local_memory():
+    """An HA pair in front of Redis replicates the local memory."""
+    clock = task.Clock()
+    client = RedisClient(parse_call_memory("redis://127.0.0.1:1"), 0.1, clock)
+    memory = RedisCallMemory(client, CallMemory(30, 100), clock)
+    seen = []
+    memory.on_remember = seen.append
+    memory.remember("ha", "1", "U", "8001", 0, ["sip:a@h"], 0.0)
+    assert [r.call_id for r in seen] == ["ha"] and memory.local.on_remember == seen.append
+    assert [r.call_id for r in memory.records()] == ["ha"]

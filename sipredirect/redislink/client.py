@@ -261,16 +261,24 @@ class RedisClient(service.Service):
             return defer.fail(RedisUnavailable("not connected"))
         d = self._command(proto, *args)
 
-        def timed_out(failure):
-            if failure.check(defer.TimeoutError) and self.connection is proto:
-                self.connection = None
+        def failed(failure):
+            if self.connection is not proto:
+                return failure
+            if failure.check(defer.TimeoutError):
                 self.log.warn("Redis did not answer within {timeout}s; dropping the "
                               "connection", timeout=self.timeout)
-                proto.transport.abortConnection()
-                self._state(False)
+            elif failure.check(RedisError) and str(failure.value).startswith("READONLY"):
+                # A master demoted by a Sentinel failover: find the new one.
+                self.log.warn("Redis answers READONLY (no longer the master); "
+                              "reconnecting")
+            else:
+                return failure
+            self.connection = None
+            proto.transport.abortConnection()
+            self._state(False)
             return failure
 
-        return d.addErrback(timed_out)
+        return d.addErrback(failed)
 
     def run_script(self, name, keys, args):
         source, sha = self.scripts[name]

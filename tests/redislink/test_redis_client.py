@@ -92,3 +92,14 @@ def test_a_lost_script_cache_falls_back_to_eval():
     assert b"EVAL\r\n" in transport.value() and b"return 1" in transport.value()
     proto.dataReceived(b":1\r\n")
     assert box == [1]
+
+
+def test_a_demoted_master_is_left_to_find_the_new_one():
+    """After a Sentinel failover the old master answers writes with
+    READONLY: the connection is dropped, so the next one asks the
+    sentinels again."""
+    client, proto, transport = connected(task.Clock())
+    box = results(client.execute("EVALSHA", "x", 0))
+    proto.dataReceived(b"-READONLY You can't write against a read only replica.\r\n")
+    assert box[0].check(RedisError)
+    assert client.connection is None and transport.disconnecting
