@@ -193,7 +193,9 @@ class RedisCallMemory:
         if allowed:
             self.log.warn("shared call memory unavailable ({error}): {what} uses this "
                           "server's own memory{more}",
-                          error=failure.getErrorMessage() or failure.type.__name__,
+                          error=("no answer within %gs" % self.client.timeout
+                                 if failure.check(defer.TimeoutError)
+                                 else failure.getErrorMessage() or failure.type.__name__),
                           what=what,
                           more=" (%d more since the last such line)" % suppressed
                           if suppressed else "")
