@@ -362,6 +362,41 @@ HA_SCHEMA = [
            "issue the same one (empty: 1 for primary, 2 for backup).", 1, 15),
 ]
 
+def _drain_answer(text):
+    if text not in ("503", "302"):
+        raise ValueError("must be 503 or 302")
+    return int(text)
+
+
+MANAGEMENT_SECTION = "management"
+MANAGEMENT_SCHEMA = [
+    Option("endpoint", _endpoint, "tcp:9060:interface=127.0.0.1",
+           "Where the management HTTP endpoint listens (/metrics, /health, /ready, "
+           "/status and the sipredirect-ctl commands; a Twisted server endpoint "
+           "string). Set it empty (endpoint =) to turn it off.", kind="endpoint"),
+    Option("allowed-sources", _networks, "",
+           "Networks allowed to use the management endpoint (empty: any that can "
+           "reach it; keep the endpoint on loopback or list your Prometheus "
+           "servers here)."),
+    Option("decision-log", _str, "",
+           "File that receives one JSON line per call decision (Call-ID, ConnID, "
+           "routing point, who routed it and why, the answer); empty: none. "
+           "Reopened on reload, so logrotate can move it."),
+    Option("decisions-kept", _int, "10000",
+           "Most recent call decisions kept in memory for sipredirect-ctl explain "
+           "(older ones are looked up in decision-log).", 0, 10000000),
+    Option("drain-answer", _drain_answer, "503",
+           "What a new INVITE gets while draining: 503 (with Retry-After) or 302 "
+           "to drain-redirect-to (as shutdown-sip-reject-code does).",
+           kind="503 or 302"),
+    Option("drain-retry-after", _int, "30",
+           "Retry-After (seconds) of the 503 answered while draining.", 1, 86400,
+           unit="s"),
+    Option("drain-redirect-to", _sip_uri_list, "",
+           "With drain-answer = 302: the Contact of the 302, typically the HA peer's "
+           "SIP address (e.g. sip:192.0.2.11:5060)."),
+]
+
 ROUTING_POINT_SCHEMA = [
     Option("destinations", _str, "",
            "Static destinations of this routing point (same syntax as the lines "
@@ -457,6 +492,8 @@ class Config:
         values["ha"] = None
         values["tls_options"] = None
         values["tls_allowed_client_names"] = []
+        values["management"] = _Section({o.attr: o.convert(o.default) for o in
+                                         MANAGEMENT_SCHEMA})
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -503,6 +540,16 @@ def _parse_section(parser, section, schema, path):
     return values
 
 
+def _parse_management(parser, path):
+    management = _Section(_parse_section(parser, MANAGEMENT_SECTION, MANAGEMENT_SCHEMA,
+                                         path))
+    if management.drain_answer == 302 and len(management.drain_redirect_to) != 1:
+        raise ConfigError("drain-answer = 302 needs exactly one SIP URI here",
+                          path, MANAGEMENT_SECTION, "drain-redirect-to",
+                          ", ".join(str(u) for u in management.drain_redirect_to))
+    return management
+
+
 def _check_dn(dn, path, section, raw):
     if not dn or any(ch in dn for ch in " \t;,<>\"@*"):
         raise ConfigError("a routing point DN must be a plain name or number",
@@ -532,7 +579,7 @@ def parse_config(text, path="<string>"):
 
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
-                 PLUGIN_SECTION, HA_SECTION) + CALL_MODEL_SECTIONS
+                 PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION) + CALL_MODEL_SECTIONS
         if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
                                                                 DN_PREFIX)):
             raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
@@ -567,6 +614,7 @@ def parse_config(text, path="<string>"):
             raise ConfigError("must be longer than heartbeat-interval", path, HA_SECTION,
                               "dead-peer-timeout", str(ha.dead_peer_timeout))
         values["ha"] = ha
+    values["management"] = _parse_management(parser, path)
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 
@@ -622,6 +670,7 @@ SECTIONS = [
     (MAIN_SECTION, SCHEMA),
     (ROUTER_SECTION, ROUTER_SCHEMA),
     (HA_SECTION, HA_SCHEMA),
+    (MANAGEMENT_SECTION, MANAGEMENT_SCHEMA),
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
 ]
 
