@@ -253,6 +253,7 @@ class RedirectCore:
         trying = make_response(request, 100, top_via=top,
                                extra_headers=self._server_headers()).to_bytes()
         txn.send_provisional(trying)
+        self.stats["responses_100"] += 1
         actions = [Send(destination, trying)]
         status = self._precheck(request)
         if status is None and request.to is not None and request.to.tag is not None:

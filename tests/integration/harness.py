@@ -64,6 +64,18 @@ def options_probe(port, host="127.0.0.1", timeout=0.5):
         sock.close()
 
 
+def move_endpoint(text, section, port):
+    """Point ``endpoint = tcp:N`` of ``[section]`` at ``port`` (other
+    sections' endpoints are left alone); add the section if it is missing."""
+    parts = re.split(r"(?m)^(\[[^\]\n]+\])[ \t]*$", text)
+    for index in range(1, len(parts), 2):
+        if parts[index] == "[%s]" % section:
+            parts[index + 1] = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+",
+                                      "endpoint = tcp:%d" % port, parts[index + 1])
+            return "".join(parts)
+    return text + "\n[%s]\nendpoint = tcp:%d:interface=127.0.0.1\n" % (section, port)
+
+
 class ServerProcess:
     """``twistd -n sipredirect --config <generated ini>`` in its own
     process group."""
@@ -79,8 +91,8 @@ class ServerProcess:
             # An existing configuration, moved to a free port.
             text = re.sub(r"(?m)^sip-port\s*=.*$", "sip-port = %d" % self.port, config_text)
             self.router_port = free_port()
-            text = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+", "endpoint = tcp:%d" % self.router_port,
-                          text)
+            if "[router]" in text:
+                text = move_endpoint(text, "router", self.router_port)
         else:
             if "[router]" not in extra_sections:
                 # No router link unless the test asks for one (the default
@@ -89,6 +101,14 @@ class ServerProcess:
             text = ("[sipredirect]\nsip-address = %s\nsip-port = %d\n%s\n"
                     "[routing-points]\n%s\n%s" % (host, self.port, settings,
                                                   routing_points, extra_sections))
+        # Every server gets a management endpoint of its own (the default
+        # port, 9060, would be shared by every server a test starts).
+        self.management_port = free_port()
+        if "[management]" in text and not re.search(
+                r"(?ms)^\[management\][^\[]*^endpoint\s*=\s*tcp:", text):
+            self.management_port = None  # turned off or not TCP: left as given
+        else:
+            text = move_endpoint(text, "management", self.management_port)
         self.config.write_text(text)
         self.process = None
 
@@ -114,6 +134,10 @@ class ServerProcess:
         self.stop()
         raise RuntimeError("server did not answer OPTIONS within %ss:\n%s"
                            % (timeout, self.log()))
+
+    @property
+    def management_url(self):
+        return "http://127.0.0.1:%d" % self.management_port
 
     def log(self):
         """The whole log, rotated parts included (twistd rotates at 1 MB)."""
