@@ -6,6 +6,7 @@ Plain blocking HTTP: this is a command-line tool, not part of the server.
 
 import argparse
 import json
+import re
 import sys
 import time
 import urllib.error
@@ -21,7 +22,7 @@ class CtlError(Exception):
 
 def url_from_endpoint(endpoint):
     """``tcp:9060:interface=127.0.0.1`` -> ``http://127.0.0.1:9060``."""
-    parts = endpoint.split(":")
+    parts = re.split(r"(?<!\\):", endpoint)  # "\:" is an escaped colon
     if len(parts) < 2 or parts[0] not in ("tcp", "tcp6") or not parts[1].isdigit():
         raise CtlError("cannot reach a management endpoint %r over HTTP (only "
                        "tcp:PORT[:interface=ADDRESS] is understood)" % endpoint)
