@@ -19,6 +19,11 @@ endpoint =
 
 
 @pytest.fixture
+def base_config():
+    return BASE
+
+
+@pytest.fixture
 def make_node(tmp_path):
     """A server's live parts on a task.Clock, from an INI file in tmp_path."""
 

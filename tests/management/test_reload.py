@@ -7,8 +7,6 @@ from sipredirect.redirect import Peer
 from sipredirect.testing import (RecordingConnection, RecordingRoutingService, invite,
                                  status_of)
 
-from conftest import BASE
-
 
 def contacts(conn):
     return [data.split(b"Contact: ")[1].split(b"\r\n")[0].decode()
@@ -20,12 +18,12 @@ def send(node, conn, **kwargs):
 
 
 def test_new_destination_applies_to_new_calls_and_in_flight_calls_keep_the_old(
-        make_node):
+        make_node, base_config):
     slow = RecordingRoutingService()  # holds every call until router-timeout
     node = make_node(user_service=slow)
     conn = RecordingConnection()
     send(node, conn)  # in flight: waits for the slow service
-    node.path.write_text(BASE.replace("sip:old@", "sip:new@"))
+    node.path.write_text(base_config.replace("sip:old@", "sip:new@"))
     result = node.reloader.reload()
     assert result.applied and result.changed == ["[sipredirect] default-routing-destinations"]
     assert result.needs_restart == []
@@ -34,9 +32,10 @@ def test_new_destination_applies_to_new_calls_and_in_flight_calls_keep_the_old(
     assert contacts(conn) == ["<sip:old@10.0.0.1>", "<sip:new@10.0.0.1>"]
 
 
-def test_a_broken_file_is_refused_and_the_running_configuration_stays(make_node):
+def test_a_broken_file_is_refused_and_the_running_configuration_stays(
+        make_node, base_config):
     node = make_node()
-    node.path.write_text(BASE.replace("router-timeout = 2", "router-timeout = soon")
+    node.path.write_text(base_config.replace("router-timeout = 2", "router-timeout = soon")
                          .replace("sip:old@", "sip:new@"))
     result = node.reloader.reload()
     assert not result.applied
@@ -48,9 +47,10 @@ def test_a_broken_file_is_refused_and_the_running_configuration_stays(make_node)
     assert node.reloads == {"applied": 0, "refused": 1}
 
 
-def test_options_that_need_a_restart_are_reported_not_applied(make_node):
+def test_options_that_need_a_restart_are_reported_not_applied(
+        make_node, base_config):
     node = make_node()
-    node.path.write_text(BASE.replace("sip-port = 5999", "sip-port = 5998")
+    node.path.write_text(base_config.replace("sip-port = 5999", "sip-port = 5998")
                          .replace("8001 =", "8001 =\n8002 = sip:sales@10.0.0.2"))
     result = node.reloader.reload()
     assert result.applied
@@ -64,9 +64,10 @@ def test_options_that_need_a_restart_are_reported_not_applied(make_node):
     assert node.reloader.reload().needs_restart == ["[sipredirect] sip-port"]
 
 
-def test_a_default_value_written_out_is_no_change(make_node):
+def test_a_default_value_written_out_is_no_change(
+        make_node, base_config):
     node = make_node()
-    node.path.write_text(BASE + "[management]\nendpoint = tcp:9060:interface=127.0.0.1\n")
+    node.path.write_text(base_config + "[management]\nendpoint = tcp:9060:interface=127.0.0.1\n")
     result = node.reloader.reload()
     assert result.applied and result.changed == [] and result.needs_restart == []
 
