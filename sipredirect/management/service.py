@@ -1,4 +1,5 @@
-"""The management endpoint as a Twisted service, and SIGHUP as reload."""
+"""The management endpoint as a Twisted service; SIGHUP reloads the
+configuration, SIGUSR2 reopens the decision log (logrotate's postrotate)."""
 
 import signal
 
@@ -22,7 +23,8 @@ class _QuietSite(server.Site):
 
 class ManagementService(service.Service):
     """Serves :class:`~sipredirect.management.web.ManagementResource` on
-    ``endpoint`` and, with ``handle_sighup``, reloads on SIGHUP.
+    ``endpoint`` and, with ``handle_sighup``, reloads on SIGHUP and reopens
+    the decision log on SIGUSR2.
 
     A management endpoint that cannot listen (port taken) is logged as an
     error and the SIP service carries on: calls matter more than metrics,
@@ -44,7 +46,7 @@ class ManagementService(service.Service):
         self.site = _QuietSite(self.resource)
         self.handle_sighup = handle_sighup
         self.port = None
-        self._previous_handler = None
+        self._previous_handlers = {}
 
     def startService(self):
         service.Service.startService(self)
@@ -52,7 +54,9 @@ class ManagementService(service.Service):
             d = endpoints.serverFromString(self.reactor, self.endpoint).listen(self.site)
             d.addCallbacks(self._listening, self._listen_failed)
         if self.handle_sighup and hasattr(signal, "SIGHUP"):
-            self._previous_handler = signal.signal(signal.SIGHUP, self._sighup)
+            for signum, handler in ((signal.SIGHUP, self._sighup),
+                                    (signal.SIGUSR2, self._sigusr2)):
+                self._previous_handlers[signum] = signal.signal(signum, handler)
 
     def _listening(self, port):
         self.port = port
@@ -69,15 +73,23 @@ class ManagementService(service.Service):
         # reactor thread.
         self.reactor.callFromThread(self._reload_from_signal)
 
+    def _sigusr2(self, signum, frame):
+        self.reactor.callFromThread(self._reopen_from_signal)
+
+    def _reopen_from_signal(self):
+        if self.node.decisions is not None:
+            self.node.decisions.reopen()
+            self.log.info("SIGUSR2: decision log reopened")
+
     def _reload_from_signal(self):
         self.log.info("SIGHUP: reloading the configuration")
         self.reloader.reload()
 
     def stopService(self):
         service.Service.stopService(self)
-        if self.handle_sighup and self._previous_handler is not None:
-            signal.signal(signal.SIGHUP, self._previous_handler)
-            self._previous_handler = None
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._previous_handlers = {}
         port, self.port = self.port, None
         if port is not None:
             return port.stopListening()

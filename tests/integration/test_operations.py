@@ -208,3 +208,15 @@ def test_explain_returns_the_decision_of_a_sipp_call(server_factory, tmp_path):
     record = json.loads(output)["decisions"][0]
     assert record["call_id"] == last and record["route_source"] == "default-destinations"
     assert ctl(server, "explain", "no-such-call")[0] == 1
+    # logrotate's postrotate: SIGUSR2 reopens the decision log by name.
+    log = server.workdir / "decisions.jsonl"
+    log.rename(server.workdir / "decisions.jsonl.1")
+    server.process.send_signal(signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while "decision log reopened" not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.1)
+    result = run_sipp(tmp_path / "sipp2", "uac_redirect.xml", server.port, calls=2, rate=10)
+    assert result.successful == 2, result.summary()
+    assert len(log.read_text().splitlines()) == 2
+    assert len((server.workdir / "decisions.jsonl.1").read_text().splitlines()) == 3
