@@ -2,6 +2,7 @@
 explain, against a real twistd process driven by SIPp."""
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -220,3 +221,17 @@ def test_explain_returns_the_decision_of_a_sipp_call(server_factory, tmp_path):
     assert result.successful == 2, result.summary()
     assert len(log.read_text().splitlines()) == 2
     assert len((server.workdir / "decisions.jsonl.1").read_text().splitlines()) == 3
+
+
+def test_an_unwritable_decision_log_stops_twistd_with_a_config_error(tmp_path):
+    ini = tmp_path / "bad.ini"
+    ini.write_text("[router]\nendpoint =\n[management]\nendpoint =\n"
+                   "decision-log = %s/no/such/dir/decisions.jsonl\n" % tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n",
+         "--pidfile=", "sipredirect", "--config", str(ini)], cwd=str(tmp_path), env=env,
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 78, result
+    assert ("[management] decision-log = %s/no/such/dir/decisions.jsonl: cannot open it "
+            "for appending" % tmp_path) in result.stderr
