@@ -235,3 +235,26 @@ def test_an_unwritable_decision_log_stops_twistd_with_a_config_error(tmp_path):
     assert result.returncode == 78, result
     assert ("[management] decision-log = %s/no/such/dir/decisions.jsonl: cannot open it "
             "for appending" % tmp_path) in result.stderr
+
+
+def test_switchover_and_readiness_through_the_management_endpoint(tmp_path):
+    """sipredirect-ctl switchover asks the primary's HaService over HTTP;
+    /ready follows the role on both nodes."""
+    from test_ha_pair import start_pair, wait_log
+    pair = start_pair(tmp_path)
+    try:
+        a, b = pair.nodes["a"], pair.nodes["b"]
+        assert get(a, "/ready")[0] == 200
+        code, body = get(b, "/ready")
+        assert code == 503 and body["reasons"] == ["role is backup", "SIP port not bound"]
+        code, output = ctl(a, "switchover")
+        assert code == 0 and '"done": true' in output, output
+        wait_log(b, "now PRIMARY (hand-over from the peer)")
+        deadline = time.monotonic() + 10
+        while get(b, "/ready")[0] != 200:
+            assert time.monotonic() < deadline, b.log()[-2000:]
+            time.sleep(0.1)
+        assert get(a, "/status")[1]["role"] == "backup"
+        assert scrape(b)[("sipredirect_ha_role", (("role", "primary"),))] == 1
+    finally:
+        pair.stop_all()
