@@ -265,7 +265,7 @@ class RouterProcess:
     """The reference router (``python -m sipredirect.router``) as a real
     peer, with its counters in a JSON stats file."""
 
-    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",)):
+    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rules = self.workdir / "rules.ini"
@@ -275,6 +275,7 @@ class RouterProcess:
         self.servers = list(servers)
         self.name = name
         self.dns = list(dns)
+        self.password = password
         self.process = None
 
     def start(self, timeout=20.0):
@@ -287,6 +288,8 @@ class RouterProcess:
             args += ["--server", server]
         for dn in self.dns:
             args += ["--dn", dn]
+        if self.password is not None:
+            args += ["--password", self.password]
         self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)
