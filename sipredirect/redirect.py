@@ -261,6 +261,14 @@ class RedirectCore:
             # Overloaded (routers too slow for the offered load): tell the
             # gateway to come back rather than queue without bound.
             self.stats["rejected_overload"] += 1
+            allowed, suppressed = self.throttle.allow("overload", now)
+            if allowed:
+                self.log.warn("overloaded: {pending} calls wait for a route "
+                              "(max-pending-routes); answering new INVITEs 503 with "
+                              "Retry-After {retry}{more}", pending=self.pending_routes,
+                              retry=self.overload_retry_after,
+                              more=" (%d more since the last such line)" % suppressed
+                              if suppressed else "")
             return actions + self._final(txn, 503, now, extra_headers=[
                 ("Retry-After", str(self.overload_retry_after))])
         record = self.memory.lookup(request.call_id, now) if self.memory else None
