@@ -258,10 +258,10 @@ SCHEMA = [
            "for the next turn. Also the retry path when the socket buffer is full.",
            1, 100000),
     Option("tcp-max-message-size", _int, "65535",
-           "Largest SIP message accepted on a TCP connection; a larger one closes "
-           "the connection.", 1024, 1 << 24, unit="bytes"),
+           "Largest SIP message accepted on a TCP or TLS connection; a larger one "
+           "closes the connection.", 1024, 1 << 24, unit="bytes"),
     Option("tcp-idle-timeout", _float, "300",
-           "Close a TCP connection after this long without a byte (0: never).",
+           "Close a TCP or TLS connection after this long without a byte (0: never).",
            0, 86400, unit="s"),
     Option("max-header-lines", _int, "256",
            "Most header lines accepted in one SIP message (more: 400).", 16, 10000),
@@ -271,8 +271,8 @@ SCHEMA = [
            "Largest UDP datagram accepted; a larger one is dropped and counted.",
            512, 65507, unit="bytes"),
     Option("tcp-max-connections", _int, "1024",
-           "Most TCP connections at once; a connection beyond is closed at once "
-           "and counted.", 1, 1000000),
+           "Most TCP and TLS connections at once (together); a connection beyond "
+           "is closed at once and counted.", 1, 1000000),
     Option("allowed-sources-udp", _networks, "",
            "Networks (CIDR, comma-separated) whose UDP requests are served; others "
            "are dropped silently (no response to spoofed sources) and counted. "
@@ -280,6 +280,9 @@ SCHEMA = [
     Option("allowed-sources-tcp", _networks, "",
            "Networks allowed to open SIP TCP connections; others are closed at once "
            "and counted. Empty: everyone."),
+    Option("allowed-sources-tls", _networks, "",
+           "Networks allowed to open SIP TLS connections (closed before the "
+           "handshake otherwise, and counted). Empty: everyone."),
     Option("rate-limit", _float, "0",
            "Requests per second accepted from one source address (token bucket); "
            "the excess is dropped silently and counted. 0: no limit.", 0, 1000000,

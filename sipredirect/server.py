@@ -60,7 +60,8 @@ class SipServerService(service.Service):
                                    config.customer_id))
         self.stats = self.core.stats
         self.admission = Admission(
-            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp},
+            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp,
+             "tls": config.allowed_sources_tls},
             RateLimiter(config.rate_limit, config.rate_limit_burst, config.rate_limit_exempt)
             if config.rate_limit > 0 else None)
         self.refusals_log = LogThrottle(config.bad_input_log_interval or 10.0)
