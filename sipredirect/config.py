@@ -187,6 +187,11 @@ SCHEMA = [
            "With tls-verify-client: DNS names a client certificate must carry "
            "(checked with service-identity; comma-separated; empty: any verified "
            "client)."),
+    Option("tls-contacts", _str, "as-routed",
+           "Contacts of a call that arrived over TLS: as-routed keeps each "
+           "destination's scheme (a sips: target stays sips:); sips turns sip: "
+           "destinations into sips: so the call stays secure end to end.",
+           choices=("as-routed", "sips")),
     Option("t1-timeout", _int, "500",
            "SIP timer T1, the round-trip estimate (RFC 3261 17.1.1.1). Timer G "
            "starts at T1 and Timer H is 64*T1.", 10, 60000, unit="ms"),
@@ -253,10 +258,10 @@ SCHEMA = [
            "for the next turn. Also the retry path when the socket buffer is full.",
            1, 100000),
     Option("tcp-max-message-size", _int, "65535",
-           "Largest SIP message accepted on a TCP connection; a larger one closes "
-           "the connection.", 1024, 1 << 24, unit="bytes"),
+           "Largest SIP message accepted on a TCP or TLS connection; a larger one "
+           "closes the connection.", 1024, 1 << 24, unit="bytes"),
     Option("tcp-idle-timeout", _float, "300",
-           "Close a TCP connection after this long without a byte (0: never).",
+           "Close a TCP or TLS connection after this long without a byte (0: never).",
            0, 86400, unit="s"),
     Option("max-header-lines", _int, "256",
            "Most header lines accepted in one SIP message (more: 400).", 16, 10000),
@@ -266,8 +271,8 @@ SCHEMA = [
            "Largest UDP datagram accepted; a larger one is dropped and counted.",
            512, 65507, unit="bytes"),
     Option("tcp-max-connections", _int, "1024",
-           "Most TCP connections at once; a connection beyond is closed at once "
-           "and counted.", 1, 1000000),
+           "Most TCP and TLS connections at once (together); a connection beyond "
+           "is closed at once and counted.", 1, 1000000),
     Option("allowed-sources-udp", _networks, "",
            "Networks (CIDR, comma-separated) whose UDP requests are served; others "
            "are dropped silently (no response to spoofed sources) and counted. "
@@ -275,6 +280,9 @@ SCHEMA = [
     Option("allowed-sources-tcp", _networks, "",
            "Networks allowed to open SIP TCP connections; others are closed at once "
            "and counted. Empty: everyone."),
+    Option("allowed-sources-tls", _networks, "",
+           "Networks allowed to open SIP TLS connections (closed before the "
+           "handshake otherwise, and counted). Empty: everyone."),
     Option("rate-limit", _float, "0",
            "Requests per second accepted from one source address (token bucket); "
            "the excess is dropped silently and counted. 0: no limit.", 0, 1000000,
@@ -325,6 +333,17 @@ ROUTER_SCHEMA = [
     Option("max-connections", _int, "64",
            "Most router connections at once; more are disconnected and logged.",
            1, 100000),
+    Option("tls-certificate", _str, "",
+           "PEM certificate: set it (and tls-private-key) to run the router link "
+           "over TLS (routers connect with a tls: client endpoint)."),
+    Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
+    Option("tls-ca-certificates", _str, "",
+           "PEM bundle of the CAs that sign router client certificates."),
+    Option("tls-verify-client", _bool, "no",
+           "Require a router client certificate signed by tls-ca-certificates."),
+    Option("tls-allowed-client-names", _str, "",
+           "With tls-verify-client: DNS names a router's certificate must carry "
+           "(service-identity; comma-separated; empty: any verified router)."),
 ]
 
 def _role(text):
@@ -486,6 +505,8 @@ class Config:
         values = {o.attr: o.convert(o.default) for o in SCHEMA}
         values["router"] = _Section({o.attr: o.convert(o.default) if o.default else o.default
                                      for o in ROUTER_SCHEMA})
+        values["router"].tls_options = None
+        values["router"].tls_allowed_client_names = []
         values["routing_service_options"] = {}
         from .callmodel.model import CallModel
         values["call_model"] = CallModel()
@@ -594,13 +615,23 @@ def parse_config(text, path="<string>"):
     if not values["transports"]:
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
-    values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
+    from .tls import parse_names, server_tls_options
+    router = _parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path)
+    router["tls_options"] = None
+    if any(router[key] for key in ("tls_certificate", "tls_private_key",
+                                   "tls_ca_certificates", "tls_verify_client",
+                                   "tls_allowed_client_names")):
+        router["tls_options"] = server_tls_options(
+            router, path, ROUTER_SECTION, "a router link over TLS")
+    router["tls_allowed_client_names"] = parse_names(router["tls_allowed_client_names"])
+    if router["tls_allowed_client_names"] and not router["tls_verify_client"]:
+        raise ConfigError("needs tls-verify-client = yes", path, ROUTER_SECTION,
+                          "tls-allowed-client-names")
+    values["router"] = _Section(router)
     values["tls_options"] = None
     if "tls" in values["transports"]:
-        from .tls import server_tls_options
         values["tls_options"] = server_tls_options(values, path)
-    values["tls_allowed_client_names"] = [
-        n.strip() for n in values["tls_allowed_client_names"].split(",") if n.strip()]
+    values["tls_allowed_client_names"] = parse_names(values["tls_allowed_client_names"])
     values["call_model"] = parse_call_model(parser, path)
     values["ha"] = None
     if parser.has_section(HA_SECTION):

@@ -16,11 +16,12 @@ from .ids import ConnIdGenerator, new_call_uuid
 from .logthrottle import LogThrottle
 from .callmodel.mapping import AttributeMapper
 from .decisions import LatencyHistogram, decision_record
-from .routing import Redirect, Reject, RouteRequest, route_source
+from .routing import Contact, Redirect, Reject, RouteRequest, route_source
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   make_response, parse_message, reason_for, transaction_key)
 from .sip.transaction import COMPLETED, PROCEEDING
+from .sip.uri import as_sips
 from .trace import EventTracer
 
 ALLOW = "INVITE, ACK, CANCEL, OPTIONS"
@@ -153,7 +154,9 @@ class RedirectCore:
                  conn_ids=None, rng=None, bad_input_log_interval=10.0,
                  max_header_lines=256, no_route_status=480, memory=None,
                  num_of_rerouting=3, reroute_limit_status=480, mapper=None,
-                 max_line=None, max_pending_routes=None, overload_retry_after=5):
+                 max_line=None, max_pending_routes=None, overload_retry_after=5,
+                 tls_contacts="as-routed"):
+        self.tls_contacts = tls_contacts
         self.max_line = max_line
         self.max_pending_routes = max_pending_routes
         self.overload_retry_after = overload_retry_after
@@ -267,6 +270,14 @@ class RedirectCore:
             # Overloaded (routers too slow for the offered load): tell the
             # gateway to come back rather than queue without bound.
             self.stats["rejected_overload"] += 1
+            allowed, suppressed = self.throttle.allow("overload", now)
+            if allowed:
+                self.log.warn("overloaded: {pending} calls wait for a route "
+                              "(max-pending-routes); answering new INVITEs 503 with "
+                              "Retry-After {retry}{more}", pending=self.pending_routes,
+                              retry=self.overload_retry_after,
+                              more=" (%d more since the last such line)" % suppressed
+                              if suppressed else "")
             return actions + self._final(txn, 503, now, extra_headers=[
                 ("Retry-After", str(self.overload_retry_after))], why="overload")
         record = self.memory.lookup(request.call_id, now) if self.memory else None
@@ -323,7 +334,13 @@ class RedirectCore:
                 self.log.warn("call {call_id}: refusing to redirect to its own "
                               "Request-URI", call_id=route_request.call_id)
                 return self._final(txn, self.no_route_status, now, why="own-request-uri")
-            extra = [("Contact", c.header_value()) for c in contacts]
+            if self.tls_contacts == "sips" and txn.peer.transport == "tls":
+                # The memory keeps the destinations as routed, so that a
+                # re-routing INVITE skips them whatever its transport.
+                extra = [("Contact", Contact(as_sips(c.uri), c.q).header_value())
+                         for c in contacts]
+            else:
+                extra = [("Contact", c.header_value()) for c in contacts]
             extra.extend(decision.headers)
             self.stats["redirected_" + decision.source] += 1
             self._remember(route_request, [str(c.uri) for c in contacts], now)

@@ -152,7 +152,10 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
                           allowed=config.router.allowed_sources,
-                          max_connections=config.router.max_connections).setServiceParent(top)
+                          max_connections=config.router.max_connections,
+                          tls_options=config.router.tls_options,
+                          allowed_client_names=config.router.tls_allowed_client_names,
+                          ).setServiceParent(top)
     ha_service = None
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before

@@ -29,7 +29,7 @@ RELOADABLE_OPTIONS = {
         "router-timeout", "default-routing-destinations", "no-route-status",
         "attribute-mapping", "customer-id", "load-balancing", "default-route-point",
         "resolve-sip-address", "num-of-rerouting", "reroute-limit-status",
-        "event-trace"]),
+        "event-trace", "tls-contacts"]),
     MANAGEMENT_SECTION: frozenset(["drain-answer", "drain-retry-after",
                                    "drain-redirect-to"]),
 }
@@ -180,6 +180,7 @@ class Reloader:
         core.num_of_rerouting = config.num_of_rerouting
         core.reroute_limit_status = config.reroute_limit_status
         core.tracer.enabled = config.event_trace
+        core.tls_contacts = config.tls_contacts
         node.sip.routing = chain
         link = node.link
         if link is not None:

@@ -133,6 +133,7 @@ class RouterLink:
             given = message.get("Password")
             if not isinstance(given, str) or not hmac.compare_digest(
                     given.encode("utf-8"), self.password.encode("utf-8")):
+                self.stats["refused_password"] += 1
                 self.log.warn("router {name}: registration refused (bad password)",
                               name=name)
                 raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,

@@ -289,7 +289,7 @@ class RouterProcess:
     """The reference router (``python -m sipredirect.router``) as a real
     peer, with its counters in a JSON stats file."""
 
-    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",)):
+    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rules = self.workdir / "rules.ini"
@@ -299,6 +299,7 @@ class RouterProcess:
         self.servers = list(servers)
         self.name = name
         self.dns = list(dns)
+        self.password = password
         self.process = None
 
     def start(self, timeout=20.0):
@@ -311,6 +312,8 @@ class RouterProcess:
             args += ["--server", server]
         for dn in self.dns:
             args += ["--dn", dn]
+        if self.password is not None:
+            args += ["--password", self.password]
         self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -354,3 +357,62 @@ class RouterProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
+
+
+class StunnelClient:
+    """stunnel (Debian ``stunnel4``) in client mode: plain TCP in on
+    ``accept_port``, TLS out to the server's TLS port, with the server's
+    certificate checked against ``ca`` and ``check_host``; SIPp (built
+    without TLS) talks TCP to it."""
+
+    def __init__(self, workdir, tls_port, ca, check_host="localhost", cert=None, key=None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.accept_port = free_port()
+        self.logfile = self.workdir / "stunnel.log"
+        lines = ["foreground = yes", "pid =", "output = %s" % self.logfile,
+                 "debug = notice", "[sip-tls]", "client = yes",
+                 "accept = 127.0.0.1:%d" % self.accept_port,
+                 "connect = 127.0.0.1:%d" % tls_port, "CAfile = %s" % ca,
+                 "verifyChain = yes", "checkHost = %s" % check_host, "sslVersionMin = TLSv1.2"]
+        if cert:
+            lines += ["cert = %s" % cert, "key = %s" % key]
+        self.config = self.workdir / "stunnel.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.process = None
+
+    def start(self, timeout=10.0):
+        binary = shutil.which("stunnel4") or shutil.which("stunnel")
+        if binary is None:
+            raise RuntimeError("stunnel is not installed (Debian package stunnel4)")
+        self.process = subprocess.Popen([binary, str(self.config)], cwd=str(self.workdir),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("stunnel exited with %s:\n%s"
+                                   % (self.process.returncode, self.log()))
+            try:
+                socket.create_connection(("127.0.0.1", self.accept_port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("stunnel did not listen within %ss:\n%s" % (timeout, self.log()))
+
+    def log(self):
+        try:
+            return self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout=10.0):
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
