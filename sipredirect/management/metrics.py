@@ -23,7 +23,9 @@ REJECT_REASONS = ("router", "no-route", "error", "overload", "reroute-limit",
                   "to-tag-on-new-invite", "cancelled")
 # dropped_total{reason}: traffic dropped without an answer.
 DROP_REASONS = ("untrusted", "rate-limited", "oversize", "too-many-connections",
-                "tls-identity", "not_primary")
+                "tls-handshake", "tls-identity", "not_primary")
+# router_connections_refused_total{reason}: the router link's refusals.
+ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "password")
 HA_ROLES = ("primary", "backup", "standalone")
 
 
@@ -101,6 +103,13 @@ class ServerCollector:
         yield _counter("sipredirect_router_timeouts",
                        "Calls no router answered within router-timeout",
                        link.stats["timeouts"] if link is not None else 0)
+        refused = CounterMetricFamily("sipredirect_router_connections_refused",
+                                      "Router connections or registrations refused, "
+                                      "by reason", labels=["reason"])
+        for reason in ROUTER_REFUSALS:
+            refused.add_metric([reason.replace("_", "-")],
+                               link.stats["refused_" + reason] if link is not None else 0)
+        yield refused
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)

@@ -139,6 +139,15 @@ class ServerProcess:
     def management_url(self):
         return "http://127.0.0.1:%d" % self.management_port
 
+    def metrics(self):
+        """{(sample name, sorted labels): value} of the server's /metrics."""
+        import urllib.request
+        from prometheus_client.parser import text_string_to_metric_families
+        with urllib.request.urlopen(self.management_url + "/metrics", timeout=5) as r:
+            text = r.read().decode()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
     def log(self):
         """The whole log, rotated parts included (twistd rotates at 1 MB)."""
         parts = sorted(self.workdir.glob(self.logfile.name + ".*"),

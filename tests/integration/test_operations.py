@@ -11,7 +11,6 @@ import threading
 import time
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
 
 from harness import REPO, RouterProcess, free_port, options_probe, run_sipp, split_trace
 
@@ -19,11 +18,7 @@ DESTINATION = "sip:agent@127.0.0.1:5070"
 
 
 def scrape(server):
-    """{(sample name, sorted labels): value} of /metrics."""
-    with urllib.request.urlopen(server.management_url + "/metrics", timeout=5) as r:
-        text = r.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return server.metrics()
 
 
 def get(server, path):

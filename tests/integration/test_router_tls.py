@@ -104,6 +104,12 @@ def test_router_without_client_certificate_is_refused(tls_router_server):
     assert "EventClientRegistered" not in messages
     assert wait_for_log(server, "router connection from 127.0.0.1 refused: TLS handshake "
                                 "failed")
+    assert refusals(server, "tls-handshake") == 1
+
+
+def refusals(server, reason):
+    return server.metrics()[("sipredirect_router_connections_refused_total",
+                             (("reason", reason),))]
 
 
 def test_router_certificate_for_another_name_is_refused(tls_router_server):
@@ -120,6 +126,7 @@ def test_router_certificate_for_another_name_is_refused(tls_router_server):
     assert messages == []
     assert wait_for_log(server, "router connection from 127.0.0.1 refused: its certificate "
                                 "names none of [router] tls-allowed-client-names")
+    assert refusals(server, "identity") == 1
 
 
 def test_wrong_password_over_tls_is_refused(tls_router_server):
@@ -128,6 +135,7 @@ def test_wrong_password_over_tls_is_refused(tls_router_server):
     messages, lines = talk(context, port, "guess")
     assert messages[-1] == "EventError" and "bad password" in lines[-1]["ErrorMessage"]
     assert wait_for_log(server, "registration refused (bad password)")
+    assert refusals(server, "password") == 1
     messages, _ = talk(context, port, "s3cret")
     assert "EventClientRegistered" in messages
 
@@ -139,5 +147,6 @@ def test_router_from_a_disallowed_address_is_refused(tls_router_server):
     assert messages == []
     assert wait_for_log(server, "router connection from 127.0.0.1 refused: not in "
                                 "[router] allowed-sources")
+    assert refusals(server, "source") == 1
     messages, _ = talk(context, port, "s3cret", source="127.0.0.2")
     assert "EventClientRegistered" in messages

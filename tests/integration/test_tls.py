@@ -156,6 +156,7 @@ def test_sipsak_without_a_client_certificate_is_refused(server_factory, pki):
     assert code != 0 and "200 OK" not in output, output
     assert wait_for_log(server, "dropping tls traffic from 127.0.0.1: tls-handshake "
                                 "(TLS handshake failed: peer did not return a certificate)")
+    assert server.metrics()[("sipredirect_dropped_total", (("reason", "tls-handshake"),))] == 1
 
 
 def s_client(port, *extra, wait=5.0):
@@ -225,6 +226,9 @@ def test_openssl_without_client_certificate_and_old_tls_are_refused(server_facto
     log = server.log()
     assert "peer did not return a certificate" in log
     assert "dropping tls traffic from 127.0.0.1: tls-identity" in log
+    dropped = server.metrics()
+    assert dropped[("sipredirect_dropped_total", (("reason", "tls-identity"),))] == 1
+    assert dropped[("sipredirect_dropped_total", (("reason", "tls-handshake"),))] >= 2
 
 
 def wait_for_log(server, text, timeout=5.0):
