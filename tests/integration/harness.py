@@ -23,6 +23,23 @@ def _family(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def terminate(process, timeout=10.0):
+    """SIGTERM to the process group of ``process`` (started with
+    start_new_session), SIGKILL if it is still there after ``timeout``."""
+    if process is None or process.poll() is not None:
+        return process.returncode if process else None
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    return process.returncode
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on ``host``."""
     for _ in range(100):
@@ -161,18 +178,16 @@ class ServerProcess:
         return "".join(text)
 
     def stop(self, timeout=15.0):
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-        return self.process.returncode
+        return terminate(self.process, timeout)
+
+    def wait_for_log(self, text, timeout=5.0):
+        """True once ``text`` is in the log (within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return True
+            time.sleep(0.05)
+        return text in self.log()
 
     def __enter__(self):
         return self.start()
@@ -358,14 +373,7 @@ class RouterProcess:
 
     def stop(self, timeout=10.0):
         """SIGTERM; the router writes its final counters before exiting."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        terminate(self.process, timeout)
 
 
 class StunnelClient:
@@ -417,11 +425,4 @@ class StunnelClient:
             return ""
 
     def stop(self, timeout=10.0):
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        terminate(self.process, timeout)

@@ -70,14 +70,6 @@ def talk(context, port, password, source="127.0.0.1"):
     return [line["message"] for line in lines], lines
 
 
-def wait_for_log(server, text, timeout=5.0):
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in server.log():
-            return True
-        time.sleep(0.05)
-    return text in server.log()
 
 
 def test_reference_router_with_client_certificate_routes_calls(tls_router_server, tmp_path):
@@ -102,8 +94,8 @@ def test_router_without_client_certificate_is_refused(tls_router_server):
     server, pki, _, port = tls_router_server()
     messages, _ = talk(tls_client(pki), port, "s3cret")
     assert "EventClientRegistered" not in messages
-    assert wait_for_log(server, "router connection from 127.0.0.1 refused: TLS handshake "
-                                "failed")
+    assert server.wait_for_log("router connection from 127.0.0.1 refused: TLS handshake "
+                               "failed")
     assert refusals(server, "tls-handshake") == 1
 
 
@@ -118,14 +110,14 @@ def test_router_certificate_for_another_name_is_refused(tls_router_server):
     messages, _ = talk(tls_client(pki, (other["client_cert"], other["client_key"])),
                        port, "s3cret")
     assert "EventClientRegistered" not in messages
-    assert wait_for_log(server, "router connection from 127.0.0.1 refused: TLS handshake "
-                                "failed")
+    assert server.wait_for_log("router connection from 127.0.0.1 refused: TLS handshake "
+                               "failed")
     # Signed by the trusted CA, but for stranger.test, not urs.test.
     messages, _ = talk(tls_client(pki, (pki["stranger_cert"], pki["stranger_key"])),
                        port, "s3cret")
     assert messages == []
-    assert wait_for_log(server, "router connection from 127.0.0.1 refused: its certificate "
-                                "names none of [router] tls-allowed-client-names")
+    assert server.wait_for_log("router connection from 127.0.0.1 refused: its certificate "
+                               "names none of [router] tls-allowed-client-names")
     assert refusals(server, "identity") == 1
 
 
@@ -134,7 +126,7 @@ def test_wrong_password_over_tls_is_refused(tls_router_server):
     context = tls_client(pki, (pki["client_cert"], pki["client_key"]))
     messages, lines = talk(context, port, "guess")
     assert messages[-1] == "EventError" and "bad password" in lines[-1]["ErrorMessage"]
-    assert wait_for_log(server, "registration refused (bad password)")
+    assert server.wait_for_log("registration refused (bad password)")
     assert refusals(server, "password") == 1
     messages, _ = talk(context, port, "s3cret")
     assert "EventClientRegistered" in messages
@@ -145,8 +137,8 @@ def test_router_from_a_disallowed_address_is_refused(tls_router_server):
     context = tls_client(pki, (pki["client_cert"], pki["client_key"]))
     messages, _ = talk(context, port, "s3cret", source="127.0.0.1")
     assert messages == []
-    assert wait_for_log(server, "router connection from 127.0.0.1 refused: not in "
-                                "[router] allowed-sources")
+    assert server.wait_for_log("router connection from 127.0.0.1 refused: not in "
+                               "[router] allowed-sources")
     assert refusals(server, "source") == 1
     messages, _ = talk(context, port, "s3cret", source="127.0.0.2")
     assert "EventClientRegistered" in messages

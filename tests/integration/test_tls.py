@@ -154,8 +154,8 @@ def test_sipsak_without_a_client_certificate_is_refused(server_factory, pki):
     server = mutual_tls_server(server_factory, pki)
     code, output = sipsak(server, pki)
     assert code != 0 and "200 OK" not in output, output
-    assert wait_for_log(server, "dropping tls traffic from 127.0.0.1: tls-handshake "
-                                "(TLS handshake failed: peer did not return a certificate)")
+    assert server.wait_for_log("dropping tls traffic from 127.0.0.1: tls-handshake "
+                               "(TLS handshake failed: peer did not return a certificate)")
     assert server.metrics()[("sipredirect_dropped_total", (("reason", "tls-handshake"),))] == 1
 
 
@@ -204,7 +204,7 @@ def test_openssl_refuses_a_server_name_that_does_not_match(server_factory, pki):
                             "-verify_hostname", "not-this-server.test")
     assert code != 0 and "SIP/2.0 200" not in output
     assert "hostname mismatch" in output, output
-    assert wait_for_log(server, "dropping tls traffic from 127.0.0.1: tls-handshake")
+    assert server.wait_for_log("dropping tls traffic from 127.0.0.1: tls-handshake")
     code, output = s_client(server.tls_port, "-CAfile", pki["ca"],
                             "-verify_hostname", "localhost")
     assert "SIP/2.0 200 OK" in output, output
@@ -229,12 +229,3 @@ def test_openssl_without_client_certificate_and_old_tls_are_refused(server_facto
     dropped = server.metrics()
     assert dropped[("sipredirect_dropped_total", (("reason", "tls-identity"),))] == 1
     assert dropped[("sipredirect_dropped_total", (("reason", "tls-handshake"),))] >= 2
-
-
-def wait_for_log(server, text, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in server.log():
-            return True
-        time.sleep(0.05)
-    return text in server.log()
