@@ -167,6 +167,24 @@ class Option:
         return ""
 
 
+def _tls_schema(certificate_help, peer):
+    """The options of one TLS listener (SIP's, the router link's); ``peer``
+    names who presents a client certificate."""
+    return [
+        Option("tls-certificate", _str, "", certificate_help),
+        Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
+        Option("tls-ca-certificates", _str, "",
+               "PEM bundle of the CAs that sign %s certificates." % peer),
+        Option("tls-verify-client", _bool, "no",
+               "Mutual TLS: require a %s certificate signed by tls-ca-certificates."
+               % peer),
+        Option("tls-allowed-client-names", _str, "",
+               "With tls-verify-client: DNS names a %s certificate must carry "
+               "(checked with service-identity; comma-separated; empty: any verified "
+               "%s)." % (peer, peer)),
+    ]
+
+
 SCHEMA = [
     Option("sip-address", _ip_address, "127.0.0.1",
            "IP address the SIP transports bind to (IPv4 or IPv6; 0.0.0.0 or :: "
@@ -177,16 +195,7 @@ SCHEMA = [
            "SIP transports to listen on (tls: SIP over TLS on tls-port).",
            choices=("udp", "tcp", "tls")),
     Option("tls-port", _int, "5061", "Port of SIP over TLS (sips:).", 1, 65535),
-    Option("tls-certificate", _str, "", "PEM certificate of the TLS listener."),
-    Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
-    Option("tls-ca-certificates", _str, "",
-           "PEM bundle of the CAs that sign client certificates."),
-    Option("tls-verify-client", _bool, "no",
-           "Mutual TLS: require a client certificate signed by tls-ca-certificates."),
-    Option("tls-allowed-client-names", _str, "",
-           "With tls-verify-client: DNS names a client certificate must carry "
-           "(checked with service-identity; comma-separated; empty: any verified "
-           "client)."),
+] + _tls_schema("PEM certificate of the TLS listener.", "client") + [
     Option("tls-contacts", _str, "as-routed",
            "Contacts of a call that arrived over TLS: as-routed keeps each "
            "destination's scheme (a sips: target stays sips:); sips turns sip: "
@@ -333,18 +342,8 @@ ROUTER_SCHEMA = [
     Option("max-connections", _int, "64",
            "Most router connections at once; more are disconnected and logged.",
            1, 100000),
-    Option("tls-certificate", _str, "",
-           "PEM certificate: set it (and tls-private-key) to run the router link "
-           "over TLS (routers connect with a tls: client endpoint)."),
-    Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
-    Option("tls-ca-certificates", _str, "",
-           "PEM bundle of the CAs that sign router client certificates."),
-    Option("tls-verify-client", _bool, "no",
-           "Require a router client certificate signed by tls-ca-certificates."),
-    Option("tls-allowed-client-names", _str, "",
-           "With tls-verify-client: DNS names a router's certificate must carry "
-           "(service-identity; comma-separated; empty: any verified router)."),
-]
+] + _tls_schema("PEM certificate: set it (and tls-private-key) to run the router link "
+                "over TLS (routers connect with a tls: client endpoint).", "router")
 
 def _role(text):
     if text not in ("primary", "backup"):
