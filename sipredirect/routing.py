@@ -87,7 +87,7 @@ class RouteRequest:
     __slots__ = ("call_id", "this_dn", "request", "peer", "conn_id", "call_uuid",
                  "received_at", "reroute_count", "used_destinations", "selected_by",
                  "attributes", "route_event", "used_event", "abandoned_event",
-                 "decided_by", "decision", "_txn", "__weakref__")
+                 "decided_by", "decision", "_txn", "steps", "note", "__weakref__")
 
     def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
                  reroute_count=0, used_destinations=frozenset(), selected_by="username"):
@@ -108,6 +108,10 @@ class RouteRequest:
         self.decided_by = None
         self.decision = None
         self._txn = None
+        # Filled by the chain for the decision log: one dict per service
+        # asked; ``note`` is a service's reason for passing the call on.
+        self.steps = []
+        self.note = None
 
     @property
     def request_uri(self):
@@ -302,6 +306,7 @@ class RoutingChain:
             outer.callback(decision)
             return
         service = self.services[index]
+        asked = self.clock.seconds()
         try:
             inner = defer.maybeDeferred(service.route, request)
         except Exception:
@@ -314,6 +319,8 @@ class RoutingChain:
         def decided(decision):
             if outer.called or current[1]:
                 return
+            _step(request, service, "passed" if decision is None else "decided",
+                  asked, self.clock.seconds())
             if decision is None:
                 self._ask(request, index + 1, outer, current)
                 return
@@ -325,6 +332,8 @@ class RoutingChain:
         def failed(failure):
             if outer.called or current[1]:
                 return None
+            _step(request, service, "timeout" if failure.check(defer.TimeoutError)
+                  else "failed", asked, self.clock.seconds())
             if failure.check(defer.TimeoutError):
                 self.log.warn("routing service {service} did not answer call "
                               "{call_id} within {timeout}s; asking the next",
@@ -353,3 +362,12 @@ class RoutingChain:
             except Exception:
                 self.log.failure("routing service {service}.{method} failed",
                                  service=getattr(service, "name", service), method=method)
+
+
+def _step(request, service, result, asked, now):
+    """One routing service's part in a call, for the decision log."""
+    step = {"service": getattr(service, "name", str(service)), "result": result,
+            "ms": round((now - asked) * 1000.0, 3)}
+    if request.note is not None:
+        step["why"], request.note = request.note, None
+    request.steps.append(step)

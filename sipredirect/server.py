@@ -56,11 +56,13 @@ class SipServerService(service.Service):
             max_line=config.max_line_length,
             max_pending_routes=config.max_pending_routes,
             overload_retry_after=config.overload_retry_after,
+            tls_contacts=config.tls_contacts,
             mapper=AttributeMapper(config.attribute_mapping, config.call_model,
                                    config.customer_id))
         self.stats = self.core.stats
         self.admission = Admission(
-            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp},
+            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp,
+             "tls": config.allowed_sources_tls},
             RateLimiter(config.rate_limit, config.rate_limit_burst, config.rate_limit_exempt)
             if config.rate_limit > 0 else None)
         self.refusals_log = LogThrottle(config.bad_input_log_interval or 10.0)
@@ -226,15 +228,16 @@ class SipServerService(service.Service):
             return
         self._apply(actions)
 
-    def refuse(self, reason, peer, now=None):
+    def refuse(self, reason, peer, now=None, detail=None):
         """Drop without an answer (a response to a spoofed source would make
         us a reflector), count, and log a little."""
         self.stats["dropped_" + reason] += 1
         now = self.clock.seconds() if now is None else now
         allowed, suppressed = self.refusals_log.allow((reason, peer.host), now)
         if allowed:
-            self.log.warn("dropping {transport} traffic from {host}: {reason}{more}",
+            self.log.warn("dropping {transport} traffic from {host}: {reason}{detail}{more}",
                           transport=peer.transport, host=peer.host, reason=reason,
+                          detail=" (%s)" % detail if detail else "",
                           more=" (%d more since the last such line)" % suppressed
                           if suppressed else "")
 
