@@ -9,6 +9,11 @@ at once.  This memory brings the first behaviour back, in O(1) per call.
 
 from collections import OrderedDict
 
+from twisted.internet import defer
+from zope.interface import implementer
+
+from .interfaces import ICallMemory
+
 
 class CallRecord:
     """What a re-routing attempt inherits from the earlier attempts.
@@ -62,6 +67,7 @@ def record_from_dict(data):
                       str(data.get("selected_by", "username")))
 
 
+@implementer(ICallMemory)
 class CallMemory:
     """Call-ID -> :class:`CallRecord`, each kept ``final_timeout`` seconds.
 
@@ -76,6 +82,10 @@ class CallMemory:
     ten tracked objects per call, and full collections of that heap paused
     call handling for tens of milliseconds).  They are also smaller.
     """
+
+    # Looked up synchronously by the core: the in-process path stays as
+    # fast as before the shared memory existed.
+    remote = False
 
     def __init__(self, final_timeout, max_entries):
         self.final_timeout = final_timeout
@@ -103,6 +113,11 @@ class CallMemory:
         self._expire(now)
         fields = self._records.get(call_id)
         return None if fields is None else _from_tuple(fields)
+
+    def claim(self, call_id, fresh, now):
+        """:meth:`lookup` as a Deferred, for callers written for a shared
+        memory; within one process there is no race to guard against."""
+        return defer.succeed(self.lookup(call_id, now))
 
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
                  used_destinations, now, selected_by="username"):

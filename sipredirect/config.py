@@ -114,6 +114,11 @@ def _networks(text):
     return parse_networks(text)
 
 
+def _call_memory(text):
+    from .redislink.address import parse_call_memory
+    return parse_call_memory(text)
+
+
 def _dotted_name(text):
     if text and ":" not in text:
         raise ValueError("expected package.module:ClassName")
@@ -167,6 +172,24 @@ class Option:
         return ""
 
 
+def _tls_schema(certificate_help, peer):
+    """The options of one TLS listener (SIP's, the router link's); ``peer``
+    names who presents a client certificate."""
+    return [
+        Option("tls-certificate", _str, "", certificate_help),
+        Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
+        Option("tls-ca-certificates", _str, "",
+               "PEM bundle of the CAs that sign %s certificates." % peer),
+        Option("tls-verify-client", _bool, "no",
+               "Mutual TLS: require a %s certificate signed by tls-ca-certificates."
+               % peer),
+        Option("tls-allowed-client-names", _str, "",
+               "With tls-verify-client: DNS names a %s certificate must carry "
+               "(checked with service-identity; comma-separated; empty: any verified "
+               "%s)." % (peer, peer)),
+    ]
+
+
 SCHEMA = [
     Option("sip-address", _ip_address, "127.0.0.1",
            "IP address the SIP transports bind to (IPv4 or IPv6; 0.0.0.0 or :: "
@@ -177,16 +200,12 @@ SCHEMA = [
            "SIP transports to listen on (tls: SIP over TLS on tls-port).",
            choices=("udp", "tcp", "tls")),
     Option("tls-port", _int, "5061", "Port of SIP over TLS (sips:).", 1, 65535),
-    Option("tls-certificate", _str, "", "PEM certificate of the TLS listener."),
-    Option("tls-private-key", _str, "", "PEM private key of tls-certificate."),
-    Option("tls-ca-certificates", _str, "",
-           "PEM bundle of the CAs that sign client certificates."),
-    Option("tls-verify-client", _bool, "no",
-           "Mutual TLS: require a client certificate signed by tls-ca-certificates."),
-    Option("tls-allowed-client-names", _str, "",
-           "With tls-verify-client: DNS names a client certificate must carry "
-           "(checked with service-identity; comma-separated; empty: any verified "
-           "client)."),
+] + _tls_schema("PEM certificate of the TLS listener.", "client") + [
+    Option("tls-contacts", _str, "as-routed",
+           "Contacts of a call that arrived over TLS: as-routed keeps each "
+           "destination's scheme (a sips: target stays sips:); sips turns sip: "
+           "destinations into sips: so the call stays secure end to end.",
+           choices=("as-routed", "sips")),
     Option("t1-timeout", _int, "500",
            "SIP timer T1, the round-trip estimate (RFC 3261 17.1.1.1). Timer G "
            "starts at T1 and Timer H is 64*T1.", 10, 60000, unit="ms"),
@@ -239,6 +258,24 @@ SCHEMA = [
     Option("call-memory-size", _int, "100000",
            "Most calls remembered for final-timeout; the oldest is forgotten "
            "first when full.", 100, 10000000),
+    Option("call-memory", _call_memory, "local",
+           "Where the re-routing memory lives: local (this process; an HA pair "
+           "replicates it), redis://[:PASSWORD@]HOST:PORT/DB (one Redis shared by "
+           "a group of active servers) or redis-sentinel://[:PASSWORD@]HOST:PORT,"
+           "HOST:PORT/MASTER/DB (the master Redis Sentinel names). When Redis is "
+           "slow or down, calls use this server's own memory.", kind="memory URL"),
+    Option("call-memory-timeout", _float, "0.1",
+           "How long one Redis command of the shared call memory may take before "
+           "the call goes on with the local memory (and the connection is "
+           "re-established).", 0.001, 10, unit="s"),
+    Option("round-robin-offset", _int, "0",
+           "Where every round-robin table starts (load-balanced routing points, "
+           "static alternatives, default-routing-destinations): give each of N "
+           "servers sharing the load its own value 0..N-1 so their turns start "
+           "on different destinations.", 0, 1000),
+    Option("node-id", _int, "0",
+           "0-15, part of every ConnID: give each server of a group sharing a "
+           "call memory its own (with [ha], [ha] node-id is used instead).", 0, 15),
     Option("udp-recvbuf", _int, "1048576",
            "SO_RCVBUF of the UDP socket, bytes (0: the kernel default). The value "
            "the kernel applied is logged at start.", 0, 1 << 30, unit="bytes"),
@@ -253,10 +290,10 @@ SCHEMA = [
            "for the next turn. Also the retry path when the socket buffer is full.",
            1, 100000),
     Option("tcp-max-message-size", _int, "65535",
-           "Largest SIP message accepted on a TCP connection; a larger one closes "
-           "the connection.", 1024, 1 << 24, unit="bytes"),
+           "Largest SIP message accepted on a TCP or TLS connection; a larger one "
+           "closes the connection.", 1024, 1 << 24, unit="bytes"),
     Option("tcp-idle-timeout", _float, "300",
-           "Close a TCP connection after this long without a byte (0: never).",
+           "Close a TCP or TLS connection after this long without a byte (0: never).",
            0, 86400, unit="s"),
     Option("max-header-lines", _int, "256",
            "Most header lines accepted in one SIP message (more: 400).", 16, 10000),
@@ -266,8 +303,8 @@ SCHEMA = [
            "Largest UDP datagram accepted; a larger one is dropped and counted.",
            512, 65507, unit="bytes"),
     Option("tcp-max-connections", _int, "1024",
-           "Most TCP connections at once; a connection beyond is closed at once "
-           "and counted.", 1, 1000000),
+           "Most TCP and TLS connections at once (together); a connection beyond "
+           "is closed at once and counted.", 1, 1000000),
     Option("allowed-sources-udp", _networks, "",
            "Networks (CIDR, comma-separated) whose UDP requests are served; others "
            "are dropped silently (no response to spoofed sources) and counted. "
@@ -275,6 +312,9 @@ SCHEMA = [
     Option("allowed-sources-tcp", _networks, "",
            "Networks allowed to open SIP TCP connections; others are closed at once "
            "and counted. Empty: everyone."),
+    Option("allowed-sources-tls", _networks, "",
+           "Networks allowed to open SIP TLS connections (closed before the "
+           "handshake otherwise, and counted). Empty: everyone."),
     Option("rate-limit", _float, "0",
            "Requests per second accepted from one source address (token bucket); "
            "the excess is dropped silently and counted. 0: no limit.", 0, 1000000,
@@ -325,7 +365,8 @@ ROUTER_SCHEMA = [
     Option("max-connections", _int, "64",
            "Most router connections at once; more are disconnected and logged.",
            1, 100000),
-]
+] + _tls_schema("PEM certificate: set it (and tls-private-key) to run the router link "
+                "over TLS (routers connect with a tls: client endpoint).", "router")
 
 def _role(text):
     if text not in ("primary", "backup"):
@@ -360,6 +401,41 @@ HA_SCHEMA = [
            0.1, 600, unit="s"),
     Option("node-id", _int, "", "1-15, part of every ConnID so the two nodes never "
            "issue the same one (empty: 1 for primary, 2 for backup).", 1, 15),
+]
+
+def _drain_answer(text):
+    if text not in ("503", "302"):
+        raise ValueError("must be 503 or 302")
+    return int(text)
+
+
+MANAGEMENT_SECTION = "management"
+MANAGEMENT_SCHEMA = [
+    Option("endpoint", _endpoint, "tcp:9060:interface=127.0.0.1",
+           "Where the management HTTP endpoint listens (/metrics, /health, /ready, "
+           "/status and the sipredirect-ctl commands; a Twisted server endpoint "
+           "string). Set it empty (endpoint =) to turn it off.", kind="endpoint"),
+    Option("allowed-sources", _networks, "",
+           "Networks allowed to use the management endpoint (empty: any that can "
+           "reach it; keep the endpoint on loopback or list your Prometheus "
+           "servers here)."),
+    Option("decision-log", _str, "",
+           "File that receives one JSON line per call decision (Call-ID, ConnID, "
+           "routing point, who routed it and why, the answer); empty: none. "
+           "Reopened on reload, so logrotate can move it."),
+    Option("decisions-kept", _int, "10000",
+           "Most recent call decisions kept in memory for sipredirect-ctl explain "
+           "(older ones are looked up in decision-log).", 0, 10000000),
+    Option("drain-answer", _drain_answer, "503",
+           "What a new INVITE gets while draining: 503 (with Retry-After) or 302 "
+           "to drain-redirect-to (as shutdown-sip-reject-code does).",
+           kind="503 or 302"),
+    Option("drain-retry-after", _int, "30",
+           "Retry-After (seconds) of the 503 answered while draining.", 1, 86400,
+           unit="s"),
+    Option("drain-redirect-to", _sip_uri_list, "",
+           "With drain-answer = 302: the Contact of the 302, typically the HA peer's "
+           "SIP address (e.g. sip:192.0.2.11:5060)."),
 ]
 
 ROUTING_POINT_SCHEMA = [
@@ -451,12 +527,16 @@ class Config:
         values = {o.attr: o.convert(o.default) for o in SCHEMA}
         values["router"] = _Section({o.attr: o.convert(o.default) if o.default else o.default
                                      for o in ROUTER_SCHEMA})
+        values["router"].tls_options = None
+        values["router"].tls_allowed_client_names = []
         values["routing_service_options"] = {}
         from .callmodel.model import CallModel
         values["call_model"] = CallModel()
         values["ha"] = None
         values["tls_options"] = None
         values["tls_allowed_client_names"] = []
+        values["management"] = _Section({o.attr: o.convert(o.default) for o in
+                                         MANAGEMENT_SCHEMA})
         for key, value in overrides.items():
             if key not in values:
                 raise KeyError(key)
@@ -503,6 +583,16 @@ def _parse_section(parser, section, schema, path):
     return values
 
 
+def _parse_management(parser, path):
+    management = _Section(_parse_section(parser, MANAGEMENT_SECTION, MANAGEMENT_SCHEMA,
+                                         path))
+    if management.drain_answer == 302 and len(management.drain_redirect_to) != 1:
+        raise ConfigError("drain-answer = 302 needs exactly one SIP URI here",
+                          path, MANAGEMENT_SECTION, "drain-redirect-to",
+                          ", ".join(str(u) for u in management.drain_redirect_to))
+    return management
+
+
 def _check_dn(dn, path, section, raw):
     if not dn or any(ch in dn for ch in " \t;,<>\"@*"):
         raise ConfigError("a routing point DN must be a plain name or number",
@@ -532,7 +622,7 @@ def parse_config(text, path="<string>"):
 
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
-                 PLUGIN_SECTION, HA_SECTION) + CALL_MODEL_SECTIONS
+                 PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION) + CALL_MODEL_SECTIONS
         if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
                                                                 DN_PREFIX)):
             raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
@@ -547,13 +637,23 @@ def parse_config(text, path="<string>"):
     if not values["transports"]:
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
-    values["router"] = _Section(_parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path))
+    from .tls import parse_names, server_tls_options
+    router = _parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path)
+    router["tls_options"] = None
+    if any(router[key] for key in ("tls_certificate", "tls_private_key",
+                                   "tls_ca_certificates", "tls_verify_client",
+                                   "tls_allowed_client_names")):
+        router["tls_options"] = server_tls_options(
+            router, path, ROUTER_SECTION, "a router link over TLS")
+    router["tls_allowed_client_names"] = parse_names(router["tls_allowed_client_names"])
+    if router["tls_allowed_client_names"] and not router["tls_verify_client"]:
+        raise ConfigError("needs tls-verify-client = yes", path, ROUTER_SECTION,
+                          "tls-allowed-client-names")
+    values["router"] = _Section(router)
     values["tls_options"] = None
     if "tls" in values["transports"]:
-        from .tls import server_tls_options
         values["tls_options"] = server_tls_options(values, path)
-    values["tls_allowed_client_names"] = [
-        n.strip() for n in values["tls_allowed_client_names"].split(",") if n.strip()]
+    values["tls_allowed_client_names"] = parse_names(values["tls_allowed_client_names"])
     values["call_model"] = parse_call_model(parser, path)
     values["ha"] = None
     if parser.has_section(HA_SECTION):
@@ -567,6 +667,7 @@ def parse_config(text, path="<string>"):
             raise ConfigError("must be longer than heartbeat-interval", path, HA_SECTION,
                               "dead-peer-timeout", str(ha.dead_peer_timeout))
         values["ha"] = ha
+    values["management"] = _parse_management(parser, path)
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 
@@ -622,6 +723,7 @@ SECTIONS = [
     (MAIN_SECTION, SCHEMA),
     (ROUTER_SECTION, ROUTER_SCHEMA),
     (HA_SECTION, HA_SCHEMA),
+    (MANAGEMENT_SECTION, MANAGEMENT_SCHEMA),
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
 ]
 

@@ -46,3 +46,48 @@ class IDestinationResolver(Interface):
         :class:`sipredirect.destinations.DestinationUnresolvable` when
         ``other_dn`` names nothing.  ``location`` is the RequestRouteCall's
         Location (the destination switch), if any."""
+
+
+class ICallMemory(Interface):
+    """Remembers answered calls for ``final-timeout`` seconds, so that a new
+    INVITE with the same Call-ID is a re-routing attempt (seed rows 18-19).
+
+    Two kinds: the in-process :class:`sipredirect.callmemory.CallMemory`
+    (``remote`` false: the core looks calls up synchronously, nothing is
+    slowed down) and the Redis-backed
+    :class:`sipredirect.redislink.RedisCallMemory` shared by a group of
+    servers (``remote`` true: the core asks for the lookup with a
+    ``LookUpCall`` action and the server feeds the result back).
+    """
+
+    final_timeout = Attribute("Seconds a call is remembered after its last update.")
+    remote = Attribute("True when lookups go over the network (use claim()).")
+    on_remember = Attribute("Called with every record remembered here (HA "
+                            "replication), or None.")
+
+    def lookup(call_id, now):
+        """The :class:`~sipredirect.callmemory.CallRecord` of ``call_id`` in
+        this process, or None; answers at once."""
+
+    def claim(call_id, fresh, now):
+        """Count one more INVITE of ``call_id`` and return a Deferred firing
+        with the record as it was before it (None: this is the first).
+
+        ``fresh`` (conn_id, call_uuid, this_dn, selected_by) is what the
+        call is known by if this INVITE is its first; a shared memory
+        reserves the Call-ID with it at once, so two INVITEs of one call
+        at two servers cannot both count as the first.  The Deferred never
+        fails: a memory that cannot be reached answers from what this
+        process knows.
+        """
+
+    def remember(call_id, conn_id, call_uuid, this_dn, attempts, used_destinations,
+                 now, selected_by="username"):
+        """Record the answered INVITE: ``attempts`` re-routing attempts so
+        far, ``used_destinations`` (URI strings) never to be offered again."""
+
+    def apply(record, now):
+        """Store a record made by the other node of an HA pair."""
+
+    def records():
+        """Every record this process remembers, oldest first (HA snapshot)."""

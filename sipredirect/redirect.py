@@ -15,11 +15,13 @@ from twisted.logger import Logger
 from .ids import ConnIdGenerator, new_call_uuid
 from .logthrottle import LogThrottle
 from .callmodel.mapping import AttributeMapper
-from .routing import Redirect, Reject, RouteRequest, route_source
+from .decisions import LatencyHistogram, decision_record
+from .routing import Contact, Redirect, Reject, RouteRequest, route_source
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   make_response, parse_message, reason_for, transaction_key)
 from .sip.transaction import COMPLETED, PROCEEDING
+from .sip.uri import as_sips
 from .trace import EventTracer
 
 ALLOW = "INVITE, ACK, CANCEL, OPTIONS"
@@ -87,6 +89,40 @@ class StartRouting:
         self.request = request
 
 
+class CallLookup:
+    """An INVITE waiting for the shared call memory (see
+    :class:`LookUpCall`), with the identity it gets if it is a new call."""
+
+    __slots__ = ("txn", "request", "peer", "this_dn", "selected_by", "conn_id",
+                 "call_uuid", "received_at")
+
+    def __init__(self, txn, request, peer, this_dn, selected_by, conn_id, call_uuid,
+                 received_at):
+        self.txn = txn
+        self.request = request
+        self.peer = peer
+        self.this_dn = this_dn
+        self.selected_by = selected_by
+        self.conn_id = conn_id
+        self.call_uuid = call_uuid
+        self.received_at = received_at
+
+    @property
+    def call_id(self):
+        return self.request.call_id
+
+
+class LookUpCall:
+    """Ask the shared call memory about an INVITE's Call-ID; answer with
+    :meth:`RedirectCore.call_looked_up`.  Only emitted for a memory whose
+    ``remote`` is true: the in-process memory is read synchronously."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+
+
 class CancelRouting:
     __slots__ = ("request",)
 
@@ -152,7 +188,9 @@ class RedirectCore:
                  conn_ids=None, rng=None, bad_input_log_interval=10.0,
                  max_header_lines=256, no_route_status=480, memory=None,
                  num_of_rerouting=3, reroute_limit_status=480, mapper=None,
-                 max_line=None, max_pending_routes=None, overload_retry_after=5):
+                 max_line=None, max_pending_routes=None, overload_retry_after=5,
+                 tls_contacts="as-routed"):
+        self.tls_contacts = tls_contacts
         self.max_line = max_line
         self.max_pending_routes = max_pending_routes
         self.overload_retry_after = overload_retry_after
@@ -173,6 +211,11 @@ class RedirectCore:
         self.timer_h_log = LogThrottle(bad_input_log_interval or 10.0)
         self.stats = collections.Counter()
         self.pending_routes = 0
+        # Operations (sipredirect.management): a DrainAnswer while draining,
+        # the INVITE answer latency, and who hears of each call's decision.
+        self.draining = None
+        self.latency = LatencyHistogram()
+        self.on_decision = None
 
     # -- input ----------------------------------------------------------------
 
@@ -247,44 +290,88 @@ class RedirectCore:
         trying = make_response(request, 100, top_via=top,
                                extra_headers=self._server_headers()).to_bytes()
         txn.send_provisional(trying)
+        self.stats["responses_100"] += 1
         actions = [Send(destination, trying)]
         status = self._precheck(request)
         if status is None and request.to is not None and request.to.tag is not None:
             status = 481
         if status is not None:
-            return actions + self._final(txn, status, now)
+            return actions + self._final(txn, status, now, why=_PRECHECK_WHY.get(status))
+        if self.draining is not None:
+            return actions + self._drain_answer(txn, now)
         if (self.max_pending_routes is not None
                 and self.pending_routes >= self.max_pending_routes):
             # Overloaded (routers too slow for the offered load): tell the
             # gateway to come back rather than queue without bound.
             self.stats["rejected_overload"] += 1
+            allowed, suppressed = self.throttle.allow("overload", now)
+            if allowed:
+                self.log.warn("overloaded: {pending} calls wait for a route "
+                              "(max-pending-routes); answering new INVITEs 503 with "
+                              "Retry-After {retry}{more}", pending=self.pending_routes,
+                              retry=self.overload_retry_after,
+                              more=" (%d more since the last such line)" % suppressed
+                              if suppressed else "")
             return actions + self._final(txn, 503, now, extra_headers=[
-                ("Retry-After", str(self.overload_retry_after))])
+                ("Retry-After", str(self.overload_retry_after))], why="overload")
+        if self.memory is not None and self.memory.remote:
+            return actions + self._look_up(txn, request, peer, now)
         record = self.memory.lookup(request.call_id, now) if self.memory else None
+        return actions + self._route_invite(txn, request, peer, record, now)
+
+    def _look_up(self, txn, request, peer, now):
+        """Ask the shared call memory about this Call-ID first.  The
+        identity a first INVITE would get is chosen now, so that the memory
+        can reserve the Call-ID with it in the same atomic step."""
+        this_dn, how = self.selector.select_with_reason(request)
+        lookup = CallLookup(txn, request, peer, this_dn, how, self.conn_ids.next(),
+                            new_call_uuid(), now)
+        self.pending_routes += 1
+        self.stats["call_lookups"] += 1
+        return [LookUpCall(lookup)]
+
+    def call_looked_up(self, lookup, record, now):
+        """The shared memory's answer to a :class:`LookUpCall`: ``record``
+        as it was before this INVITE, or None for a first INVITE."""
+        self.pending_routes -= 1
+        txn = lookup.txn
+        if txn.state != PROCEEDING:
+            self.stats["lookups_abandoned"] += 1  # CANCELled meanwhile
+            return []
+        return self._route_invite(txn, lookup.request, lookup.peer, record, now, lookup)
+
+    def _route_invite(self, txn, request, peer, record, now, fresh=None):
         if record is not None:
             # A re-routing attempt (seed row 18): same ConnID, next count.
             attempts = record.attempts + 1
             if attempts > self.num_of_rerouting:
                 self.stats["reroute_limit_reached"] += 1
-                return actions + self._final(txn, self.reroute_limit_status, now)
+                return self._final(txn, self.reroute_limit_status, now,
+                                   why="reroute-limit")
             self.stats["reroutes"] += 1
             route_request = RouteRequest(request, record.this_dn, peer, record.conn_id,
                                          record.call_uuid, now, attempts,
                                          record.used_destinations, record.selected_by)
+        elif fresh is not None:
+            if fresh.this_dn is None:
+                return self._final(txn, 404, now, why="no-routing-point")
+            route_request = RouteRequest(request, fresh.this_dn, peer, fresh.conn_id,
+                                         fresh.call_uuid, now, selected_by=fresh.selected_by)
         else:
             this_dn, how = self.selector.select_with_reason(request)
             if this_dn is None:
-                return actions + self._final(txn, 404, now)
+                return self._final(txn, 404, now, why="no-routing-point")
             route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
                                          new_call_uuid(), now, selected_by=how)
+        if fresh is not None:
+            route_request.received_at = fresh.received_at  # before the lookup
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1
         route_request.attributes = self.mapper(route_request)
         route_request.route_event = self.tracer.event(
             "EventRouteRequest", route_request.attributes, now)
-        actions.append(StartRouting(route_request))
-        return actions
+        return [StartRouting(route_request)]
 
     def _precheck(self, request):
         if request.uri.scheme not in SUPPORTED_SCHEMES:
@@ -312,17 +399,23 @@ class RedirectCore:
             if not contacts:
                 self.log.warn("call {call_id}: refusing to redirect to its own "
                               "Request-URI", call_id=route_request.call_id)
-                return self._final(txn, self.no_route_status, now)
-            extra = [("Contact", c.header_value()) for c in contacts]
+                return self._final(txn, self.no_route_status, now, why="own-request-uri")
+            if self.tls_contacts == "sips" and txn.peer.transport == "tls":
+                # The memory keeps the destinations as routed, so that a
+                # re-routing INVITE skips them whatever its transport.
+                extra = [("Contact", Contact(as_sips(c.uri), c.q).header_value())
+                         for c in contacts]
+            else:
+                extra = [("Contact", c.header_value()) for c in contacts]
             extra.extend(decision.headers)
             self.stats["redirected_" + decision.source] += 1
             self._remember(route_request, [str(c.uri) for c in contacts], now)
-            return self._final(txn, 302, now, extra_headers=extra)
+            return self._final(txn, 302, now, extra_headers=extra, why="routed")
         if isinstance(decision, Reject):
             self.stats["rejected_" + decision.source] += 1
             self._remember(route_request, (), now)
             return self._final(txn, decision.status, now, reason=decision.reason,
-                               extra_headers=decision.headers)
+                               extra_headers=decision.headers, why="rejected")
         raise TypeError("not a routing decision: %r" % (decision,))
 
     def _remember(self, route_request, destinations, now):
@@ -337,7 +430,7 @@ class RedirectCore:
         """The routing chain itself failed: answer 500 rather than nothing."""
         return self.route_decided(route_request, Reject(500, source="error"), now)
 
-    def _final(self, txn, status, now, reason=None, extra_headers=()):
+    def _final(self, txn, status, now, reason=None, extra_headers=(), why=None):
         headers = list(extra_headers) + self._server_headers()
         response = make_response(txn.request, status, reason=reason, to_tag=txn.to_tag,
                                  top_via=txn.top_via, extra_headers=headers)
@@ -345,7 +438,35 @@ class RedirectCore:
         txn.send_final(data, status, now)
         self.transactions.schedule(txn)
         self.stats["responses_%d" % status] += 1
+        if txn.request.method == "INVITE":
+            self._decided(txn, status, headers, why, now)
         return [Send(txn.peer, data)]
+
+    def _decided(self, txn, status, headers, why, now):
+        """Observe the INVITE's answer latency and report the decision."""
+        call = txn.call
+        started = call.received_at if call is not None else now
+        self.latency.observe(now - started)
+        if status >= 400:
+            if why == "rejected" and call is not None and call.decision is not None:
+                why_key = call.decision.source  # router, no-route, error, ...
+            else:
+                why_key = why or "other"
+            self.stats["rejects_" + why_key] += 1
+        if self.on_decision is not None:
+            self.on_decision(decision_record(txn.request, call, status, headers, why,
+                                             txn.peer, now))
+
+    def _drain_answer(self, txn, now):
+        """A new INVITE while draining: 302 to the configured peer, or 503
+        with Retry-After (RFC 3261 21.5.4) so the gateway tries elsewhere."""
+        drain = self.draining
+        if drain.status == 302:
+            self.stats["redirected_draining"] += 1
+            return self._final(txn, 302, now, why="draining",
+                               extra_headers=[("Contact", "<%s>" % (drain.contact,))])
+        return self._final(txn, 503, now, why="draining",
+                           extra_headers=[("Retry-After", str(drain.retry_after))])
 
     def _ack(self, request, peer, now):
         txn = self.transactions.get(transaction_key(request, "INVITE"))
@@ -393,7 +514,7 @@ class RedirectCore:
         actions = self._final(txn, 200, now)
         if invite.state == PROCEEDING:
             call = invite.call
-            actions.extend(self._final(invite, 487, now))
+            actions.extend(self._final(invite, 487, now, why="cancelled"))
             if call is not None:
                 self.pending_routes -= 1
                 self.stats["calls_abandoned"] += 1
@@ -418,11 +539,22 @@ class RedirectCore:
         if request.method == "OPTIONS":
             if request.uri.scheme not in SUPPORTED_SCHEMES:
                 return self._final(txn, 416, now)
+            if self.draining is not None:
+                # A load balancer's probe must see that this node is leaving.
+                return self._final(txn, 503, now, extra_headers=[
+                    ("Retry-After", str(self.draining.retry_after))])
             return self._final(txn, 200, now, extra_headers=[
                 ("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")])
         if request.max_forwards == 0:
             return self._final(txn, 483, now)
         return self._final(txn, 405, now, extra_headers=[("Allow", ALLOW)])
+
+    def invites_in_flight(self):
+        """INVITEs still to be answered or whose answer awaits its ACK: a
+        draining node can stop without losing a call once this is 0."""
+        return sum(1 for txn in self.transactions
+                   if isinstance(txn, InviteServerTransaction)
+                   and txn.state in (PROCEEDING, COMPLETED))
 
     # -- timers -----------------------------------------------------------------
 
@@ -468,6 +600,10 @@ class RedirectCore:
     def _server_headers(self):
         return [("Server", self.server_header)] if self.server_header else []
 
+_PRECHECK_WHY = {416: "unsupported-uri-scheme", 483: "max-forwards-exhausted",
+                 481: "to-tag-on-new-invite"}
+
+
 def _same_uri(a, b):
     if isinstance(a, (SipUri, TelUri)) and type(a) is type(b):
         return a == b
@@ -484,4 +620,5 @@ def _reason(error):
 
 
 __all__ = ["RedirectCore", "Peer", "Send", "Close", "StartRouting", "CancelRouting",
+           "LookUpCall", "CallLookup",
            "RouteConfirmed", "RouteUnconfirmed", "response_destination", "COMPLETED"]

@@ -88,7 +88,7 @@ class RouteRequest:
     __slots__ = ("call_id", "this_dn", "request", "peer", "conn_id", "call_uuid",
                  "received_at", "reroute_count", "used_destinations", "selected_by",
                  "attributes", "route_event", "used_event", "abandoned_event",
-                 "decided_by", "decision", "_txn", "__weakref__")
+                 "decided_by", "decision", "_txn", "steps", "note", "__weakref__")
 
     def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
                  reroute_count=0, used_destinations=frozenset(), selected_by="username"):
@@ -109,6 +109,10 @@ class RouteRequest:
         self.decided_by = None
         self.decision = None
         self._txn = None
+        # Filled by the chain for the decision log: one dict per service
+        # asked; ``note`` is a service's reason for passing the call on.
+        self.steps = []
+        self.note = None
 
     @property
     def request_uri(self):
@@ -288,23 +292,28 @@ class RoutingChain:
         index = 0
         while index < len(self.services):
             service = self.services[index]
+            asked = self.clock.seconds()
             try:
                 inner = defer.maybeDeferred(service.route, request)
             except Exception:
                 inner = defer.fail()
             if not inner.called:
-                return self._wait_for(request, index, inner)
+                return self._wait_for(request, index, inner, asked)
             outcome = []
             inner.addBoth(outcome.append)
             if not outcome:  # fired but paused on a Deferred of its own
-                return self._wait_for(request, index, inner)
+                return self._wait_for(request, index, inner, asked)
             result = outcome[0]
             if isinstance(result, failure.Failure):
+                _step(request, service, _failure_step(result), asked, self.clock.seconds())
                 self._log_failure(service, request, result)
-            elif result is not None:
-                request.decided_by = service
-                request.decision = result
-                return defer.succeed(result)
+            else:
+                _step(request, service, "passed" if result is None else "decided",
+                      asked, self.clock.seconds())
+                if result is not None:
+                    request.decided_by = service
+                    request.decision = result
+                    return defer.succeed(result)
             index += 1
         return defer.succeed(self._no_route(request))
 
@@ -313,7 +322,7 @@ class RoutingChain:
         request.decision = decision
         return decision
 
-    def _wait_for(self, request, index, inner):
+    def _wait_for(self, request, index, inner, asked):
         """Service ``index`` has not answered yet: go on asynchronously."""
         # current[0]: the Deferred being waited on; current[1]: cancelled.
         current = [None, False]
@@ -324,7 +333,7 @@ class RoutingChain:
                 current[0].cancel()
 
         outer = defer.Deferred(cancel)
-        self._wait(request, index, outer, current, inner)
+        self._wait(request, index, outer, current, inner, asked)
         return outer
 
     def _ask(self, request, index, outer, current):
@@ -334,13 +343,14 @@ class RoutingChain:
             current[0] = None
             outer.callback(self._no_route(request))
             return
+        asked = self.clock.seconds()
         try:
             inner = defer.maybeDeferred(self.services[index].route, request)
         except Exception:
             inner = defer.fail()
-        self._wait(request, index, outer, current, inner)
+        self._wait(request, index, outer, current, inner, asked)
 
-    def _wait(self, request, index, outer, current, inner):
+    def _wait(self, request, index, outer, current, inner, asked):
         service = self.services[index]
         timeout = getattr(service, "timeout", self.timeout)
         if not inner.called and timeout is not None:
@@ -350,6 +360,8 @@ class RoutingChain:
         def decided(decision):
             if outer.called or current[1]:
                 return
+            _step(request, service, "passed" if decision is None else "decided",
+                  asked, self.clock.seconds())
             if decision is None:
                 self._ask(request, index + 1, outer, current)
                 return
@@ -361,6 +373,7 @@ class RoutingChain:
         def failed(reason):
             if outer.called or current[1]:
                 return None
+            _step(request, service, _failure_step(reason), asked, self.clock.seconds())
             self._log_failure(service, request, reason)
             self._ask(request, index + 1, outer, current)
             return None
@@ -392,3 +405,16 @@ class RoutingChain:
             except Exception:
                 self.log.failure("routing service {service}.{method} failed",
                                  service=getattr(service, "name", service), method=method)
+
+
+def _failure_step(reason):
+    return "timeout" if reason.check(defer.TimeoutError) else "failed"
+
+
+def _step(request, service, result, asked, now):
+    """One routing service's part in a call, for the decision log."""
+    step = {"service": getattr(service, "name", str(service)), "result": result,
+            "ms": round((now - asked) * 1000.0, 3)}
+    if request.note is not None:
+        step["why"], request.note = request.note, None
+    request.steps.append(step)

@@ -17,7 +17,7 @@ from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
 from .ids import ConnIdGenerator
 from .callmodel.mapping import AttributeMapper
-from .redirect import (CancelRouting, Close, RedirectCore, RouteConfirmed,
+from .redirect import (CancelRouting, Close, LookUpCall, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
 from .sip import FramedMessage, Timers
 from .trace import EventTracer
@@ -33,7 +33,7 @@ class SipServerService(service.Service):
     name = "sip"
 
     def __init__(self, config, routing, selector, reactor=None, tracer=None,
-                 ha_managed=False, keep_port_on_backup=False, node=0):
+                 ha_managed=False, keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -49,17 +49,20 @@ class SipServerService(service.Service):
             bad_input_log_interval=config.bad_input_log_interval,
             max_header_lines=config.max_header_lines,
             no_route_status=config.no_route_status,
-            memory=CallMemory(config.final_timeout, config.call_memory_size),
+            memory=memory if memory is not None else CallMemory(
+                config.final_timeout, config.call_memory_size),
             num_of_rerouting=config.num_of_rerouting,
             reroute_limit_status=config.reroute_limit_status,
             max_line=config.max_line_length,
             max_pending_routes=config.max_pending_routes,
             overload_retry_after=config.overload_retry_after,
+            tls_contacts=config.tls_contacts,
             mapper=AttributeMapper(config.attribute_mapping, config.call_model,
                                    config.customer_id))
         self.stats = self.core.stats
         self.admission = Admission(
-            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp},
+            {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp,
+             "tls": config.allowed_sources_tls},
             RateLimiter(config.rate_limit, config.rate_limit_burst, config.rate_limit_exempt)
             if config.rate_limit > 0 else None)
         self.refusals_log = LogThrottle(config.bad_input_log_interval or 10.0)
@@ -225,15 +228,16 @@ class SipServerService(service.Service):
             return
         self._apply(actions)
 
-    def refuse(self, reason, peer, now=None):
+    def refuse(self, reason, peer, now=None, detail=None):
         """Drop without an answer (a response to a spoofed source would make
         us a reflector), count, and log a little."""
         self.stats["dropped_" + reason] += 1
         now = self.clock.seconds() if now is None else now
         allowed, suppressed = self.refusals_log.allow((reason, peer.host), now)
         if allowed:
-            self.log.warn("dropping {transport} traffic from {host}: {reason}{more}",
+            self.log.warn("dropping {transport} traffic from {host}: {reason}{detail}{more}",
                           transport=peer.transport, host=peer.host, reason=reason,
+                          detail=" (%s)" % detail if detail else "",
                           more=" (%d more since the last such line)" % suppressed
                           if suppressed else "")
 
@@ -260,6 +264,8 @@ class SipServerService(service.Service):
             peer.conn.send(action.data, peer.host, peer.port)
         elif isinstance(action, StartRouting):
             self._start_routing(action.request)
+        elif isinstance(action, LookUpCall):
+            self._look_up(action.lookup)
         elif isinstance(action, CancelRouting):
             d = self._routing.pop(action.request, None)
             if d is not None:
@@ -271,6 +277,35 @@ class SipServerService(service.Service):
             self.routing.route_unconfirmed(action.request, action.decision)
         elif isinstance(action, Close):
             action.peer.conn.close()
+
+    def _look_up(self, lookup):
+        """The shared call memory's claim (bounded by its own timeout, never
+        failing), then the routing of the INVITE."""
+        try:
+            d = self.core.memory.claim(lookup.call_id, lookup, self.clock.seconds())
+        except Exception:
+            d = defer.fail()
+
+        def fallback(failure):
+            self.stats["internal_errors"] += 1
+            self.log.failure("call memory lookup failed for {call_id}", failure,
+                             call_id=lookup.call_id)
+            return None
+
+        d.addErrback(fallback)
+        d.addCallback(self._looked_up, lookup)
+
+    def _looked_up(self, record, lookup):
+        now = self.clock.seconds()
+        try:
+            actions = self.core.call_looked_up(lookup, record, now)
+        except Exception:
+            self.stats["internal_errors"] += 1
+            self.log.failure("internal error routing call {call_id}",
+                             call_id=lookup.call_id)
+            actions = []
+        self._apply(actions)
+        self._check_drained()
 
     def _start_routing(self, route_request):
         try:

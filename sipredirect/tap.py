@@ -34,6 +34,7 @@ class Options(usage.Options):
         try:
             self["parsed"] = load_config(self["config"])
             self["routing_service"] = load_routing_service(self["parsed"])
+            self["decision_log"] = open_decision_log(self["parsed"])
         except ConfigError as error:
             # One line, not twistd's full usage text: the operator needs to
             # see which file/section/option is wrong, nothing else.
@@ -74,6 +75,19 @@ def load_routing_service(config):
     return instance
 
 
+def open_decision_log(config):
+    """The management section's decision log, opened now so that an
+    unwritable path is a configuration error before twistd starts."""
+    from .management.decisionlog import DecisionLog
+    management = config.management
+    try:
+        return DecisionLog(management.decision_log, management.decisions_kept)
+    except OSError as e:
+        raise ConfigError("cannot open it for appending (%s)" % (e.strerror or e),
+                          config.path, "management", "decision-log",
+                          management.decision_log) from None
+
+
 def build_routing(config, clock, user_service=None, router_link=None):
     """The routing chain: user service, router link, static routing-point
     tables, the default destinations; a call nothing routes gets
@@ -102,8 +116,12 @@ def build_resolver(config, clock):
     return DnResolver(config.call_model, hosts)
 
 
-def make_services(config, reactor=None, user_service=None):
+def make_services(config, reactor=None, user_service=None, decision_log=None,
+                  handle_sighup=False):
     """All services of one server, under one MultiService.
+
+    The management endpoint (metrics, drain, reload) sees every other part
+    through one ServerNode.
 
     The router link is added after the SIP service so that it stops first:
     calls still waiting for a router then fall back at once and the SIP
@@ -125,23 +143,67 @@ def make_services(config, reactor=None, user_service=None):
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
     routing = build_routing(config, reactor, user_service, link)
+    cursors = offset_round_robin(selector, routing, config.round_robin_offset)
+    memory = build_call_memory(config, reactor, top)
     ha = config.ha
     sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer,
                            ha_managed=ha is not None,
                            keep_port_on_backup=bool(ha and ha.enable_sip_port_on_backup),
-                           node=ha.node_id if ha is not None else 0)
+                           node=ha.node_id if ha is not None else config.node_id,
+                           memory=memory)
+    if memory is not None:
+        memory.stats = sip.stats
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
                           allowed=config.router.allowed_sources,
-                          max_connections=config.router.max_connections).setServiceParent(top)
+                          max_connections=config.router.max_connections,
+                          tls_options=config.router.tls_options,
+                          allowed_client_names=config.router.tls_allowed_client_names,
+                          ).setServiceParent(top)
+    ha_service = None
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
         from .ha.service import HaService
-        HaService(ha, sip, link, sip.core.memory, round_robin_cursors(selector, routing),
-                  reactor).setServiceParent(top)
+        ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor)
+        ha_service.setServiceParent(top)
+    from .management import ManagementService, Reloader, ServerNode
+    if decision_log is None:
+        decision_log = open_decision_log(config)
+    sip.core.on_decision = decision_log
+    node = ServerNode(config, sip, selector, routing, reactor, link=link, ha=ha_service,
+                      user_service=user_service, decisions=decision_log)
+    ManagementService(node, Reloader(node), config.management.endpoint,
+                      config.management.allowed_sources, reactor,
+                      handle_sighup=handle_sighup).setServiceParent(top)
     return top
+
+
+def build_call_memory(config, reactor, parent):
+    """The Redis-shared call memory when ``call-memory`` names Redis, its
+    client added to ``parent`` before the SIP service so that it starts
+    first; None for the in-process memory.  At shutdown a lookup still in
+    flight fails over to the local memory, so the SIP service's drain
+    still answers every call."""
+    if config.call_memory is None:
+        return None
+    from .callmemory import CallMemory
+    from .redislink import RedisCallMemory, RedisClient
+    client = RedisClient(config.call_memory, config.call_memory_timeout, reactor)
+    client.setServiceParent(parent)
+    return RedisCallMemory(client, CallMemory(config.final_timeout, config.call_memory_size),
+                           reactor, log_interval=config.bad_input_log_interval or 10.0)
+
+
+def offset_round_robin(selector, chain, offset):
+    """Start every round-robin table at ``round-robin-offset``, so that the
+    servers of a group start their turns on different destinations;
+    returns the tables by name."""
+    cursors = round_robin_cursors(selector, chain)
+    for table in cursors.values():
+        table.position = offset
+    return cursors
 
 
 def round_robin_cursors(selector, chain):
@@ -157,4 +219,5 @@ def round_robin_cursors(selector, chain):
 
 
 def makeService(options):
-    return make_services(options["parsed"], user_service=options.get("routing_service"))
+    return make_services(options["parsed"], user_service=options.get("routing_service"),
+                         decision_log=options.get("decision_log"), handle_sighup=True)

@@ -160,7 +160,10 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
     """Write a throw-away CA, a server certificate (for ``server_names`` and
     127.0.0.1) and a client certificate into ``directory``; returns a dict
     of PEM paths: ca, server_cert, server_key, client_cert, client_key,
-    other_key (a key matching no certificate)."""
+    other_key (a key matching no certificate), stranger_cert and
+    stranger_key (a client certificate of the same CA for stranger.test,
+    a name nobody trusts), and ca_dir (a directory
+    holding only ca.pem, for Twisted's ``tls:...:trustRoots=`` endpoints)."""
     import datetime
     import ipaddress
     import os
@@ -216,12 +219,21 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
     client = build(client_names[0], client_key.public_key(), "sipredirect test CA", ca_key,
                    sans=[x509.DNSName(n) for n in client_names],
                    usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    stranger_key = key()
+    stranger = build("stranger.test", stranger_key.public_key(), "sipredirect test CA",
+                     ca_key, sans=[x509.DNSName("stranger.test")],
+                     usage=ExtendedKeyUsageOID.CLIENT_AUTH)
     pem = serialization.Encoding.PEM
+    os.makedirs(os.path.join(str(directory), "ca"), exist_ok=True)
+    write(os.path.join("ca", "ca.pem"), ca.public_bytes(pem))
     return {
+        "ca_dir": os.path.join(str(directory), "ca"),
         "ca": write("ca.pem", ca.public_bytes(pem)),
         "server_cert": write("server.pem", server.public_bytes(pem)),
         "server_key": write("server.key", pem_key(server_key)),
         "client_cert": write("client.pem", client.public_bytes(pem)),
         "client_key": write("client.key", pem_key(client_key)),
         "other_key": write("other.key", pem_key(key())),
+        "stranger_cert": write("stranger.pem", stranger.public_bytes(pem)),
+        "stranger_key": write("stranger.key", pem_key(stranger_key)),
     }

@@ -4,43 +4,46 @@ key or certificate stops the start with a clear message."""
 
 from OpenSSL import SSL, crypto
 from twisted.internet import ssl
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from .config import ConfigError, MAIN_SECTION
 
 
-def _read(path, option, config_path):
+def _read(path, option, config_path, section):
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as e:
         raise ConfigError("cannot read %s (%s)" % (path, e.strerror or e), config_path,
-                          MAIN_SECTION, option, path) from None
+                          section, option, path) from None
 
 
-def server_tls_options(values, config_path):
-    """A Twisted CertificateOptions for the TLS listener: TLS 1.2 or newer,
-    the library's default secure ciphers, client certificates required and
-    verified against the CA file when ``tls-verify-client`` is on."""
+def server_tls_options(values, config_path, section=MAIN_SECTION,
+                       required_by="transports = ... tls"):
+    """A Twisted CertificateOptions for a TLS listener (SIP, or the router
+    link when ``section`` is ``router``): TLS 1.2 or newer, the library's
+    default secure ciphers, client certificates required and verified
+    against the CA file when ``tls-verify-client`` is on."""
     cert_path = values["tls_certificate"]
     key_path = values["tls_private_key"]
     for option, path in (("tls-certificate", cert_path), ("tls-private-key", key_path)):
         if not path:
-            raise ConfigError("is required with transports = ... tls", config_path,
-                              MAIN_SECTION, option)
-    cert_pem = _read(cert_path, "tls-certificate", config_path)
-    key_pem = _read(key_path, "tls-private-key", config_path)
+            raise ConfigError("is required with %s" % required_by, config_path,
+                              section, option)
+    cert_pem = _read(cert_path, "tls-certificate", config_path, section)
+    key_pem = _read(key_path, "tls-private-key", config_path, section)
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     try:
         certificate = x509.load_pem_x509_certificate(cert_pem)
     except ValueError:
-        raise ConfigError("not a PEM certificate", config_path, MAIN_SECTION,
+        raise ConfigError("not a PEM certificate", config_path, section,
                           "tls-certificate", cert_path) from None
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except (ValueError, TypeError):
         raise ConfigError("not a PEM private key (or it is encrypted)", config_path,
-                          MAIN_SECTION, "tls-private-key", key_path) from None
+                          section, "tls-private-key", key_path) from None
     context = SSL.Context(SSL.TLS_METHOD)
     try:
         context.use_certificate(certificate)
@@ -48,25 +51,25 @@ def server_tls_options(values, config_path):
         context.check_privatekey()
     except SSL.Error:
         raise ConfigError("the key does not belong to tls-certificate %s" % cert_path,
-                          config_path, MAIN_SECTION, "tls-private-key", key_path) from None
+                          config_path, section, "tls-private-key", key_path) from None
     # Twisted's CertificateOptions takes pyOpenSSL objects.
     certificate = crypto.X509.from_cryptography(certificate)
     key = crypto.PKey.from_cryptography_key(key)
     ca_certs = []
     if values["tls_ca_certificates"]:
         ca_path = values["tls_ca_certificates"]
-        pems = _split_pem(_read(ca_path, "tls-ca-certificates", config_path))
+        pems = _split_pem(_read(ca_path, "tls-ca-certificates", config_path, section))
         try:
             ca_certs = [crypto.load_certificate(crypto.FILETYPE_PEM, pem) for pem in pems]
         except crypto.Error:
             ca_certs = []
         if not ca_certs:
             raise ConfigError("not a PEM bundle of CA certificates", config_path,
-                              MAIN_SECTION, "tls-ca-certificates", ca_path)
+                              section, "tls-ca-certificates", ca_path)
     verify = bool(values["tls_verify_client"])
     if verify and not ca_certs:
         raise ConfigError("client verification needs tls-ca-certificates", config_path,
-                          MAIN_SECTION, "tls-verify-client", "yes")
+                          section, "tls-verify-client", "yes")
     return ssl.CertificateOptions(
         privateKey=key, certificate=certificate, verify=verify,
         caCerts=ca_certs if verify else None, requireCertificate=verify,
@@ -76,6 +79,39 @@ def server_tls_options(values, config_path):
 def _split_pem(data):
     marker = b"-----END CERTIFICATE-----"
     return [part + marker + b"\n" for part in data.split(marker) if b"BEGIN" in part]
+
+
+class TLSServerFactory(TLSMemoryBIOFactory):
+    """TLS around a factory that may refuse a connection (return None from
+    ``buildProtocol``, as the router link does for a disallowed source):
+    the refusal closes the TCP connection before any handshake."""
+
+    def __init__(self, options, wrapped):
+        super().__init__(options, False, wrapped)
+
+    def buildProtocol(self, addr):
+        wrapped = self.wrappedFactory.buildProtocol(addr)
+        if wrapped is None:
+            return None
+        return self.protocol(self, wrapped)
+
+
+def handshake_failure(reason):
+    """What OpenSSL said when a handshake failed (a client without the
+    required certificate, or one that rejected ours), else None."""
+    if not reason.check(SSL.Error):
+        return None
+    errors = reason.value.args[0] if reason.value.args else []
+    if isinstance(errors, list):
+        texts = [item[-1] for item in errors if isinstance(item, tuple) and item[-1]]
+        if texts:
+            return "TLS handshake failed: " + "; ".join(texts)
+    return "TLS handshake failed: %s" % (reason.getErrorMessage()[:200],)
+
+
+def parse_names(text):
+    """``a.example, b.example`` -> a list of names (empty: anyone verified)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def client_identity_allowed(transport, allowed_names):

@@ -235,6 +235,11 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
 
     def connectionLost(self, reason):
         self.setTimeout(None)
+        if self.transport_name == "tls" and not self.identity_checked:
+            from .tls import handshake_failure
+            why = handshake_failure(reason)
+            if why is not None:
+                self.server.refuse("tls-handshake", self.peer, detail=why)
         self.server.connection_closed(self)
 
 

@@ -117,6 +117,17 @@ def test_tcp_connection_cap_and_untrusted_sources():
     assert server.stats["dropped_too-many-connections"] == 1
 
 
+def test_tls_has_its_own_allow_list():
+    server, _ = make_server(allowed_sources_tcp=parse_networks("192.0.2.0/24"),
+                            allowed_sources_tls=parse_networks("198.51.100.7"))
+    tls = SipStreamFactory(server, "tls")
+    assert tls.buildProtocol(IPv4Address("TCP", "192.0.2.1", 5000)) is None
+    assert tls.buildProtocol(IPv4Address("TCP", "198.51.100.7", 5000)) is not None
+    tcp = SipStreamFactory(server, "tcp")
+    assert tcp.buildProtocol(IPv4Address("TCP", "198.51.100.7", 5000)) is None
+    assert server.stats["dropped_untrusted"] == 2
+
+
 def test_router_link_allow_list_and_connection_cap():
     link = RouterLink({}, 10, task.Clock(), EventTracer(False))
     factory = RouterLinkFactory(link, parse_networks("127.0.0.1"), max_connections=1)

@@ -298,3 +298,33 @@ def test_finished_transactions_leave_no_reference_cycle():
         assert ref() is None
     finally:
         gc.enable()
+
+
+TLS = Peer("tls", "127.0.0.1", 40001, "tls-connection")
+
+
+def tls_redirect(core, *uris):
+    raw = invite(transport="TLS")
+    request = start(core.stream_message(FramedMessage(raw), TLS, 0.0))
+    (final,) = sends(core.route_decided(request, redirect_to(*uris), 0.0))
+    return final.data.decode(), request
+
+
+def test_tls_contacts_as_routed_keeps_each_scheme():
+    text, _ = tls_redirect(make_core(), "sip:a@h:5070", "sips:b@h:5071")
+    assert "Contact: <sip:a@h:5070>\r\n" in text
+    assert "Contact: <sips:b@h:5071>\r\n" in text
+
+
+def test_tls_contacts_sips_secures_sip_destinations_of_tls_calls_only():
+    from sipredirect.callmemory import CallMemory
+    core = make_core(tls_contacts="sips", memory=CallMemory(32, 100))
+    text, request = tls_redirect(core, "sip:a@h:5070;transport=udp", "sips:b@h:5071")
+    assert "Contact: <sips:a@h:5070>\r\n" in text
+    assert "Contact: <sips:b@h:5071>\r\n" in text
+    # The call memory keeps the destinations as routed, for re-routing.
+    (record,) = core.memory.records()
+    assert record.used_destinations == {"sip:a@h:5070;transport=udp", "sips:b@h:5071"}
+    request = start(core.datagram_received(invite(), UDP, 0.0))
+    (final,) = sends(core.route_decided(request, redirect_to("sip:a@h:5070"), 0.0))
+    assert header_of(final.data, "Contact") == "<sip:a@h:5070>"

@@ -46,3 +46,43 @@ def test_tls_mistakes_stop_the_start_with_one_line(pki, options, message):
     with pytest.raises(ConfigError) as info:
         parse_config(config_with(**options), "t.ini")
     assert message.format(**pki) in str(info.value)
+
+
+def router_config_with(**options):
+    lines = ["[router]", "endpoint = tcp:3000:interface=127.0.0.1"]
+    lines += ["%s = %s" % (k.replace("_", "-"), v) for k, v in options.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_router_link_without_tls_options_is_plain_tcp():
+    config = parse_config(router_config_with(), "t.ini")
+    assert config.router.tls_options is None
+    assert config.router.tls_allowed_client_names == []
+
+
+def test_router_link_tls_settings_build_a_context(pki):
+    config = parse_config(router_config_with(
+        tls_certificate=pki["server_cert"], tls_private_key=pki["server_key"],
+        tls_ca_certificates=pki["ca"], tls_verify_client="yes",
+        tls_allowed_client_names="urs-1.test, urs-2.test"), "t.ini")
+    assert config.router.tls_options is not None
+    assert config.router.tls_allowed_client_names == ["urs-1.test", "urs-2.test"]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"tls_verify_client": "yes"},
+     "[router] tls-certificate: is required with a router link over TLS"),
+    ({"tls_certificate": "CERT", "tls_private_key": "OTHER"},
+     "[router] tls-private-key = {other_key}: the key does not belong"),
+    ({"tls_certificate": "CERT", "tls_private_key": "KEY", "tls_verify_client": "yes"},
+     "[router] tls-verify-client = yes: client verification needs tls-ca-certificates"),
+    ({"tls_certificate": "CERT", "tls_private_key": "KEY",
+      "tls_allowed_client_names": "urs.test"},
+     "[router] tls-allowed-client-names: needs tls-verify-client = yes"),
+])
+def test_router_link_tls_mistakes_name_the_router_section(pki, options, message):
+    names = {"CERT": pki["server_cert"], "KEY": pki["server_key"], "OTHER": pki["other_key"]}
+    options = {k: names.get(v, v) for k, v in options.items()}
+    with pytest.raises(ConfigError) as info:
+        parse_config(router_config_with(**options), "t.ini")
+    assert message.format(**pki) in str(info.value)

@@ -22,9 +22,12 @@ class PendingCall:
     """A call whose EventRouteRequest went out and which waits for the
     first valid RequestRouteCall."""
 
-    __slots__ = ("request", "deferred", "recipients", "timer")
+    __slots__ = ("request", "deferred", "recipients", "timer", "resolver")
 
-    def __init__(self, request, deferred, recipients, timer):
+    def __init__(self, request, deferred, recipients, timer, resolver=None):
+        # The resolver the call started with: a live reload does not change
+        # how a call already waiting for its router is resolved.
+        self.resolver = resolver
         self.request = request
         self.deferred = deferred
         self.recipients = recipients
@@ -130,6 +133,7 @@ class RouterLink:
             given = message.get("Password")
             if not isinstance(given, str) or not hmac.compare_digest(
                     given.encode("utf-8"), self.password.encode("utf-8")):
+                self.stats["refused_password"] += 1
                 self.log.warn("router {name}: registration refused (bad password)",
                               name=name)
                 raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
@@ -190,7 +194,8 @@ class RouterLink:
                                       "RouteType must be Default or Reject")
         other_dn = string_attribute(message, "OtherDN", 1024)
         location = string_attribute(message, "Location", 128, required=False)
-        d = defer.maybeDeferred(self.resolver.resolve, other_dn, call.request, location)
+        d = defer.maybeDeferred((call.resolver or self.resolver).resolve, other_dn,
+                                call.request, location)
         d.addCallbacks(
             lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
                                             headers),
@@ -240,19 +245,22 @@ class RouterLink:
 
     def route(self, request):
         if self.role != "primary":
+            request.note = "this node is not primary"
             return defer.succeed(None)
         recipients = self.recipients_for(request.this_dn)
         if not recipients:
             self.stats["no_router"] += 1
+            request.note = "no router registered for %s" % request.this_dn
             return defer.succeed(None)
         conn_id = request.conn_id
         d = defer.Deferred(lambda d: self._abandon(conn_id))
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else self.router_timeout)
-        timer = self.clock.callLater(timeout, self._give_up, conn_id,
+        timer = self.clock.callLater(timeout, self._timed_out, conn_id,
                                      "no RequestRouteCall within %gs" % timeout)
-        self.pending[conn_id] = PendingCall(request, d, set(recipients), timer)
+        self.pending[conn_id] = PendingCall(request, d, set(recipients), timer,
+                                            self.resolver)
         event = request.route_event or self._event("EventRouteRequest", request.attributes
                                                    or {"ThisDN": request.this_dn,
                                                        "ConnID": conn_id})
@@ -268,10 +276,16 @@ class RouterLink:
         self.stats["routed"] += 1
         call.deferred.callback(decision)
 
+    def _timed_out(self, conn_id, why):
+        if conn_id in self.pending:
+            self.stats["timeouts"] += 1
+        self._give_up(conn_id, why)
+
     def _give_up(self, conn_id, why):
         call = self.pending.pop(conn_id, None)
         if call is None:
             return
+        call.request.note = why
         if call.timer.active():
             call.timer.cancel()
         self.stats["fallbacks"] += 1

@@ -8,7 +8,7 @@ from zope.interface import implementer
 from .messages import MAX_LINE, ErrorCode, RouterProtocolError, decode_line, encode_event
 
 
-@implementer(interfaces.IPushProducer)
+@implementer(interfaces.IPushProducer, interfaces.IHandshakeListener)
 class RouterLinkProtocol(LineOnlyReceiver):
     """One router connection; all decisions are the link's.
 
@@ -31,10 +31,26 @@ class RouterLinkProtocol(LineOnlyReceiver):
         self._stuck_call = None
         self.client_name = None
         self.dns = set()
+        self.lines_seen = False
 
     def connectionMade(self):
         self.transport.registerProducer(self, True)
         self.link.session_opened(self)
+
+    def handshakeCompleted(self):
+        """Over TLS: check the router certificate's names (service-identity)
+        before a single line is read."""
+        names = getattr(getattr(self, "factory", None), "allowed_client_names", None)
+        if not names:
+            return
+        from ..tls import client_identity_allowed
+        if not client_identity_allowed(self.transport, names):
+            host = getattr(self.transport.getPeer(), "host", "")
+            self.link.stats["refused_identity"] += 1
+            self.log.warn("router connection from {host} refused: its certificate "
+                          "names none of [router] tls-allowed-client-names", host=host)
+            self.closing = True
+            self.transport.abortConnection()
 
     def pauseProducing(self):
         self.paused = True
@@ -59,6 +75,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
             self.transport.abortConnection()
 
     def lineReceived(self, line):
+        self.lines_seen = True
         if self.closing:
             return
         try:
@@ -90,6 +107,13 @@ class RouterLinkProtocol(LineOnlyReceiver):
             self.transport.loseConnection()
 
     def connectionLost(self, reason):
+        if not self.lines_seen and interfaces.ISSLTransport.providedBy(self.transport):
+            from ..tls import handshake_failure
+            why = handshake_failure(reason)
+            if why is not None:
+                self.link.stats["refused_tls_handshake"] += 1
+                self.log.warn("router connection from {host} refused: {why}",
+                              host=getattr(self.transport.getPeer(), "host", ""), why=why)
         self.closing = True
         if self._stuck_call is not None and self._stuck_call.active():
             self._stuck_call.cancel()
@@ -99,15 +123,18 @@ class RouterLinkProtocol(LineOnlyReceiver):
 
 class RouterLinkFactory(protocol.ServerFactory):
     """Routers from ``allowed`` networks only (empty: any), at most
-    ``max_connections`` at once; others are disconnected and logged."""
+    ``max_connections`` at once; others are disconnected and logged.  Over
+    TLS with client certificates, ``allowed_client_names`` (empty: any
+    verified router) are checked when the handshake completes."""
 
     log = Logger()
 
-    def __init__(self, link, allowed=(), max_connections=64):
+    def __init__(self, link, allowed=(), max_connections=64, allowed_client_names=()):
         from ..limits import NetworkSet
         self.link = link
         self.allowed = NetworkSet(allowed)
         self.max_connections = max_connections
+        self.allowed_client_names = list(allowed_client_names)
 
     def buildProtocol(self, addr):
         host = getattr(addr, "host", "")

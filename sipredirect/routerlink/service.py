@@ -11,9 +11,12 @@ class RouterLinkService(service.Service):
     log = Logger()
     name = "router-link"
 
-    def __init__(self, link, endpoint, reactor=None, allowed=(), max_connections=64):
+    def __init__(self, link, endpoint, reactor=None, allowed=(), max_connections=64,
+                 tls_options=None, allowed_client_names=()):
         self.allowed = allowed
         self.max_connections = max_connections
+        self.tls_options = tls_options
+        self.allowed_client_names = list(allowed_client_names)
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -32,7 +35,12 @@ class RouterLinkService(service.Service):
 
     def _listen(self):
         endpoint = endpoints.serverFromString(self.reactor, self.endpoint)
-        d = endpoint.listen(RouterLinkFactory(self.link, self.allowed, self.max_connections))
+        factory = RouterLinkFactory(self.link, self.allowed, self.max_connections,
+                                    self.allowed_client_names)
+        if self.tls_options is not None:
+            from ..tls import TLSServerFactory
+            factory = TLSServerFactory(self.tls_options, factory)
+        d = endpoint.listen(factory)
         # TCP endpoints listen synchronously: a port in use fails start-up here.
         failures = []
         d.addCallbacks(self._listening, failures.append)
@@ -41,7 +49,8 @@ class RouterLinkService(service.Service):
 
     def _listening(self, port):
         self.port = port
-        self.log.info("router link listening on {address}", address=port.getHost())
+        self.log.info("router link listening on {address}{tls}", address=port.getHost(),
+                      tls=" (TLS)" if self.tls_options is not None else "")
         return port
 
     @defer.inlineCallbacks

@@ -215,6 +215,11 @@ class TransactionTable:
     def __len__(self):
         return len(self._by_key)
 
+    def __iter__(self):
+        """A snapshot of the live transactions (safe to change the table
+        while iterating)."""
+        return iter(list(self._by_key.values()))
+
     def get(self, key):
         return self._by_key.get(key)
 

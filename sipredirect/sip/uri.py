@@ -272,3 +272,26 @@ def parse_sip_uri(text):
     if not isinstance(uri, SipUri):
         raise SipParseError("not a SIP URI: %r" % text)
     return uri
+
+
+def as_sips(uri):
+    """The ``sips:`` form of a ``sip:`` URI, for a call that must stay on
+    TLS (RFC 5630): same user, host, port, parameters and headers, less a
+    ``transport=udp`` that a ``sips:`` URI cannot ask for.  Other URIs are
+    returned as they are."""
+    if not isinstance(uri, SipUri) or uri.scheme != "sip":
+        return uri
+    text = "sips:"
+    if uri.user is not None:
+        text += uri.user
+        if uri.password is not None:
+            text += ":" + uri.password
+        text += "@"
+    text += uri.host if uri.port is None else "%s:%d" % (uri.host, uri.port)
+    for name, value in uri.params:
+        if name.lower() == "transport" and (value or "").lower() == "udp":
+            continue
+        text += ";" + name if value is None else ";%s=%s" % (name, value)
+    if uri.headers is not None:
+        text += "?" + uri.headers
+    return parse_sip_uri(text)

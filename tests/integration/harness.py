@@ -23,6 +23,23 @@ def _family(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def terminate(process, timeout=10.0):
+    """SIGTERM to the process group of ``process`` (started with
+    start_new_session), SIGKILL if it is still there after ``timeout``."""
+    if process is None or process.poll() is not None:
+        return process.returncode if process else None
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    return process.returncode
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on ``host``."""
     for _ in range(100):
@@ -64,6 +81,18 @@ def options_probe(port, host="127.0.0.1", timeout=0.5):
         sock.close()
 
 
+def move_endpoint(text, section, port):
+    """Point ``endpoint = tcp:N`` of ``[section]`` at ``port`` (other
+    sections' endpoints are left alone); add the section if it is missing."""
+    parts = re.split(r"(?m)^(\[[^\]\n]+\])[ \t]*$", text)
+    for index in range(1, len(parts), 2):
+        if parts[index] == "[%s]" % section:
+            parts[index + 1] = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+",
+                                      "endpoint = tcp:%d" % port, parts[index + 1])
+            return "".join(parts)
+    return text + "\n[%s]\nendpoint = tcp:%d:interface=127.0.0.1\n" % (section, port)
+
+
 class ServerProcess:
     """``twistd -n sipredirect --config <generated ini>`` in its own
     process group."""
@@ -79,8 +108,8 @@ class ServerProcess:
             # An existing configuration, moved to a free port.
             text = re.sub(r"(?m)^sip-port\s*=.*$", "sip-port = %d" % self.port, config_text)
             self.router_port = free_port()
-            text = re.sub(r"(?m)^endpoint\s*=\s*tcp:\d+", "endpoint = tcp:%d" % self.router_port,
-                          text)
+            if "[router]" in text:
+                text = move_endpoint(text, "router", self.router_port)
         else:
             if "[router]" not in extra_sections:
                 # No router link unless the test asks for one (the default
@@ -89,6 +118,14 @@ class ServerProcess:
             text = ("[sipredirect]\nsip-address = %s\nsip-port = %d\n%s\n"
                     "[routing-points]\n%s\n%s" % (host, self.port, settings,
                                                   routing_points, extra_sections))
+        # Every server gets a management endpoint of its own (the default
+        # port, 9060, would be shared by every server a test starts).
+        self.management_port = free_port()
+        if "[management]" in text and not re.search(
+                r"(?ms)^\[management\][^\[]*^endpoint\s*=\s*tcp:", text):
+            self.management_port = None  # turned off or not TCP: left as given
+        else:
+            text = move_endpoint(text, "management", self.management_port)
         self.config.write_text(text)
         self.process = None
 
@@ -115,6 +152,19 @@ class ServerProcess:
         raise RuntimeError("server did not answer OPTIONS within %ss:\n%s"
                            % (timeout, self.log()))
 
+    @property
+    def management_url(self):
+        return "http://127.0.0.1:%d" % self.management_port
+
+    def metrics(self):
+        """{(sample name, sorted labels): value} of the server's /metrics."""
+        import urllib.request
+        from prometheus_client.parser import text_string_to_metric_families
+        with urllib.request.urlopen(self.management_url + "/metrics", timeout=5) as r:
+            text = r.read().decode()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
     def log(self):
         """The whole log, rotated parts included (twistd rotates at 1 MB)."""
         parts = sorted(self.workdir.glob(self.logfile.name + ".*"),
@@ -128,18 +178,16 @@ class ServerProcess:
         return "".join(text)
 
     def stop(self, timeout=15.0):
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-        return self.process.returncode
+        return terminate(self.process, timeout)
+
+    def wait_for_log(self, text, timeout=5.0):
+        """True once ``text`` is in the log (within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return True
+            time.sleep(0.05)
+        return text in self.log()
 
     def __enter__(self):
         return self.start()
@@ -265,7 +313,7 @@ class RouterProcess:
     """The reference router (``python -m sipredirect.router``) as a real
     peer, with its counters in a JSON stats file."""
 
-    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",)):
+    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rules = self.workdir / "rules.ini"
@@ -275,6 +323,7 @@ class RouterProcess:
         self.servers = list(servers)
         self.name = name
         self.dns = list(dns)
+        self.password = password
         self.process = None
 
     def start(self, timeout=20.0):
@@ -287,6 +336,8 @@ class RouterProcess:
             args += ["--server", server]
         for dn in self.dns:
             args += ["--dn", dn]
+        if self.password is not None:
+            args += ["--password", self.password]
         self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -322,11 +373,56 @@ class RouterProcess:
 
     def stop(self, timeout=10.0):
         """SIGTERM; the router writes its final counters before exiting."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        terminate(self.process, timeout)
+
+
+class StunnelClient:
+    """stunnel (Debian ``stunnel4``) in client mode: plain TCP in on
+    ``accept_port``, TLS out to the server's TLS port, with the server's
+    certificate checked against ``ca`` and ``check_host``; SIPp (built
+    without TLS) talks TCP to it."""
+
+    def __init__(self, workdir, tls_port, ca, check_host="localhost", cert=None, key=None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.accept_port = free_port()
+        self.logfile = self.workdir / "stunnel.log"
+        lines = ["foreground = yes", "pid =", "output = %s" % self.logfile,
+                 "debug = notice", "[sip-tls]", "client = yes",
+                 "accept = 127.0.0.1:%d" % self.accept_port,
+                 "connect = 127.0.0.1:%d" % tls_port, "CAfile = %s" % ca,
+                 "verifyChain = yes", "checkHost = %s" % check_host, "sslVersionMin = TLSv1.2"]
+        if cert:
+            lines += ["cert = %s" % cert, "key = %s" % key]
+        self.config = self.workdir / "stunnel.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.process = None
+
+    def start(self, timeout=10.0):
+        binary = shutil.which("stunnel4") or shutil.which("stunnel")
+        if binary is None:
+            raise RuntimeError("stunnel is not installed (Debian package stunnel4)")
+        self.process = subprocess.Popen([binary, str(self.config)], cwd=str(self.workdir),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("stunnel exited with %s:\n%s"
+                                   % (self.process.returncode, self.log()))
+            try:
+                socket.create_connection(("127.0.0.1", self.accept_port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("stunnel did not listen within %ss:\n%s" % (timeout, self.log()))
+
+    def log(self):
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+            return self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout=10.0):
+        terminate(self.process, timeout)

@@ -103,3 +103,4 @@ def test_wheel_ships_the_plugin_and_twistd_finds_it_after_install(tmp_path):
                            cwd=str(elsewhere), env=env, capture_output=True, text=True,
                            timeout=60).stdout
     assert where.startswith(str(venv)), where  # the wheel's copy, not another one
+    assert (venv / "bin" / "sipredirect-ctl").exists()  # console scripts installed

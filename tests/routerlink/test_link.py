@@ -112,6 +112,7 @@ def test_password_and_name_in_use_refuse_registration_and_close():
     bad.events()
     (error,) = bad.register("x", password="wrong")
     assert error["ErrorCode"] == 3 and bad.closed
+    assert link.stats["refused_password"] == 1
     good = Router(link)
     good.events()
     assert good.register("x", password="s3cret")[0]["message"] == "EventClientRegistered"

@@ -1,0 +1,207 @@
+"""``sipredirect-ctl``: status, drain, reload, switchover and explain, over
+the management endpoint of a running server.
+
+Plain blocking HTTP: this is a command-line tool, not part of the server.
+"""
+
+import argparse
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+DEFAULT_URL = "http://127.0.0.1:9060"
+
+
+class CtlError(Exception):
+    """Anything that stops a command: unreachable server, refused command."""
+
+
+def url_from_endpoint(endpoint):
+    """``tcp:9060:interface=127.0.0.1`` -> ``http://127.0.0.1:9060``."""
+    parts = re.split(r"(?<!\\):", endpoint)  # "\:" is an escaped colon
+    if len(parts) < 2 or parts[0] not in ("tcp", "tcp6") or not parts[1].isdigit():
+        raise CtlError("cannot reach a management endpoint %r over HTTP (only "
+                       "tcp:PORT[:interface=ADDRESS] is understood)" % endpoint)
+    host = "127.0.0.1" if parts[0] == "tcp" else "::1"
+    for part in parts[2:]:
+        key, _, value = part.partition("=")
+        if key == "interface" and value:
+            host = value.replace("\\:", ":")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1" if parts[0] == "tcp" else "::1"
+    if ":" in host:
+        host = "[%s]" % host
+    return "http://%s:%s" % (host, parts[1])
+
+
+def url_from_config(path):
+    from ..config import ConfigError, load_config
+    try:
+        config = load_config(path)
+    except ConfigError as e:
+        raise CtlError(str(e)) from None
+    if not config.management.endpoint:
+        raise CtlError("%s: [management] endpoint is empty: the server has no "
+                       "management endpoint" % path)
+    return url_from_endpoint(config.management.endpoint)
+
+
+class Client:
+    """The management endpoint at ``base``."""
+
+    def __init__(self, base, timeout=10.0):
+        self.base = base.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method, path, query=None):
+        """(HTTP status, decoded JSON body)."""
+        url = self.base + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        headers = {"X-Sipredirect-Ctl": "1"} if method == "POST" else {}
+        request = urllib.request.Request(url, method=method, headers=headers,
+                                         data=b"" if method == "POST" else None)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, _decode(response.read())
+        except urllib.error.HTTPError as e:
+            return e.code, _decode(e.read())
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise CtlError("cannot reach %s (%s)" % (self.base, reason)) from None
+
+
+def _decode(data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return {"raw": data.decode("utf-8", "replace")}
+
+
+def _print(body):
+    print(json.dumps(body, indent=2, default=str))
+
+
+def explain_text(call_id, decisions):
+    """A human reading of the decision records of one Call-ID."""
+    lines = []
+    for record in decisions:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.get("time", 0)))
+        head = "%s  %s  answered %s (%s)" % (when, call_id, record.get("status"),
+                                          record.get("why"))
+        lines.append(head)
+        if "routing_point" in record:
+            lines.append("  routing point %s (chosen by %s), ConnID %s, re-route #%s"
+                         % (record["routing_point"], record.get("selected_by"),
+                            record.get("conn_id"), record.get("reroute_count", 0)))
+        for step in record.get("steps", ()):
+            text = "  asked %s: %s after %s ms" % (step["service"], step["result"],
+                                                   step.get("ms"))
+            if step.get("why"):
+                text += " (%s)" % step["why"]
+            lines.append(text)
+        if record.get("route_source"):
+            by = record["route_source"]
+            if record.get("router"):
+                by += " %s" % record["router"]
+            lines.append("  decided by %s" % by)
+        if record.get("skipped"):
+            lines.append("  skipped (already tried): %s" % ", ".join(record["skipped"]))
+        for contact in record.get("contacts", ()):
+            lines.append("  Contact: %s" % contact)
+        if "latency_ms" in record:
+            lines.append("  answered %s ms after the INVITE" % record["latency_ms"])
+    return "\n".join(lines)
+
+
+def run(args):
+    base = args.url or (url_from_config(args.config) if args.config else DEFAULT_URL)
+    client = Client(base, timeout=args.timeout)
+    command = args.command
+    if command == "status":
+        code, body = client.call("GET", "/status")
+        _print(body)
+        return 0 if code == 200 else 1
+    if command == "drain":
+        code, body = client.call("POST", "/drain")
+        if code != 200:
+            raise CtlError("drain refused (%s): %s" % (code, body))
+        if args.wait is not None:
+            deadline = time.monotonic() + args.wait
+            while not body.get("drained"):
+                if time.monotonic() > deadline:
+                    _print(body)
+                    raise CtlError("still %s INVITEs in flight after %ss"
+                                   % (body.get("invites_in_flight"), args.wait))
+                time.sleep(0.2)
+                code, body = client.call("GET", "/drain")
+        _print(body)
+        return 0
+    if command == "resume":
+        code, body = client.call("POST", "/resume")
+        _print(body)
+        return 0 if code == 200 else 1
+    if command == "reload":
+        code, body = client.call("POST", "/reload")
+        _print(body)
+        return 0 if code == 200 else 1
+    if command == "switchover":
+        code, body = client.call("POST", "/switchover")
+        _print(body)
+        return 0 if code == 200 else 1
+    if command == "explain":
+        code, body = client.call("GET", "/explain", {"call-id": args.call_id})
+        if code == 404:
+            raise CtlError("no decision for Call-ID %s (not kept in memory, and not in "
+                           "the decision log)" % args.call_id)
+        if code != 200:
+            raise CtlError("explain failed (%s): %s" % (code, body))
+        if args.json:
+            _print(body)
+        else:
+            print(explain_text(args.call_id, body.get("decisions", [])))
+        return 0
+    raise CtlError("unknown command %s" % command)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="sipredirect-ctl",
+        description="Operate a running sipredirect server through its management "
+                    "endpoint ([management] endpoint).")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--url", help="the management endpoint (default %s)" % DEFAULT_URL)
+    where.add_argument("--config", "-c",
+                       help="read the endpoint from this INI file's [management]")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for an answer")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("status", help="role, readiness, uptime, configuration, routers, "
+                   "per routing point counts")
+    drain = sub.add_parser("drain", help="stop taking new calls: new INVITEs get the "
+                           "drain answer, OPTIONS 503; calls in flight finish")
+    drain.add_argument("--wait", type=float, metavar="SECONDS",
+                       help="wait until no INVITE is in flight (then the server can "
+                       "stop without losing a call)")
+    sub.add_parser("resume", help="take new calls again after a drain")
+    sub.add_parser("reload", help="reload routing from the configuration file "
+                   "(as SIGHUP does); prints what changed and what needs a restart")
+    sub.add_parser("switchover", help="make the HA peer primary (refused when the peer "
+                   "is down)")
+    explain = sub.add_parser("explain", help="why a call got its answer")
+    explain.add_argument("call_id", metavar="CALL-ID")
+    explain.add_argument("--json", action="store_true", help="the raw decision records")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except CtlError as e:
+        print("sipredirect-ctl: %s" % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""``/metrics``: the server's counters in the Prometheus text format.
+
+A custom collector reads the counters the redirect core, the SIP service
+and the router link already keep, at scrape time: nothing on the call path
+calls the metrics library, and every series exists from start-up (at 0)
+because the label values are listed here rather than discovered.
+"""
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
+                                    HistogramMetricFamily)
+
+METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
+# Every status the server itself answers with; a router may choose others
+# (400-699), which then appear as they are sent.
+STATUSES = (100, 200, 302, 400, 404, 405, 413, 416, 420, 480, 481, 483, 487, 500,
+            503, 505, 513)
+ROUTE_SOURCES = ("router", "static", "default-destinations", "draining")
+# calls_rejected_total{reason}: why the core answered an INVITE 4xx-6xx.
+REJECT_REASONS = ("router", "no-route", "error", "overload", "reroute-limit",
+                  "draining", "no-routing-point", "own-request-uri",
+                  "unsupported-uri-scheme", "max-forwards-exhausted",
+                  "to-tag-on-new-invite", "cancelled")
+# dropped_total{reason}: traffic dropped without an answer.
+DROP_REASONS = ("untrusted", "rate-limited", "oversize", "too-many-connections",
+                "tls-handshake", "tls-identity", "not_primary")
+# router_connections_refused_total{reason}: the router link's refusals.
+ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "password")
+HA_ROLES = ("primary", "backup", "standalone")
+
+
+class ServerCollector:
+    """Reads one :class:`~sipredirect.management.node.ServerNode`."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def collect(self):
+        node = self.node
+        core = node.core
+        stats = core.stats
+        link = node.link
+
+        requests = CounterMetricFamily("sipredirect_sip_requests",
+                                       "SIP requests received (retransmissions "
+                                       "included), by method", labels=["method"])
+        other = 0
+        for key, value in list(stats.items()):
+            if key.startswith("requests_") and key[9:] not in METHODS:
+                other += value
+        for method in METHODS:
+            requests.add_metric([method], stats["requests_" + method])
+        requests.add_metric(["other"], other)
+        yield requests
+
+        responses = CounterMetricFamily("sipredirect_sip_responses",
+                                        "SIP responses sent (not counting "
+                                        "retransmissions), by status", labels=["status"])
+        seen = set()
+        for status in STATUSES:
+            responses.add_metric([str(status)], stats["responses_%d" % status])
+            seen.add("responses_%d" % status)
+        for key, value in sorted(stats.items()):
+            if key.startswith("responses_") and key not in seen and key[10:].isdigit():
+                responses.add_metric([key[10:]], value)
+        yield responses
+
+        redirected = CounterMetricFamily("sipredirect_calls_redirected",
+                                         "INVITEs answered 302, by who chose the "
+                                         "destination", labels=["source"])
+        for source in _with_extra(ROUTE_SOURCES, stats, "redirected_"):
+            redirected.add_metric([source], stats["redirected_" + source])
+        yield redirected
+
+        rejects = CounterMetricFamily("sipredirect_calls_rejected",
+                                      "INVITEs answered 4xx-6xx, by reason",
+                                      labels=["reason"])
+        for reason in _with_extra(REJECT_REASONS, stats, "rejects_"):
+            rejects.add_metric([reason], stats["rejects_" + reason])
+        yield rejects
+
+        dropped = CounterMetricFamily("sipredirect_dropped",
+                                      "Messages or connections dropped without an "
+                                      "answer, by reason", labels=["reason"])
+        for reason in _with_extra(DROP_REASONS, stats, "dropped_"):
+            dropped.add_metric([reason.replace("_", "-")], stats["dropped_" + reason])
+        yield dropped
+
+        yield _counter("sipredirect_reroutes", "Re-routing attempts (an INVITE with "
+                       "the Call-ID of a call answered within final-timeout)",
+                       stats["reroutes"])
+        yield _counter("sipredirect_retransmissions_sent",
+                       "Responses retransmitted (Timer G, or a retransmitted request)",
+                       stats["retransmissions_sent"])
+        yield _counter("sipredirect_retransmissions_received",
+                       "Requests received again for a live transaction",
+                       stats["retransmissions_received"])
+        yield _counter("sipredirect_parse_errors", "Malformed SIP messages",
+                       stats["parse_errors"])
+        yield _counter("sipredirect_timer_h_expired",
+                       "Final answers whose ACK never came (Timer H)",
+                       stats["timer_h_expired"])
+        yield _counter("sipredirect_router_timeouts",
+                       "Calls no router answered within router-timeout",
+                       link.stats["timeouts"] if link is not None else 0)
+        refused = CounterMetricFamily("sipredirect_router_connections_refused",
+                                      "Router connections or registrations refused, "
+                                      "by reason", labels=["reason"])
+        for reason in ROUTER_REFUSALS:
+            refused.add_metric([reason.replace("_", "-")],
+                               link.stats["refused_" + reason] if link is not None else 0)
+        yield refused
+        yield _counter("sipredirect_router_route_requests",
+                       "EventRouteRequests sent to routers",
+                       link.stats["route_requests"] if link is not None else 0)
+
+        connections = GaugeMetricFamily("sipredirect_sip_connections",
+                                        "Open SIP stream connections, by transport",
+                                        labels=["transport"])
+        by_transport = {"tcp": 0, "tls": 0}
+        for conn in list(node.sip.connections):
+            transport = getattr(conn, "transport_name", None) or "tcp"
+            by_transport[transport] = by_transport.get(transport, 0) + 1
+        for transport, count in sorted(by_transport.items()):
+            connections.add_metric([transport], count)
+        yield connections
+
+        yield _gauge("sipredirect_router_connections", "Router connections",
+                     len(link.sessions) if link is not None else 0)
+        yield _gauge("sipredirect_router_registered_dns",
+                     "Routing points (or *) at least one router registered for",
+                     sum(1 for sessions in link.by_dn.values() if sessions)
+                     if link is not None else 0)
+        yield _gauge("sipredirect_pending_route_requests",
+                     "Calls waiting for a routing decision", max(0, core.pending_routes))
+        yield _gauge("sipredirect_remembered_calls",
+                     "Calls in the re-routing memory (final-timeout)",
+                     len(core.memory) if core.memory is not None else 0)
+        shared = CounterMetricFamily("sipredirect_call_memory_redis",
+                                     "Shared call memory (call-memory = redis://...): "
+                                     "Redis lookups and writes, and those that fell "
+                                     "back to the local memory", labels=["event"])
+        for event in ("redis_lookups", "redis_writes", "fallbacks", "write_failures"):
+            shared.add_metric([event.replace("_", "-")], stats["call_memory_" + event])
+        yield shared
+        yield _gauge("sipredirect_call_memory_redis_connected",
+                     "1 while the shared call memory has a Redis connection",
+                     int(getattr(getattr(core.memory, "client", None), "connection",
+                                 None) is not None))
+        yield _gauge("sipredirect_draining", "1 while draining", int(node.draining))
+        ready, _ = node.readiness()
+        yield _gauge("sipredirect_ready", "1 when /ready answers 200", int(ready))
+
+        role = GaugeMetricFamily("sipredirect_ha_role", "1 for this node's HA role",
+                                 labels=["role"])
+        current = node.role
+        for name in HA_ROLES:
+            role.add_metric([name], int(name == current))
+        yield role
+
+        reloads = CounterMetricFamily("sipredirect_config_reloads",
+                                      "Configuration reloads, by result",
+                                      labels=["result"])
+        for result in ("applied", "refused"):
+            reloads.add_metric([result], node.reloads[result])
+        yield reloads
+
+        histogram = core.latency
+        latency = HistogramMetricFamily(
+            "sipredirect_invite_answer_seconds",
+            "Time from an INVITE to its final answer (the INVITE transaction's "
+            "latency inside the server)")
+        latency.add_metric([], [(_bound(b), c) for b, c in histogram.cumulative()],
+                           histogram.total)
+        yield latency
+
+        yield _gauge("sipredirect_start_time_seconds", "When this server started "
+                     "(Unix time)", node.started_at)
+
+
+def _with_extra(known, stats, prefix):
+    """The known label values, then any others the stats hold."""
+    extra = sorted(key[len(prefix):] for key in list(stats)
+                   if key.startswith(prefix) and key[len(prefix):] not in known)
+    return list(known) + extra
+
+
+def _counter(name, documentation, value):
+    family = CounterMetricFamily(name, documentation)
+    family.add_metric([], value)
+    return family
+
+
+def _gauge(name, documentation, value):
+    family = GaugeMetricFamily(name, documentation)
+    family.add_metric([], value)
+    return family
+
+
+def _bound(bound):
+    return "+Inf" if bound == float("inf") else repr(float(bound))
+
+
+def make_registry(node):
+    """A registry of this server only (not the process-global one), so that
+    tests can build several servers in one process."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServerCollector(node))
+    return registry

@@ -1,0 +1,154 @@
+"""The running server as the management endpoint sees it: one object that
+knows the live parts (SIP service, routing, router link, HA) and answers
+the operator's questions about them."""
+
+import hashlib
+
+from twisted.logger import Logger
+
+from ..decisions import DrainAnswer
+
+
+def file_hash(path):
+    """sha256 of the configuration file, so an operator can tell which
+    version of it a node runs; None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (OSError, TypeError):
+        return None
+
+
+class ServerNode:
+    """The live parts of one server.
+
+    ``selector`` and ``chain`` are replaced by a live reload; everything
+    else lives as long as the process.  ``decisions`` is the
+    :class:`~sipredirect.management.decisionlog.DecisionLog`.
+    """
+
+    log = Logger()
+
+    def __init__(self, config, sip, selector, chain, clock, link=None, ha=None,
+                 user_service=None, decisions=None):
+        self.config = config
+        self.started_config = config
+        self.config_hash = file_hash(config.path)
+        self.sip = sip
+        self.selector = selector
+        self.chain = chain
+        self.clock = clock
+        self.link = link
+        self.ha = ha
+        self.user_service = user_service
+        self.decisions = decisions
+        self.started_at = clock.seconds()
+        self.drain_answer = DrainAnswer.from_config(config.management)
+        self.reloads = {"applied": 0, "refused": 0}
+        self.last_reload = None
+
+    # -- state ---------------------------------------------------------------------
+
+    @property
+    def core(self):
+        return self.sip.core
+
+    @property
+    def role(self):
+        """primary or backup under HA; standalone otherwise."""
+        if self.ha is None:
+            return "standalone"
+        return self.ha.role
+
+    @property
+    def draining(self):
+        return self.core.draining is not None
+
+    def readiness(self):
+        """(ready, reasons it is not): taking calls needs the primary role,
+        a bound SIP port, and not draining."""
+        reasons = []
+        if self.role not in ("primary", "standalone"):
+            reasons.append("role is %s" % self.role)
+        if not self.sip.ports or not self.sip.active:
+            reasons.append("SIP port not bound")
+        if self.draining:
+            reasons.append("draining")
+        return not reasons, reasons
+
+    # -- draining --------------------------------------------------------------------
+
+    def drain(self):
+        """New INVITEs get the drain answer, OPTIONS 503; calls in flight
+        finish.  Survives a role change: a draining node stays draining."""
+        if not self.draining:
+            self.core.draining = self.drain_answer
+            self.log.info("draining: new INVITEs get {answer}, OPTIONS 503",
+                          answer=self.drain_answer.describe())
+        return self.drain_status()
+
+    def resume(self):
+        if self.draining:
+            self.core.draining = None
+            self.log.info("draining stopped: taking calls again")
+        return self.drain_status()
+
+    def drain_status(self):
+        in_flight = self.core.invites_in_flight()
+        pending = self.core.pending_routes
+        return {"draining": self.draining,
+                "answer": self.drain_answer.describe(),
+                "pending_routes": pending, "invites_in_flight": in_flight,
+                "drained": self.draining and in_flight == 0 and pending <= 0}
+
+    # -- HA ------------------------------------------------------------------------------
+
+    def switchover(self):
+        """(done, message) for a manual switchover through HaService."""
+        if self.ha is None:
+            return False, "this server is not part of a pair ([ha] is not configured)"
+        if not self.ha.switchover():
+            return False, "refused: the peer is not alive"
+        return True, "switchover started"
+
+    # -- status --------------------------------------------------------------------------
+
+    def status(self):
+        """What ``sipredirect-ctl status`` prints."""
+        ready, reasons = self.readiness()
+        result = {
+            "role": self.role,
+            "ready": ready,
+            "not_ready_because": reasons,
+            "uptime_seconds": round(self.clock.seconds() - self.started_at, 3),
+            "config_file": str(self.config.path) if self.config.path else None,
+            "config_sha256": self.config_hash,
+            "reloads": dict(self.reloads),
+            "last_reload": self.last_reload,
+            "drain": self.drain_status(),
+            "sip_connections": len(self.sip.connections),
+            "remembered_calls": len(self.core.memory) if self.core.memory is not None else 0,
+            "routers": self.routers(),
+            "routing_points": self.per_dn(),
+        }
+        return result
+
+    def routers(self):
+        link = self.link
+        if link is None:
+            return []
+        return sorted(({"name": name, "dns": sorted(getattr(session, "dns", ()))}
+                       for name, session in link.clients.items()),
+                       key=lambda r: r["name"])
+
+    def per_dn(self):
+        """Per routing point: routers registered and calls seen."""
+        counts = self.decisions.per_dn if self.decisions is not None else {}
+        dns = list(self.config.routing_points) or sorted(counts)
+        result = {}
+        for dn in dns:
+            entry = dict(counts.get(dn, {}))
+            if self.link is not None:
+                entry["routers"] = len(self.link.recipients_for(dn))
+            result[dn] = entry
+        return result

@@ -1,0 +1,198 @@
+"""Live reload: routing points, default destinations, trunks, dial plan and
+attribute mappings from the INI file, without a restart.
+
+The new file is parsed and validated whole first; only when it is valid
+are the new routing pieces built and swapped in, in one reactor turn, so
+no call sees half of each configuration.  Calls already being routed keep
+the chain, selector, mapper and router-link resolver they started with.
+Options that only take effect at start-up (ports, transports, TLS, the
+router and HA endpoints, ...) are reported as needing a restart and left
+as they are.
+"""
+
+import configparser
+import hashlib
+
+from twisted.logger import Logger
+
+from ..callmodel.mapping import AttributeMapper
+from ..callmodel.model import DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS
+from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
+                      MANAGEMENT_SECTION, ROUTER_SCHEMA, ROUTER_SECTION,
+                      ROUTING_POINT_PREFIX, ROUTING_POINTS_SECTION, SCHEMA, ConfigError,
+                      parse_config)
+from ..decisions import DrainAnswer
+from ..routing import RoutingPointSelector
+
+RELOADABLE_OPTIONS = {
+    MAIN_SECTION: frozenset([
+        "router-timeout", "default-routing-destinations", "no-route-status",
+        "attribute-mapping", "customer-id", "load-balancing", "default-route-point",
+        "resolve-sip-address", "num-of-rerouting", "reroute-limit-status",
+        "event-trace", "tls-contacts"]),
+    MANAGEMENT_SECTION: frozenset(["drain-answer", "drain-retry-after",
+                                   "drain-redirect-to"]),
+}
+RELOADABLE_SECTIONS = frozenset((ROUTING_POINTS_SECTION,) + tuple(CALL_MODEL_SECTIONS))
+_DEFAULTS = {MAIN_SECTION: SCHEMA, ROUTER_SECTION: ROUTER_SCHEMA,
+             MANAGEMENT_SECTION: MANAGEMENT_SCHEMA, HA_SECTION: HA_SCHEMA}
+
+
+def raw_options(text):
+    """{(section, option): text} of an INI file, schema defaults filled in,
+    to compare two versions of a file option by option."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False,
+                                       delimiters=("=",), default_section="\x00none")
+    parser.optionxform = str
+    parser.read_string(text)
+    values = {}
+    for section, schema in _DEFAULTS.items():
+        if section == HA_SECTION and not parser.has_section(section):
+            continue
+        for option in schema:
+            values[(section, option.name)] = option.default.strip()
+    for section in parser.sections():
+        for option, value in parser.items(section):
+            values[(section, option)] = value.strip()
+    return values
+
+
+def reloadable(key):
+    section, option = key
+    if section in RELOADABLE_SECTIONS or section.startswith(ROUTING_POINT_PREFIX):
+        return True
+    if section.startswith(DN_PREFIX):
+        return True
+    return option in RELOADABLE_OPTIONS.get(section, ())
+
+
+def _name(key):
+    return "[%s] %s" % key
+
+
+class ReloadResult:
+    """What a reload did: ``applied`` or the ``error`` that refused it, the
+    options it changed and those that need a restart."""
+
+    def __init__(self, applied, error=None, changed=(), needs_restart=(), sha256=None):
+        self.applied = applied
+        self.error = error
+        self.changed = list(changed)
+        self.needs_restart = list(needs_restart)
+        self.sha256 = sha256
+
+    def as_dict(self):
+        return {"applied": self.applied, "error": self.error, "changed": self.changed,
+                "needs_restart": self.needs_restart, "config_sha256": self.sha256}
+
+
+class Reloader:
+    """Reloads ``node``'s configuration file (SIGHUP or POST /reload)."""
+
+    log = Logger()
+
+    def __init__(self, node):
+        self.node = node
+        text = self._read_text(node.config.path) if node.config.path else None
+        self.started = raw_options(text) if text is not None else {}
+        self.applied = dict(self.started)
+
+    @staticmethod
+    def _read_text(path):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        except (OSError, UnicodeDecodeError, TypeError):
+            return None
+
+    def reload(self):
+        """Validate, then apply; the running configuration stays on error."""
+        node = self.node
+        path = node.config.path
+        try:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError as e:
+                raise ConfigError("cannot read the file (%s)" % (e.strerror or e),
+                                  path) from None
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ConfigError("the file is not UTF-8 text", path) from None
+            config = parse_config(text, path)
+            raw = raw_options(text)
+            pieces = self._build(config)
+        except ConfigError as error:
+            return self._refused(str(error))
+        except Exception as error:  # building must never take the server down
+            self.log.failure("reload: building the new routing failed")
+            return self._refused("building the new routing failed (%s: %s)"
+                                 % (type(error).__name__, error))
+        keys = set(raw) | set(self.started)
+        needs_restart = sorted(_name(k) for k in keys if not reloadable(k)
+                               and raw.get(k) != self.started.get(k))
+        changed = sorted(_name(k) for k in set(raw) | set(self.applied)
+                         if reloadable(k) and raw.get(k) != self.applied.get(k))
+        self._swap(config, *pieces)
+        self.applied = raw
+        node.config_hash = hashlib.sha256(data).hexdigest()
+        node.reloads["applied"] += 1
+        if node.decisions is not None:
+            node.decisions.reopen()
+        result = ReloadResult(True, changed=changed, needs_restart=needs_restart,
+                              sha256=node.config_hash)
+        node.last_reload = dict(result.as_dict(), at=node.clock.seconds())
+        self.log.info("configuration reloaded from {path}: {changed}{restart}",
+                      path=path, changed=", ".join(changed) or "no routing change",
+                      restart="; needs a restart to take effect: " + ", ".join(
+                          needs_restart) if needs_restart else "")
+        return result
+
+    def _refused(self, error):
+        node = self.node
+        node.reloads["refused"] += 1
+        node.last_reload = {"applied": False, "error": error, "at": node.clock.seconds()}
+        self.log.error("reload refused, the running configuration stays: {error}",
+                       error=error)
+        return ReloadResult(False, error=error, sha256=node.config_hash)
+
+    def _build(self, config):
+        """Every new piece, built before anything is swapped."""
+        from ..tap import build_resolver, build_routing, offset_round_robin
+        node = self.node
+        selector = RoutingPointSelector(config.routing_points, config.load_balancing,
+                                        config.default_route_point)
+        chain = build_routing(config, node.clock, node.user_service, node.link)
+        offset_round_robin(selector, chain, config.round_robin_offset)
+        mapper = AttributeMapper(config.attribute_mapping, config.call_model,
+                                 config.customer_id)
+        resolver = build_resolver(config, node.clock) if node.link is not None else None
+        drain = DrainAnswer.from_config(config.management)
+        return selector, chain, mapper, resolver, drain
+
+    def _swap(self, config, selector, chain, mapper, resolver, drain):
+        from ..tap import round_robin_cursors
+        node = self.node
+        core = node.core
+        core.selector = selector
+        core.mapper = mapper
+        core.no_route_status = config.no_route_status
+        core.num_of_rerouting = config.num_of_rerouting
+        core.reroute_limit_status = config.reroute_limit_status
+        core.tracer.enabled = config.event_trace
+        core.tls_contacts = config.tls_contacts
+        node.sip.routing = chain
+        link = node.link
+        if link is not None:
+            link.routing_points = config.routing_points
+            link.router_timeout = config.router_timeout
+            link.resolver = resolver
+        if node.ha is not None:
+            node.ha.cursors = round_robin_cursors(selector, chain)
+        node.selector = selector
+        node.chain = chain
+        node.drain_answer = drain
+        if core.draining is not None:
+            core.draining = drain
+        node.config = config

@@ -1,0 +1,147 @@
+"""The management HTTP resource (twisted.web).
+
+Read-only: ``GET /metrics``, ``/health``, ``/ready``, ``/status``,
+``/explain?call-id=ID``.  Commands (``POST /drain``, ``/resume``,
+``/reload``, ``/switchover``) must carry the header ``X-Sipredirect-Ctl``:
+a web page the operator happens to have open cannot make a browser send
+that header cross-origin, so it cannot drain the server behind their back.
+"""
+
+import json
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from twisted.internet import threads
+from twisted.logger import Logger
+from twisted.web import resource, server
+
+from ..limits import NetworkSet
+from .metrics import make_registry
+
+COMMAND_HEADER = b"x-sipredirect-ctl"
+
+
+class ManagementResource(resource.Resource):
+    """Every path of the management endpoint; one leaf resource, since the
+    paths are few and fixed."""
+
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, node, reloader, allowed=(), reactor=None):
+        super().__init__()
+        self.node = node
+        self.reloader = reloader
+        self.allowed = NetworkSet(allowed)
+        self.registry = make_registry(node)
+        self.reactor = reactor
+
+    def render(self, request):
+        host = getattr(request.getClientAddress(), "host", "")
+        if self.allowed and host not in self.allowed:
+            self.log.warn("management request from {host} refused (allowed-sources)",
+                          host=host)
+            return _json(request, 403, {"error": "source not allowed"})
+        path = request.path.rstrip(b"/") or b"/"
+        method = request.method
+        if method in (b"GET", b"HEAD"):
+            handler = self._gets.get(path)
+        elif method == b"POST":
+            handler = self._posts.get(path)
+            if handler is not None and not request.getHeader(COMMAND_HEADER):
+                return _json(request, 403, {"error": "commands need the header "
+                                            "X-Sipredirect-Ctl (use sipredirect-ctl)"})
+        else:
+            handler = None
+        if handler is None:
+            known = path in self._gets or path in self._posts
+            return _json(request, 405 if known else 404,
+                         {"error": "method not allowed" if known else "no such page",
+                          "pages": sorted(p.decode() for p in
+                                          list(self._gets) + list(self._posts))})
+        return handler(self, request)
+
+    # -- read-only -----------------------------------------------------------------
+
+    def _metrics(self, request):
+        request.setHeader(b"content-type", CONTENT_TYPE_LATEST.encode())
+        return generate_latest(self.registry)
+
+    def _health(self, request):
+        return _json(request, 200, {"alive": True})
+
+    def _ready(self, request):
+        ready, reasons = self.node.readiness()
+        return _json(request, 200 if ready else 503,
+                     {"ready": ready, "role": self.node.role, "reasons": reasons})
+
+    def _status(self, request):
+        return _json(request, 200, self.node.status())
+
+    def _drain_status(self, request):
+        return _json(request, 200, self.node.drain_status())
+
+    def _explain(self, request):
+        values = request.args.get(b"call-id") or request.args.get(b"call_id")
+        if not values:
+            return _json(request, 400, {"error": "give ?call-id=CALL-ID"})
+        call_id = values[0].decode("utf-8", "replace")
+        decisions = self.node.decisions
+        found = decisions.find(call_id) if decisions is not None else []
+        if found or decisions is None or not decisions.path:
+            return _json(request, 200 if found else 404,
+                         {"call_id": call_id, "decisions": found, "from": "memory"})
+        # Older than what memory keeps: scan the decision log, off the
+        # reactor thread (the file can be large).
+        reactor = self.reactor
+        if reactor is None:
+            from twisted.internet import reactor
+        d = threads.deferToThreadPool(reactor, reactor.getThreadPool(),
+                                      decisions.search_file, call_id)
+
+        def answer(records):
+            _finish(request, 200 if records else 404,
+                    {"call_id": call_id, "decisions": records, "from": "decision-log"})
+
+        def failed(failure):
+            self.log.failure("explain: reading the decision log failed", failure)
+            _finish(request, 500, {"error": "cannot read the decision log: %s"
+                                   % failure.getErrorMessage()})
+
+        d.addCallbacks(answer, failed)
+        return server.NOT_DONE_YET
+
+    # -- commands ----------------------------------------------------------------
+
+    def _drain(self, request):
+        return _json(request, 200, self.node.drain())
+
+    def _resume(self, request):
+        return _json(request, 200, self.node.resume())
+
+    def _reload(self, request):
+        result = self.reloader.reload()
+        return _json(request, 200 if result.applied else 422, result.as_dict())
+
+    def _switchover(self, request):
+        done, message = self.node.switchover()
+        return _json(request, 200 if done else 409, {"done": done, "message": message,
+                                                      "role": self.node.role})
+
+    _gets = {b"/metrics": _metrics, b"/health": _health, b"/ready": _ready,
+             b"/status": _status, b"/drain": _drain_status, b"/explain": _explain}
+    _posts = {b"/drain": _drain, b"/resume": _resume, b"/reload": _reload,
+              b"/switchover": _switchover}
+
+
+def _json(request, code, body):
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", b"application/json")
+    request.setHeader(b"cache-control", b"no-store")
+    return (json.dumps(body, indent=1, default=str) + "\n").encode("utf-8")
+
+
+def _finish(request, code, body):
+    if request.finished or getattr(request, "_disconnected", False):
+        return
+    request.write(_json(request, code, body))
+    request.finish()

@@ -1,0 +1,48 @@
+import pytest
+from twisted.internet import task
+
+from sipredirect.config import load_config
+from sipredirect.management import DecisionLog, Reloader, ServerNode
+from sipredirect.routing import RoutingPointSelector
+from sipredirect.server import SipServerService
+from sipredirect.tap import build_routing
+
+BASE = """[sipredirect]
+sip-port = 5999
+router-timeout = 2
+default-routing-destinations = sip:old@10.0.0.1
+[routing-points]
+8001 =
+[router]
+endpoint =
+"""
+
+
+@pytest.fixture
+def base_config():
+    return BASE
+
+
+@pytest.fixture
+def make_node(tmp_path):
+    """A server's live parts on a task.Clock, from an INI file in tmp_path."""
+
+    def make(text=BASE, user_service=None, decision_log=""):
+        clock = task.Clock()
+        clock.advance(1000)
+        path = tmp_path / "server.ini"
+        path.write_text(text)
+        config = load_config(str(path))
+        selector = RoutingPointSelector(config.routing_points, config.load_balancing,
+                                        config.default_route_point)
+        chain = build_routing(config, clock, user_service)
+        sip = SipServerService(config, chain, selector, reactor=clock)
+        decisions = DecisionLog(decision_log, kept=100)
+        sip.core.on_decision = decisions
+        node = ServerNode(config, sip, selector, chain, clock, user_service=user_service,
+                          decisions=decisions)
+        node.reloader = Reloader(node)
+        node.path = path
+        return node
+
+    return make

@@ -1,0 +1,165 @@
+"""The management endpoint's pages, rendered against a server on a task.Clock."""
+
+import io
+import json
+
+from prometheus_client.parser import text_string_to_metric_families
+from twisted.web import server
+from twisted.web.test.requesthelper import DummyChannel
+
+from sipredirect.limits import parse_networks
+from sipredirect.management.web import ManagementResource
+from sipredirect.redirect import Peer
+from sipredirect.testing import RecordingConnection, invite, options, status_of
+
+
+def call(resource, method, path, command=False):
+    """(status code, body) of one request; DummyChannel's peer is 192.168.1.1."""
+    channel = DummyChannel()
+    channel.site = server.Site(resource)
+    request = server.Request(channel)
+    request.content = io.BytesIO()
+    if command:
+        request.requestHeaders.addRawHeader(b"X-Sipredirect-Ctl", b"1")
+    request.requestReceived(method, path, b"HTTP/1.1")
+    head, _, body = channel.transport.written.getvalue().partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def metrics(resource):
+    code, body = call(resource, b"GET", b"/metrics")
+    assert code == 200
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body.decode())
+            for s in family.samples}
+
+
+def place_call(node, **kwargs):
+    conn = RecordingConnection()
+    node.sip.message_received(invite(**kwargs), Peer("udp", "127.0.0.1", 5061, conn))
+    return [status_of(data) for data in conn.sent]
+
+
+def test_every_series_is_there_at_zero_before_the_first_call(make_node):
+    resource = ManagementResource(make_node(), None)
+    values = metrics(resource)
+    for key in [("sipredirect_sip_requests_total", (("method", "INVITE"),)),
+                ("sipredirect_sip_responses_total", (("status", "302"),)),
+                ("sipredirect_calls_redirected_total", (("source", "router"),)),
+                ("sipredirect_calls_rejected_total", (("reason", "overload"),)),
+                ("sipredirect_dropped_total", (("reason", "rate-limited"),)),
+                ("sipredirect_dropped_total", (("reason", "tls-handshake"),)),
+                ("sipredirect_router_connections_refused_total",
+                 (("reason", "identity"),)),
+                ("sipredirect_router_connections_refused_total",
+                 (("reason", "password"),)),
+                ("sipredirect_reroutes_total", ()),
+                ("sipredirect_router_timeouts_total", ()),
+                ("sipredirect_retransmissions_sent_total", ()),
+                ("sipredirect_parse_errors_total", ()),
+                ("sipredirect_sip_connections", (("transport", "tls"),)),
+                ("sipredirect_router_connections", ()),
+                ("sipredirect_router_registered_dns", ()),
+                ("sipredirect_pending_route_requests", ()),
+                ("sipredirect_remembered_calls", ()),
+                ("sipredirect_call_memory_redis_total", (("event", "fallbacks"),)),
+                ("sipredirect_call_memory_redis_connected", ()),
+                ("sipredirect_invite_answer_seconds_count", ())]:
+        assert values[key] == 0, key
+    assert values[("sipredirect_ha_role", (("role", "standalone"),))] == 1
+
+
+def test_counters_follow_the_calls(make_node):
+    node = make_node()
+    resource = ManagementResource(node, None)
+    assert place_call(node) == [100, 302]
+    assert place_call(node, user="nobody") == [100, 404]
+    values = metrics(resource)
+    assert values[("sipredirect_sip_requests_total", (("method", "INVITE"),))] == 2
+    assert values[("sipredirect_calls_redirected_total",
+                   (("source", "default-destinations"),))] == 1
+    assert values[("sipredirect_calls_rejected_total",
+                   (("reason", "no-routing-point"),))] == 1
+    assert values[("sipredirect_invite_answer_seconds_count", ())] == 2
+
+
+def test_two_servers_in_one_process_have_their_own_metrics(make_node):
+    first, second = make_node(), make_node()
+    place_call(first)
+    assert metrics(ManagementResource(first, None))[
+        ("sipredirect_sip_requests_total", (("method", "INVITE"),))] == 1
+    assert metrics(ManagementResource(second, None))[
+        ("sipredirect_sip_requests_total", (("method", "INVITE"),))] == 0
+
+
+def test_ready_needs_a_bound_port_and_no_drain(make_node):
+    node = make_node()
+    resource = ManagementResource(node, None)
+    code, body = call(resource, b"GET", b"/ready")
+    assert code == 503 and json.loads(body)["reasons"] == ["SIP port not bound"]
+    node.sip.ports = ["bound"]
+    assert call(resource, b"GET", b"/ready")[0] == 200
+    assert call(resource, b"GET", b"/health")[0] == 200
+    call(resource, b"POST", b"/drain", command=True)
+    code, body = call(resource, b"GET", b"/ready")
+    assert code == 503 and json.loads(body)["reasons"] == ["draining"]
+
+
+def test_commands_need_the_ctl_header(make_node):
+    node = make_node()
+    resource = ManagementResource(node, None)
+    assert call(resource, b"POST", b"/drain")[0] == 403
+    assert not node.draining
+    code, body = call(resource, b"POST", b"/drain", command=True)
+    assert code == 200 and json.loads(body)["drained"] is True
+    conn = RecordingConnection()
+    node.sip.message_received(options(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert [status_of(d) for d in conn.sent] == [503]
+    assert place_call(node) == [100, 503]
+    call(resource, b"POST", b"/resume", command=True)
+    assert place_call(node) == [100, 302]
+
+
+def test_sources_outside_allowed_sources_are_refused(make_node):
+    node = make_node()
+    assert call(ManagementResource(node, None, parse_networks("127.0.0.0/8")),
+                b"GET", b"/status")[0] == 403
+    assert call(ManagementResource(node, None, parse_networks("192.168.1.0/24")),
+                b"GET", b"/status")[0] == 200
+
+
+def test_status_tells_role_config_hash_and_per_dn_counts(make_node):
+    node = make_node()
+    place_call(node)
+    code, body = call(ManagementResource(node, None), b"GET", b"/status")
+    status = json.loads(body)
+    assert code == 200 and status["role"] == "standalone"
+    assert status["config_file"] == str(node.path)
+    assert len(status["config_sha256"]) == 64
+    assert status["routing_points"] == {"8001": {"calls": 1, "redirected": 1,
+                                                 "rejected": 0}}
+
+
+def test_explain_finds_a_call_in_memory(make_node):
+    node = make_node()
+    place_call(node, call_id="explain-me")
+    resource = ManagementResource(node, None)
+    code, body = call(resource, b"GET", b"/explain?call-id=explain-me")
+    (record,) = json.loads(body)["decisions"]
+    assert code == 200 and record["why"] == "routed"
+    assert record["contacts"] == ["<sip:old@10.0.0.1>"]
+    assert call(resource, b"GET", b"/explain?call-id=unknown")[0] == 404
+    assert call(resource, b"GET", b"/explain")[0] == 400
+
+
+def test_switchover_without_a_pair_is_refused(make_node):
+    code, body = call(ManagementResource(make_node(), None), b"POST", b"/switchover",
+                      command=True)
+    assert code == 409 and "not part of a pair" in json.loads(body)["message"]
+
+
+def test_unknown_pages_and_methods(make_node):
+    resource = ManagementResource(make_node(), None)
+    assert call(resource, b"GET", b"/nope")[0] == 404
+    assert call(resource, b"DELETE", b"/status")[0] == 405
+    assert call(resource, b"GET", b"/reload")[0] == 405
