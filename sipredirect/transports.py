@@ -23,6 +23,21 @@ MAX_UDP_QUEUE = 20000
 MAX_CHECKED_HOSTS = 4096
 
 
+
+def set_no_delay(transport):
+    """Turn Nagle's algorithm off on a TCP (or TLS-over-TCP) transport.
+
+    Every message on our streams is small and waits for an answer (a 302,
+    an EventRouteRequest, a heartbeat): held back by Nagle behind the
+    peer's delayed ACK it would lose up to 40 ms.  Transports without the
+    option (tests' fakes, UNIX sockets) are left as they are."""
+    set_option = getattr(transport, "setTcpNoDelay", None)
+    if set_option is not None:
+        try:
+            set_option(True)
+        except OSError:
+            pass
+
 class BoundedReadPort(udp.Port):
     """A UDP port that reads at most ``packets_to_read`` datagrams each
     time the reactor reports it readable (``udp-packets-to-read``).
@@ -185,6 +200,7 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.identity_checked = False
 
     def connectionMade(self):
+        set_no_delay(self.transport)
         address = self.transport.getPeer()
         self.peer = Peer(self.transport_name, address.host, address.port, self)
         self.callLater = self.server.clock.callLater

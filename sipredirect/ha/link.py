@@ -25,6 +25,8 @@ from twisted.internet import protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 
+from ..transports import set_no_delay
+
 MAX_LINE = 1 << 20
 
 
@@ -51,6 +53,7 @@ class PeerProtocol(LineOnlyReceiver):
         self.nonce = None
 
     def connectionMade(self):
+        set_no_delay(self.transport)
         if not self.outgoing:
             self.nonce = os.urandom(16).hex()
             self.transport.write(encode({"message": "Challenge", "nonce": self.nonce}))

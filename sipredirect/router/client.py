@@ -23,6 +23,7 @@ from twisted.internet import defer, protocol, task
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
+from ..transports import set_no_delay
 from .stats import RouterStats
 
 #: The router-link spec's line limit, in bytes, LF and CR not counted.
@@ -85,6 +86,7 @@ class RouterClientProtocol(LineReceiver):
     # -- Twisted protocol ---------------------------------------------------
 
     def connectionMade(self):
+        set_no_delay(self.transport)
         self._open = True
         self._last_heard = self.clock.seconds()
         self.stats.count("connections")

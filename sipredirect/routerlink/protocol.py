@@ -5,6 +5,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 from zope.interface import implementer
 
+from ..transports import set_no_delay
 from .messages import MAX_LINE, ErrorCode, RouterProtocolError, decode_line, encode_event
 
 
@@ -34,6 +35,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
         self.lines_seen = False
 
     def connectionMade(self):
+        set_no_delay(self.transport)
         self.transport.registerProducer(self, True)
         self.link.session_opened(self)
 
