@@ -30,6 +30,7 @@ import time
 from datetime import datetime, timezone
 
 import max_rate as mr
+import redis_memory
 
 BENCH_DIR = mr.BENCH_DIR
 KAMAILIO_DIR = os.path.join(BENCH_DIR, "kamailio")
@@ -45,7 +46,7 @@ sip-port = {port}
 transports = udp, tcp
 default-routing-destinations = sip:agent1@127.0.0.1:5070, sip:agent2@127.0.0.1:5071, sip:agent3@127.0.0.1:5072
 udp-recvbuf = {recvbuf}
-
+{memory}
 [routing-points]
 8001 =
 
@@ -73,21 +74,29 @@ class System:
 
 
 class Sipredirect(System):
-    def __init__(self, name, transport, router=False):
+    def __init__(self, name, transport, router=False, redis=False):
         self.name = name
         self.transport = transport
         self.router = router
+        self.redis = redis
         self.label = "sipredirect %s%s" % (transport.upper(),
                                          ", router link" if router else ", embedded")
-        self.server = self.router_proc = self.log = None
+        if redis:
+            self.label += ", Redis call memory"
+        self.server = self.router_proc = self.redis_proc = self.log = None
 
     def start(self, args, workdir):
         port = mr.free_port()
         router_port = mr.free_port() if self.router else None
+        memory = ""
+        if self.redis:
+            # The shared call memory of issue 9: one redis-server of its own.
+            self.redis_proc, redis_port = redis_memory.start_redis(workdir)
+            memory = "call-memory = redis://127.0.0.1:%d/0\n" % redis_port
         path = os.path.join(workdir, "%s.ini" % self.name)
         with open(path, "w") as f:
             f.write(SIPREDIRECT_INI.format(
-                port=port, recvbuf=RECV_BUFFER,
+                port=port, recvbuf=RECV_BUFFER, memory=memory,
                 router="tcp:%d:interface=127.0.0.1" % router_port if router_port else ""))
         self.cfg = mr.ServerConfig(path, mr.LOOPBACK, port, ["udp", "tcp"], 5000, True,
                                    router_port)
@@ -99,12 +108,13 @@ class Sipredirect(System):
         return self.server
 
     def extra_processes(self):
-        return [self.router_proc.pid] if self.router_proc else []
+        return [p.pid for p in (self.router_proc, self.redis_proc) if p is not None]
 
     def stop(self):
         mr.stop_process(self.router_proc, "router")
         mr.stop_process(self.server, "sipredirect")
-        self.router_proc = self.server = None
+        redis_memory.stop(self.redis_proc)
+        self.router_proc = self.server = self.redis_proc = None
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -157,6 +167,7 @@ def all_systems():
         Sipredirect("sipredirect-udp", "udp"),
         Sipredirect("sipredirect-tcp", "tcp"),
         Sipredirect("sipredirect-router", "udp", router=True),
+        Sipredirect("sipredirect-redis", "udp", redis=True),
         Kamailio("kamailio-stateful", "redirect-stateful.cfg",
                  "Kamailio UDP, transaction-stateful (tm)"),
         Kamailio("kamailio-stateless", "redirect-stateless.cfg",
@@ -314,6 +325,13 @@ def markdown(meta, results, args):
     if emb and rtr and emb["max_rate"]:
         lines += ["", "Router link / embedded routing (UDP): %s." % _ratio(rtr["max_rate"],
                                                                          emb["max_rate"])]
+    red = by_name.get("sipredirect-redis")
+    if emb and red and emb["max_rate"]:
+        lines += ["", "Redis call memory / local call memory (UDP, embedded): rate %s, "
+                  "CPU per call %s." % (
+                      _ratio(red["max_rate"], emb["max_rate"]),
+                      _ratio(red["best"]["server_cpu_us_per_call"] if red["best"] else None,
+                             emb["best"]["server_cpu_us_per_call"] if emb["best"] else None))]
     lines += ["", "Latency: SIPp's INVITE->302 response time, 1 ms resolution "
               "(\"<1 ms\" is a 0 ms reading). Server CPU is user+system time of the "
               "server's process tree from /proc, over the trial and until it went idle. "
