@@ -9,10 +9,11 @@ import errno
 import socket
 from collections import deque
 
-from twisted.internet import protocol, udp
+from twisted.internet import interfaces, protocol, udp
 from twisted.internet.error import MessageLengthError
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
+from zope.interface import implementer
 
 from .redirect import Peer
 from .sip import PING, FramingError, StreamFramer
@@ -185,6 +186,7 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         self._turn_call = None
 
 
+@implementer(interfaces.IHandshakeListener)
 class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
     """TCP (and later TLS): frames the stream, answers CRLF keep-alives,
     closes idle or oversized connections."""
@@ -197,7 +199,8 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.framer = StreamFramer(max_message_size)
         self.idle_timeout = idle_timeout or None
         self.peer = None
-        self.identity_checked = False
+        self.handshake_done = False
+        self.refused = False
 
     def connectionMade(self):
         set_no_delay(self.transport)
@@ -207,18 +210,21 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.setTimeout(self.idle_timeout)
         self.server.connection_opened(self)
 
+    def handshakeCompleted(self):
+        """Over TLS: check the client certificate's names (service-identity)
+        before a byte of SIP is read."""
+        self.handshake_done = True
+        from .tls import client_identity_allowed
+        if not client_identity_allowed(self.transport,
+                                       self.server.config.tls_allowed_client_names):
+            self.refused = True
+            self.server.refuse("tls-identity", self.peer)
+            self.transport.abortConnection()
+
     def dataReceived(self, data):
+        if self.refused:
+            return  # bytes that came with the handshake of a refused client
         self.resetTimeout()
-        if self.transport_name == "tls" and not self.identity_checked:
-            # The handshake is done once application data flows: check the
-            # client certificate's names (service-identity) before serving.
-            self.identity_checked = True
-            from .tls import client_identity_allowed
-            if not client_identity_allowed(self.transport,
-                                           self.server.config.tls_allowed_client_names):
-                self.server.refuse("tls-identity", self.peer)
-                self.transport.loseConnection()
-                return
         try:
             events = self.framer.feed(data)
         except FramingError as e:
@@ -251,7 +257,7 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
 
     def connectionLost(self, reason):
         self.setTimeout(None)
-        if self.transport_name == "tls" and not self.identity_checked:
+        if self.transport_name == "tls" and not self.handshake_done:
             from .tls import handshake_failure
             why = handshake_failure(reason)
             if why is not None:
