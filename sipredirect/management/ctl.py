@@ -118,12 +118,18 @@ def explain_text(call_id, decisions):
     return "\n".join(lines)
 
 
+#: Commands that are one request and print its answer (method by command).
+SIMPLE_COMMANDS = {"status": "GET", "resume": "POST", "reload": "POST",
+                   "switchover": "POST"}
+
+
 def run(args):
     base = args.url or (url_from_config(args.config) if args.config else DEFAULT_URL)
     client = Client(base, timeout=args.timeout)
     command = args.command
-    if command == "status":
-        code, body = client.call("GET", "/status")
+    if command in SIMPLE_COMMANDS:
+        # Print the server's answer; the exit status says whether it agreed.
+        code, body = client.call(SIMPLE_COMMANDS[command], "/" + command)
         _print(body)
         return 0 if code == 200 else 1
     if command == "drain":
@@ -141,18 +147,6 @@ def run(args):
                 code, body = client.call("GET", "/drain")
         _print(body)
         return 0
-    if command == "resume":
-        code, body = client.call("POST", "/resume")
-        _print(body)
-        return 0 if code == 200 else 1
-    if command == "reload":
-        code, body = client.call("POST", "/reload")
-        _print(body)
-        return 0 if code == 200 else 1
-    if command == "switchover":
-        code, body = client.call("POST", "/switchover")
-        _print(body)
-        return 0 if code == 200 else 1
     if command == "explain":
         code, body = client.call("GET", "/explain", {"call-id": args.call_id})
         if code == 404:
