@@ -40,6 +40,21 @@ def terminate(process, timeout=10.0):
     return process.returncode
 
 
+def wait_until_ready(process, ready, what, output, timeout):
+    """Poll ``ready()`` until it is true.  A process that exits first, or
+    is not ready within ``timeout`` seconds (then it is stopped), raises
+    with ``output()``, what it had to say."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("%s exited with %s:\n%s" % (what, process.returncode, output()))
+        if ready():
+            return
+        time.sleep(0.05)
+    terminate(process)
+    raise RuntimeError("%s was not ready within %ss:\n%s" % (what, timeout, output()))
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on ``host``."""
     for _ in range(100):
@@ -139,18 +154,14 @@ class ServerProcess:
              "--logfile=%s" % self.logfile, "sipredirect", "--config", str(self.config)],
             cwd=str(self.workdir), env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("server exited with %s:\n%s\n%s" % (
-                    self.process.returncode, self.process.stdout.read().decode(),
-                    self.log()))
-            if options_probe(self.port, self.host):
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not answer OPTIONS within %ss:\n%s"
-                           % (timeout, self.log()))
+        def output():
+            # twistd's own complaints (a config error) go to its stdout.
+            exited = self.process.poll() is not None
+            return (self.process.stdout.read().decode() if exited else "") + self.log()
+
+        wait_until_ready(self.process, lambda: options_probe(self.port, self.host),
+                         "server (answering OPTIONS)", output, timeout)
+        return self
 
     @property
     def management_url(self):
@@ -341,17 +352,13 @@ class RouterProcess:
         self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("router exited with %s:\n%s"
-                                   % (self.process.returncode, self.log()))
+        def registered():
             stats = self.stats()
-            if stats and stats["total"].get("dn_registered", 0) >= len(self.dns):
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("router did not register within %ss:\n%s" % (timeout, self.log()))
+            return stats and stats["total"].get("dn_registered", 0) >= len(self.dns)
+
+        wait_until_ready(self.process, registered, "router (registering its DNs)",
+                         self.log, timeout)
+        return self
 
     def stats(self):
         try:
@@ -405,18 +412,15 @@ class StunnelClient:
         self.process = subprocess.Popen([binary, str(self.config)], cwd=str(self.workdir),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("stunnel exited with %s:\n%s"
-                                   % (self.process.returncode, self.log()))
+        def listening():
             try:
                 socket.create_connection(("127.0.0.1", self.accept_port), timeout=1).close()
-                return self
+                return True
             except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("stunnel did not listen within %ss:\n%s" % (timeout, self.log()))
+                return False
+
+        wait_until_ready(self.process, listening, "stunnel (listening)", self.log, timeout)
+        return self
 
     def log(self):
         try:
