@@ -11,10 +11,23 @@ def pki(tmp_path_factory):
     return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
-def config_with(**options):
-    lines = ["[sipredirect]", "transports = udp, tcp, tls"]
-    lines += ["%s = %s" % (k.replace("_", "-"), v) for k, v in options.items()]
+def section_with(head, **options):
+    lines = head + ["%s = %s" % (k.replace("_", "-"), v) for k, v in options.items()]
     return "\n".join(lines) + "\n"
+
+
+def config_with(**options):
+    return section_with(["[sipredirect]", "transports = udp, tcp, tls"], **options)
+
+
+def config_error(pki, make_config, options):
+    """The one-line error of a configuration whose CERT/KEY/OTHER stand for
+    the test PKI's server certificate, its key and a key of no certificate."""
+    names = {"CERT": pki["server_cert"], "KEY": pki["server_key"], "OTHER": pki["other_key"]}
+    options = {k: names.get(v, v) for k, v in options.items()}
+    with pytest.raises(ConfigError) as info:
+        parse_config(make_config(**options), "t.ini")
+    return str(info.value)
 
 
 def test_valid_tls_settings_build_a_context(pki):
@@ -41,17 +54,11 @@ def test_valid_tls_settings_build_a_context(pki):
      "tls-ca-certificates = {server_key}: not a PEM bundle"),
 ])
 def test_tls_mistakes_stop_the_start_with_one_line(pki, options, message):
-    names = {"CERT": pki["server_cert"], "KEY": pki["server_key"], "OTHER": pki["other_key"]}
-    options = {k: names.get(v, v) for k, v in options.items()}
-    with pytest.raises(ConfigError) as info:
-        parse_config(config_with(**options), "t.ini")
-    assert message.format(**pki) in str(info.value)
+    assert message.format(**pki) in config_error(pki, config_with, options)
 
 
 def router_config_with(**options):
-    lines = ["[router]", "endpoint = tcp:3000:interface=127.0.0.1"]
-    lines += ["%s = %s" % (k.replace("_", "-"), v) for k, v in options.items()]
-    return "\n".join(lines) + "\n"
+    return section_with(["[router]", "endpoint = tcp:3000:interface=127.0.0.1"], **options)
 
 
 def test_router_link_without_tls_options_is_plain_tcp():
@@ -81,8 +88,4 @@ def test_router_link_tls_settings_build_a_context(pki):
      "[router] tls-allowed-client-names: needs tls-verify-client = yes"),
 ])
 def test_router_link_tls_mistakes_name_the_router_section(pki, options, message):
-    names = {"CERT": pki["server_cert"], "KEY": pki["server_key"], "OTHER": pki["other_key"]}
-    options = {k: names.get(v, v) for k, v in options.items()}
-    with pytest.raises(ConfigError) as info:
-        parse_config(router_config_with(**options), "t.ini")
-    assert message.format(**pki) in str(info.value)
+    assert message.format(**pki) in config_error(pki, router_config_with, options)
