@@ -32,7 +32,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
         self._stuck_call = None
         self.client_name = None
         self.dns = set()
-        self.lines_seen = False
+        self.handshake_done = False
 
     def connectionMade(self):
         set_no_delay(self.transport)
@@ -42,6 +42,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
     def handshakeCompleted(self):
         """Over TLS: check the router certificate's names (service-identity)
         before a single line is read."""
+        self.handshake_done = True
         names = getattr(getattr(self, "factory", None), "allowed_client_names", None)
         if not names:
             return
@@ -77,7 +78,6 @@ class RouterLinkProtocol(LineOnlyReceiver):
             self.transport.abortConnection()
 
     def lineReceived(self, line):
-        self.lines_seen = True
         if self.closing:
             return
         try:
@@ -109,7 +109,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
             self.transport.loseConnection()
 
     def connectionLost(self, reason):
-        if not self.lines_seen and interfaces.ISSLTransport.providedBy(self.transport):
+        if not self.handshake_done and interfaces.ISSLTransport.providedBy(self.transport):
             from ..tls import handshake_failure
             why = handshake_failure(reason)
             if why is not None:
