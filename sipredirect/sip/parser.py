@@ -13,9 +13,16 @@ from .address import parse_address
 from .errors import SipParseError
 from .grammar import TOKEN_CHARS, is_digits, is_token, split_commas
 from .headers import LIST_HEADERS, SINGLE_HEADERS, Headers, canonical_name
+from .memo import ParseMemo
 from .message import Request, Response
 from .uri import SipUri, parse_uri
 from .via import parse_via
+
+# The values that repeat from message to message (see memo.py).
+_uri = ParseMemo(parse_uri)
+_name_addr = ParseMemo(parse_address)
+_contact = ParseMemo(lambda text: parse_address(text, allow_star=True))
+_via = ParseMemo(parse_via)
 
 MAX_CSEQ = 2 ** 31 - 1
 MAX_EXPIRES = 2 ** 32 - 1
@@ -144,7 +151,7 @@ def _start_request(start, headers):
         raise SipParseError("SIP version %s not supported" % version, 505,
                             partial=_salvage(request, headers))
     try:
-        uri = parse_uri(uri_text)
+        uri = _uri(uri_text)
     except SipParseError as e:
         raise SipParseError("bad Request-URI: %s" % e.reason, 400,
                             partial=_salvage(request, headers)) from None
@@ -185,7 +192,7 @@ def _parse_vias(message, headers):
     vias = []
     for value in headers.values("Via"):
         for part in split_commas(value):
-            vias.append(parse_via(part))
+            vias.append(_via(part))
     if not vias:
         raise SipParseError("missing Via header")
     message.vias = vias
@@ -202,7 +209,7 @@ def _parse_to(message, headers):
 def _address(headers, name):
     value = _single(headers, name)
     try:
-        return parse_address(value)
+        return _name_addr(value)
     except SipParseError as e:
         raise SipParseError("bad %s header: %s" % (name, e.reason)) from None
 
@@ -265,7 +272,7 @@ def _check_request_headers(request, headers):
     for value in headers.values("Contact"):
         for part in split_commas(value):
             try:
-                parse_address(part, allow_star=True)
+                _contact(part)
             except SipParseError as e:
                 raise SipParseError("bad Contact header: %s" % e.reason) from None
     for name in ("Require", "Proxy-Require", "Supported"):
