@@ -287,18 +287,13 @@ class RedirectCore:
                                       self.timers, self._new_tag())
         txn.top_via = top
         self.transactions.add(txn)
-        trying = make_response(request, 100, top_via=top,
-                               extra_headers=self._server_headers()).to_bytes()
-        txn.send_provisional(trying)
-        self.stats["responses_100"] += 1
-        actions = [Send(destination, trying)]
         status = self._precheck(request)
         if status is None and request.to is not None and request.to.tag is not None:
             status = 481
         if status is not None:
-            return actions + self._final(txn, status, now, why=_PRECHECK_WHY.get(status))
+            return self._final(txn, status, now, why=_PRECHECK_WHY.get(status))
         if self.draining is not None:
-            return actions + self._drain_answer(txn, now)
+            return self._drain_answer(txn, now)
         if (self.max_pending_routes is not None
                 and self.pending_routes >= self.max_pending_routes):
             # Overloaded (routers too slow for the offered load): tell the
@@ -312,12 +307,31 @@ class RedirectCore:
                               retry=self.overload_retry_after,
                               more=" (%d more since the last such line)" % suppressed
                               if suppressed else "")
-            return actions + self._final(txn, 503, now, extra_headers=[
+            return self._final(txn, 503, now, extra_headers=[
                 ("Retry-After", str(self.overload_retry_after))], why="overload")
         if self.memory is not None and self.memory.remote:
-            return actions + self._look_up(txn, request, peer, now)
+            return self._trying(txn) + self._look_up(txn, request, peer, now)
         record = self.memory.lookup(request.call_id, now) if self.memory else None
-        return actions + self._route_invite(txn, request, peer, record, now)
+        return self._route_invite(txn, request, peer, record, now)
+
+    def _trying(self, txn):
+        """100 Trying, which RFC 3261 17.2.1 asks for unless the final
+        answer follows within 200 ms: so only when the answer waits on
+        something outside this process (a router, the shared call memory).
+        Embedded routing answers at once, and saves the gateway a datagram."""
+        if txn.state != PROCEEDING or txn.last_response is not None:
+            return []
+        trying = make_response(txn.request, 100, top_via=txn.top_via,
+                               extra_headers=self._server_headers()).to_bytes()
+        txn.send_provisional(trying)
+        self.stats["responses_100"] += 1
+        return [Send(txn.peer, trying)]
+
+    def routing_pending(self, route_request):
+        """The routing of ``route_request`` did not answer at once: the
+        100 Trying that tells the gateway to stop retransmitting."""
+        txn = route_request._txn
+        return [] if txn is None else self._trying(txn)
 
     def _look_up(self, txn, request, peer, now):
         """Ask the shared call memory about this Call-ID first.  The

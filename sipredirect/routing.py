@@ -285,37 +285,48 @@ class RoutingChain:
         self.observers = list(observers)
 
     def route(self, request):
-        # Services that answer at once (the embedded tables, a router link
-        # with no router registered) are asked in a plain loop: one
-        # Deferred per call instead of three, which matters at thousands
-        # of calls per second.
+        outcome = self.decide(request)
+        return outcome if isinstance(outcome, defer.Deferred) else defer.succeed(outcome)
+
+    def decide(self, request):
+        """The decision itself when every service asked answered at once
+        (the embedded tables, a router link with no router registered),
+        else a Deferred firing with it.
+
+        Services that answer at once are asked in a plain loop and their
+        fired Deferreds read directly: at thousands of calls per second
+        the Deferred callbacks per call were a tenth of the server's CPU.
+        """
         index = 0
-        while index < len(self.services):
-            service = self.services[index]
-            asked = self.clock.seconds()
+        services = self.services
+        clock = self.clock
+        while index < len(services):
+            service = services[index]
+            asked = clock.seconds()
             try:
-                inner = defer.maybeDeferred(service.route, request)
+                inner = service.route(request)
             except Exception:
                 inner = defer.fail()
-            if not inner.called:
-                return self._wait_for(request, index, inner, asked)
-            outcome = []
-            inner.addBoth(outcome.append)
-            if not outcome:  # fired but paused on a Deferred of its own
-                return self._wait_for(request, index, inner, asked)
-            result = outcome[0]
+            if isinstance(inner, defer.Deferred):
+                if not inner.called or inner.paused:
+                    return self._wait_for(request, index, inner, asked)
+                result = inner.result
+                if isinstance(result, failure.Failure):
+                    inner.addErrback(lambda _: None)  # handled: logged below
+            else:
+                result = inner  # a plain value (maybeDeferred's rule)
             if isinstance(result, failure.Failure):
-                _step(request, service, _failure_step(result), asked, self.clock.seconds())
+                _step(request, service, _failure_step(result), asked, clock.seconds())
                 self._log_failure(service, request, result)
             else:
                 _step(request, service, "passed" if result is None else "decided",
-                      asked, self.clock.seconds())
+                      asked, clock.seconds())
                 if result is not None:
                     request.decided_by = service
                     request.decision = result
-                    return defer.succeed(result)
+                    return result
             index += 1
-        return defer.succeed(self._no_route(request))
+        return self._no_route(request)
 
     def _no_route(self, request):
         decision = Reject(self.no_route_status, source="no-route")

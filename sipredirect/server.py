@@ -309,13 +309,27 @@ class SipServerService(service.Service):
 
     def _start_routing(self, route_request):
         try:
-            d = defer.maybeDeferred(self.routing.route, route_request)
+            outcome = self._decide(route_request)
         except Exception:
-            d = defer.fail()
-        if not d.called:
-            self._routing[route_request] = d  # so that a CANCEL can cancel it
-        d.addCallbacks(lambda decision: self._decided(route_request, decision),
-                       lambda failure: self._failed(route_request, failure))
+            outcome = defer.fail()
+        if not isinstance(outcome, defer.Deferred):
+            self._decided(route_request, outcome)
+            return
+        if not outcome.called:
+            self._routing[route_request] = outcome  # so that a CANCEL can cancel it
+            self._apply(self.core.routing_pending(route_request))
+        outcome.addCallbacks(lambda decision: self._decided(route_request, decision),
+                             lambda failure: self._failed(route_request, failure))
+
+    def _decide(self, route_request):
+        """The chain's answer at once when it has one (RoutingChain.decide),
+        else a Deferred; any other IRoutingService through its Deferred.
+        Looked up per call: a reload replaces ``routing``."""
+        routing = self.routing
+        decide = getattr(routing, "decide", None)
+        if decide is not None:
+            return decide(route_request)
+        return defer.maybeDeferred(routing.route, route_request)
 
     def _decided(self, route_request, decision):
         self._routing.pop(route_request, None)

@@ -143,4 +143,4 @@ def test_default_destinations_unaffected_by_admission():
     server, _ = make_server(default_routing_destinations=[parse_sip_uri("sip:a@h")])
     conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
-    assert [status_of(d) for d in conn.sent] == [100, 302]
+    assert [status_of(d) for d in conn.sent] == [302]

@@ -31,12 +31,10 @@ def redirect_to(*uris):
     return Redirect([parse_sip_uri(u) for u in uris], source="test")
 
 
-def test_invite_gets_100_at_once_then_302_with_contact_and_to_tag():
+def test_invite_starts_routing_then_302_with_contact_and_to_tag():
     core = make_core()
     actions = core.datagram_received(invite(), UDP, 0.0)
-    (trying,) = sends(actions)
-    assert status_of(trying.data) == 100
-    assert ";tag=" not in header_of(trying.data, "To")
+    assert sends(actions) == []  # the routing may answer at once
     request = start(actions)
     assert request.this_dn == "8001"
     assert len(request.conn_id) == 16 and len(request.call_uuid) == 32
@@ -60,12 +58,29 @@ def test_several_contacts_with_q_values_and_extra_headers():
     assert "X-Queue: sales\r\n" in text
 
 
+def test_routing_that_waits_gets_one_100_trying_without_a_to_tag():
+    """RFC 3261 17.2.1: 100 Trying unless the answer follows within 200 ms,
+    so only once the routing is known to wait."""
+    core = make_core()
+    request = start(core.datagram_received(invite(), UDP, 0.0))
+    (trying,) = sends(core.routing_pending(request))
+    assert status_of(trying.data) == 100
+    assert ";tag=" not in header_of(trying.data, "To")
+    assert trying.peer == Peer("udp", "127.0.0.1", 5061, "udp-port")
+    assert core.routing_pending(request) == []
+    assert core.stats["responses_100"] == 1
+    core.route_decided(request, redirect_to("sip:a@h"), 0.4)
+    assert core.routing_pending(request) == []
+
+
 def test_retransmitted_invite_is_never_routed_twice():
-    """A retransmission gets the last response again: the 100 while routing,
-    the 302 once answered."""
+    """A retransmission gets the last response again: nothing while the
+    routing answers at once, the 100 while it waits, the 302 once answered."""
     core = make_core()
     raw = invite()
     request = start(core.datagram_received(raw, UDP, 0.0))
+    assert core.datagram_received(raw, UDP, 0.1) == []
+    core.routing_pending(request)
     again = core.datagram_received(raw, UDP, 0.3)
     assert [status_of(a.data) for a in again] == [100]
     assert not any(isinstance(a, StartRouting) for a in again)
@@ -158,7 +173,7 @@ def test_other_methods_get_405_with_allow():
 def test_max_forwards_zero_is_483_except_options():
     core = make_core()
     actions = core.datagram_received(invite(max_forwards=0), UDP, 0.0)
-    assert [status_of(a.data) for a in sends(actions)] == [100, 483]
+    assert [status_of(a.data) for a in sends(actions)] == [483]
     (response,) = core.datagram_received(options(max_forwards=0), UDP, 0.0)
     assert status_of(response.data) == 200
 
@@ -173,7 +188,7 @@ def test_unknown_require_is_ignored_by_a_redirect_server():
 def test_unknown_user_is_404_unless_default_route_point():
     core = make_core()
     actions = core.datagram_received(invite(user="9999"), UDP, 0.0)
-    assert [status_of(a.data) for a in sends(actions)] == [100, 404]
+    assert [status_of(a.data) for a in sends(actions)] == [404]
     core = make_core(points=("8000", "8001"), default="8000")
     assert start(core.datagram_received(invite(user="9999"), UDP, 0.0)).this_dn == "8000"
 
@@ -220,12 +235,15 @@ def test_rport_and_received_direct_the_response():
     gets received= and rport=; without rport, to the sent-by port."""
     core = make_core()
     natted = Peer("udp", "192.0.2.7", 40000, "udp-port")
-    (trying, _) = core.datagram_received(invite(via_host="10.1.1.1", rport=True), natted, 0)
+    request = start(core.datagram_received(invite(via_host="10.1.1.1", rport=True), natted, 0))
+    (trying,) = core.routing_pending(request)
     assert (trying.peer.host, trying.peer.port) == ("192.0.2.7", 40000)
     assert "received=192.0.2.7" in header_of(trying.data, "Via")
     assert "rport=40000" in header_of(trying.data, "Via")
-    (trying, _) = core.datagram_received(invite(via_host="10.1.1.1"), natted, 0)
-    assert (trying.peer.host, trying.peer.port) == ("192.0.2.7", 5061)
+    request = start(core.datagram_received(invite(via_host="10.1.1.1"), natted, 0))
+    (final,) = core.route_decided(request, redirect_to("sip:a@h"), 0)
+    assert (final.peer.host, final.peer.port) == ("192.0.2.7", 5061)
+    assert "received=192.0.2.7" in header_of(final.data, "Via")
 
 
 def test_stream_message_without_content_length_closes_after_answering():

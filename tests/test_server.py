@@ -55,7 +55,7 @@ def test_nothing_to_route_gives_no_route_status():
     server = make_server(clock, no_route_status=503)
     conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
-    assert statuses(conn) == [100, 503]
+    assert statuses(conn) == [503]
 
 
 def test_timer_g_retransmission_through_the_clock():
@@ -65,12 +65,12 @@ def test_timer_g_retransmission_through_the_clock():
     conn = RecordingConnection()
     raw = invite()
     server.message_received(raw, Peer("udp", "127.0.0.1", 5061, conn))
-    assert statuses(conn) == [100, 302]
+    assert statuses(conn) == [302]
     clock.advance(0.5)
-    assert statuses(conn) == [100, 302, 302]
+    assert statuses(conn) == [302, 302]
     server.message_received(ack_for(raw, conn.sent[1]), Peer("udp", "127.0.0.1", 5061, conn))
     clock.advance(10)
-    assert statuses(conn) == [100, 302, 302]
+    assert statuses(conn) == [302, 302]
     clock.advance(60)
     assert len(clock.getDelayedCalls()) == 0  # Timer I ran, nothing left
 
@@ -128,7 +128,7 @@ def test_failing_service_falls_through_to_next():
                          default_routing_destinations=[parse_sip_uri("sip:ok@h")])
     conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
-    assert statuses(conn) == [100, 302]
+    assert statuses(conn) == [302]
 
 
 def test_stop_service_waits_for_pending_routes():
@@ -292,7 +292,7 @@ def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked
     server.ports = ["bound"]
     server.become_primary()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
-    assert statuses(conn) == [100, 302]
+    assert statuses(conn) == [302]
     server.become_backup()
     assert closed == [] and not server.active
     server.keep_port_on_backup = False
