@@ -15,7 +15,7 @@ from .ids import ConnIdGenerator, new_call_uuid, new_tag
 from .logthrottle import LogThrottle
 from .callmodel.mapping import AttributeMapper
 from .decisions import LatencyHistogram, decision_record
-from .routing import Contact, Redirect, Reject, RouteRequest, route_source
+from .routing import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   make_response, parse_message, reason_for, transaction_key)
@@ -382,9 +382,7 @@ class RedirectCore:
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1
-        route_request.attributes = self.mapper(route_request)
-        route_request.route_event = self.tracer.event(
-            "EventRouteRequest", route_request.attributes, now)
+        route_request.describe_with(self.mapper, self.tracer, now)
         return [StartRouting(route_request)]
 
     def _precheck(self, request):
@@ -497,21 +495,10 @@ class RedirectCore:
         self._released(txn)
         if call is None or call.decision is None:
             return []
-        if isinstance(call.decision, Redirect):
-            # EventRouteUsed is about a redirect; a rejected call's ACK is
-            # only the end of its transaction.
-            call.used_event = self._route_used_event(call, now)
+        # EventRouteUsed (built by the call, for a redirect only: a rejected
+        # call's ACK is only the end of its transaction).
+        call.confirmed(now)
         return [RouteConfirmed(call, call.decision)]
-
-    def _route_used_event(self, call, now):
-        decision = call.decision
-        attributes = {"ThisDN": call.this_dn, "ThisQueue": call.this_dn,
-                      "ConnID": call.conn_id, "CallUUID": call.call_uuid}
-        attributes["OtherDN"] = str(decision.contacts[0].uri)
-        if decision.reference_id is not None:
-            attributes["ReferenceID"] = decision.reference_id
-        attributes["Extensions"] = {"RouteSource": route_source(call, decision)}
-        return self.tracer.event("EventRouteUsed", attributes, now)
 
     def _cancel(self, request, peer, now):
         key = transaction_key(request)

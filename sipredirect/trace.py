@@ -43,10 +43,15 @@ def _kv_lines(name, mapping):
     return lines
 
 
+def _time_parts(now):
+    """(TimeinSecs, TimeinuSecs) of ``now``, to the nearest microsecond, the
+    same in the event sent and in the trace printed."""
+    return divmod(int(round(now * 1e6)), 1000000)
+
+
 def format_event(message, attributes, sequence, now):
     """The text block of one event (no trailing newline)."""
-    seconds = int(now)
-    micro = int(round((now - seconds) * 1e6)) % 1000000
+    seconds, micro = _time_parts(now)
     lines = [
         "@%s.%04d [0] %s distribute_event: message %s" % (
             _clock_text(now), micro // 100, __version__, message),
@@ -84,12 +89,10 @@ class EventTracer:
         """The event as a dict ready to send (``message`` first, then the
         attributes, then the sequence number and send time)."""
         self.sequence += 1
-        seconds = int(now)
         event = {"message": message}
         event.update(attributes)
         event["EventSequenceNumber"] = self.sequence
-        event["TimeinSecs"] = seconds
-        event["TimeinuSecs"] = int((now - seconds) * 1e6) % 1000000
+        event["TimeinSecs"], event["TimeinuSecs"] = _time_parts(now)
         if self.enabled:
             self.log.info("{trace}", trace=format_event(message, attributes,
                                                        self.sequence, now))

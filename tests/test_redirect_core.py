@@ -346,3 +346,34 @@ def test_tls_contacts_sips_secures_sip_destinations_of_tls_calls_only():
     request = start(core.datagram_received(invite(), UDP, 0.0))
     (final,) = sends(core.route_decided(request, redirect_to("sip:a@h:5070"), 0.0))
     assert header_of(final.data, "Contact") == "<sip:a@h:5070>"
+
+
+def test_t_library_attributes_and_events_are_built_only_when_read():
+    """Without the trace, a call the embedded tables route never builds its
+    EventRouteRequest or EventRouteUsed (no sequence number is spent); a
+    router link reading them gets the mapped attributes."""
+    core = make_core()
+    raw = invite()
+    request = start(core.datagram_received(raw, UDP, 1504914899.987))
+    (final,) = sends(core.route_decided(request, redirect_to("sip:a@h"), 1504914900.0))
+    core.datagram_received(ack_for(raw, final.data), UDP, 1504914900.1)
+    assert core.tracer.sequence == 0
+    event = request.route_event
+    assert event["message"] == "EventRouteRequest"
+    assert event["ThisDN"] == "8001" and event["ConnID"] == request.conn_id
+    assert event["TimeinSecs"] == 1504914899 and event["TimeinuSecs"] == 987000
+    assert request.attributes["CallUUID"] == request.call_uuid
+    used = request.used_event
+    assert used["message"] == "EventRouteUsed" and used["OtherDN"] == "sip:a@h"
+    assert used["TimeinSecs"] == 1504914900
+    assert core.tracer.sequence == 2
+    assert request.route_event is event  # built once
+
+
+def test_a_rejected_call_has_no_route_used_event():
+    core = make_core()
+    raw = invite()
+    request = start(core.datagram_received(raw, UDP, 0.0))
+    (final,) = sends(core.route_decided(request, Reject(486), 0.0))
+    core.datagram_received(ack_for(raw, final.data), UDP, 0.1)
+    assert request.used_event is None
