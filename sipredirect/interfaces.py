@@ -15,12 +15,14 @@ class IRoutingService(Interface):
     name = Attribute("Short name used in logs and as the route source.")
 
     def route(request):
-        """Return a Deferred firing with a
-        :class:`sipredirect.routing.Redirect`, a
-        :class:`sipredirect.routing.Reject`, or ``None`` (no opinion).
+        """Return a :class:`sipredirect.routing.Redirect`, a
+        :class:`sipredirect.routing.Reject`, or ``None`` (no opinion),
+        either at once or through a Deferred firing with one of them.
 
-        ``request`` is a :class:`sipredirect.routing.RouteRequest`.  The
-        Deferred is cancelled when the caller gives up (CANCEL) or the
+        A service that knows the answer at once should return it as a
+        plain value: the call is then answered in the same reactor turn,
+        without a 100 Trying.  ``request`` is a
+        :class:`sipredirect.routing.RouteRequest`.  A Deferred is cancelled when the caller gives up (CANCEL) or the
         chain stops waiting (router-timeout); a service can use its
         canceller to tell its router that the call was abandoned.
         """

@@ -277,16 +277,17 @@ class StaticRoutes:
                         for dn, point in routing_points.items() if point.alternatives}
 
     def route(self, request):
+        # A plain value, not a Deferred: the chain takes either (see
+        # IRoutingService.route), and these tables answer at once.
         table = self.tables.get(request.this_dn)
         if table is None:
-            return defer.succeed(None)
+            return None
         used = request.used_destinations
         alternative = table.pick(lambda alt: all(
             str(uri) in used or _equal_to_request_uri(uri, request) for uri, _ in alt))
         if alternative is None:
-            return defer.succeed(None)
-        return defer.succeed(Redirect([Contact(uri, q) for uri, q in alternative],
-                                      source="static"))
+            return None
+        return Redirect([Contact(uri, q) for uri, q in alternative], source="static")
 
     def route_confirmed(self, request, decision):
         pass
@@ -307,13 +308,13 @@ class DefaultDestinations:
 
     def route(self, request):
         if not len(self.table):
-            return defer.succeed(None)
+            return None
         used = request.used_destinations
         uri = self.table.pick(lambda uri: str(uri) in used
                                or _equal_to_request_uri(uri, request))
         if uri is None:
-            return defer.succeed(None)
-        return defer.succeed(Redirect([Contact(uri)], source=self.name))
+            return None
+        return Redirect([Contact(uri)], source=self.name)
 
     def route_confirmed(self, request, decision):
         pass

@@ -246,12 +246,12 @@ class RouterLink:
     def route(self, request):
         if self.role != "primary":
             request.note = "this node is not primary"
-            return defer.succeed(None)
+            return None
         recipients = self.recipients_for(request.this_dn)
         if not recipients:
             self.stats["no_router"] += 1
             request.note = "no router registered for %s" % request.this_dn
-            return defer.succeed(None)
+            return None
         conn_id = request.conn_id
         d = defer.Deferred(lambda d: self._abandon(conn_id))
         point = self.routing_points.get(request.this_dn)

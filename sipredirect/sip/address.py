@@ -2,7 +2,11 @@
 
 from .errors import SipParseError
 from .grammar import WS, TOKEN_CHARS, format_params, param_value, parse_params, read_quoted
+from .memo import ParseMemo
 from .uri import parse_uri
+
+# The URI inside a From repeats from call to call while its tag does not.
+_uri = ParseMemo(parse_uri)
 
 
 class Address:
@@ -68,7 +72,7 @@ def parse_address(value, allow_star=False):
         gt = text.find(">", lt)
         if gt < 0:
             raise SipParseError("unterminated <URI>")
-        uri = parse_uri(text[lt + 1:gt])
+        uri = _uri(text[lt + 1:gt])
         params = parse_params(text[gt + 1:], "header parameter")
         return Address(uri, display, params, True)
     if lt >= 0:
@@ -78,7 +82,7 @@ def parse_address(value, allow_star=False):
     uri_text = uri_text.rstrip(WS)
     if "?" in uri_text or "," in uri_text:
         raise SipParseError("addr-spec with '?' or ',' must be enclosed in <>")
-    uri = parse_uri(uri_text)
+    uri = _uri(uri_text)
     return Address(uri, None, parse_params(ptext, "header parameter"), False)
 
 
