@@ -305,6 +305,9 @@ class DefaultDestinations:
 
     def __init__(self, destinations):
         self.table = RoundRobin(destinations)
+        # Decisions are read-only, so each destination's is made once.
+        self._redirects = {id(uri): Redirect([Contact(uri)], source=self.name)
+                           for uri in destinations}
 
     def route(self, request):
         if not len(self.table):
@@ -314,7 +317,7 @@ class DefaultDestinations:
                                or _equal_to_request_uri(uri, request))
         if uri is None:
             return None
-        return Redirect([Contact(uri)], source=self.name)
+        return self._redirects[id(uri)]
 
     def route_confirmed(self, request, decision):
         pass

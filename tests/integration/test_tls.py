@@ -2,6 +2,7 @@
 time and Python's TLS client (Debian's SIPp has no TLS)."""
 
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -37,12 +38,15 @@ def client_context(pki, with_certificate=False, hostname_check=True):
     return context
 
 
+FINAL_RESPONSE = re.compile(rb"SIP/2\.0 [2-6][0-9][0-9] ")
+
+
 def exchange(context, port, message, server_name="localhost"):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname=server_name) as sock:
             sock.sendall(message)
             data = b""
-            while data.count(b"SIP/2.0 ") < 2 and b"SIP/2.0 200" not in data:
+            while not FINAL_RESPONSE.search(data):
                 chunk = sock.recv(65535)
                 if not chunk:
                     break
