@@ -491,7 +491,7 @@ def _failure_step(reason):
 
 def _step(request, service, result, asked, now):
     """One routing service's part in a call, for the decision log."""
-    step = {"service": getattr(service, "name", str(service)), "result": result,
+    step = {"service": getattr(service, "name", None) or str(service), "result": result,
             "ms": round((now - asked) * 1000.0, 3)}
     if request.note is not None:
         step["why"], request.note = request.note, None
