@@ -168,9 +168,10 @@ def response_destination(request, peer):
     maddr = via.param("maddr")
     if maddr:
         return Peer(peer.transport, maddr.strip("[]"), via.port or 5060, peer.conn), top
-    if rport is not None:
+    port = via.port or 5060
+    if rport is not None or port == peer.port:
         return peer, top
-    return Peer(peer.transport, peer.host, via.port or 5060, peer.conn), top
+    return Peer(peer.transport, peer.host, port, peer.conn), top
 
 
 class RedirectCore:

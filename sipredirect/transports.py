@@ -22,6 +22,7 @@ _READ_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
 _WRITE_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR)
 MAX_UDP_QUEUE = 20000
 MAX_CHECKED_HOSTS = 4096
+MAX_PEERS = 4096
 
 
 
@@ -118,14 +119,24 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         self.clock = clock
         self.packets_to_write = packets_to_write
         self._queue = deque()
+        self._peers = {}
         self._written = 0
         self._turn_call = None
 
     def datagramReceived(self, data, addr):
+        peer = self._peers.get(addr)
+        if peer is None:
+            # One Peer per source address, shared by its calls' transactions
+            # (a busy server holds ten thousand of them, which the garbage
+            # collector would otherwise scan on every full pass).
+            peer = Peer("udp", addr[0], addr[1], self)
+            if len(self._peers) >= MAX_PEERS:
+                self._peers.clear()
+            self._peers[addr] = peer
         if len(data) > self.server.config.udp_max_message_size:
-            self.server.refuse("oversize", Peer("udp", addr[0], addr[1], self))
+            self.server.refuse("oversize", peer)
             return
-        self.server.message_received(data, Peer("udp", addr[0], addr[1], self))
+        self.server.message_received(data, peer)
 
     def send(self, data, host, port):
         if self._queue or self._written >= self.packets_to_write:

@@ -345,3 +345,19 @@ def test_stream_links_turn_nagle_off():
     router_side = TcpTransport()
     RouterLinkProtocol(link).makeConnection(router_side)
     assert router_side.no_delay is True
+
+
+def test_udp_calls_from_one_address_share_its_peer_and_answers_go_back_to_it():
+    """One Peer per source address: the transactions of a gateway's calls
+    hold the same object rather than one each (fewer objects for the
+    garbage collector to scan), and the 302 still reaches the sender."""
+    clock = task.Clock()
+    server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
+    proto = SipDatagramProtocol(server, clock)
+    proto.transport = FakeUdpTransport()
+    for n in range(2):
+        proto.datagramReceived(invite(call_id="share-%d" % n), ("127.0.0.1", 5061))
+    peers = {id(txn.peer) for txn in server.core.transactions}
+    assert len(peers) == 1
+    assert [(status_of(d), addr) for d, addr in proto.transport.written] == [
+        (302, ("127.0.0.1", 5061)), (302, ("127.0.0.1", 5061))]

@@ -14,6 +14,34 @@ def _line(event):
     return json.dumps(event["decision"], separators=(",", ":"), default=str) + "\n"
 
 
+def _kept_form(record):
+    """``record`` as nested tuples of strings and numbers.  Ten thousand kept
+    decisions made of dicts and lists were most of what the garbage
+    collector scanned in a busy server (tens of milliseconds per full pass,
+    every call waiting); tuples of atoms it stops tracking at its next
+    pass, dicts only at a full one."""
+    kept = []
+    for key, value in record.items():
+        if key == "steps":
+            value = tuple(tuple(step.items()) for step in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kept.append((key, value))
+    return tuple(kept)
+
+
+def _record_form(kept):
+    """The record :func:`_kept_form` was made from."""
+    record = {}
+    for key, value in kept:
+        if key == "steps":
+            value = [dict(step) for step in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        record[key] = value
+    return record
+
+
 def open_decision_file(path):
     """Open ``path`` for appending; OSError when it cannot be written."""
     return open(path, "a", encoding="utf-8")
@@ -58,9 +86,7 @@ class DecisionLog:
                                path=self.path, error=e)
         if self.kept:
             call_id = record["call_id"]
-            entries = self.recent.pop(call_id, None) or []
-            entries.append(record)
-            self.recent[call_id] = entries
+            self.recent[call_id] = self.recent.pop(call_id, ()) + (_kept_form(record),)
             while len(self.recent) > self.kept:
                 self.recent.popitem(last=False)
         dn = record.get("routing_point")
@@ -74,7 +100,7 @@ class DecisionLog:
 
     def find(self, call_id):
         """The decisions kept in memory for ``call_id`` (oldest first)."""
-        return list(self.recent.get(call_id, ()))
+        return [_record_form(kept) for kept in self.recent.get(call_id, ())]
 
     def search_file(self, call_id, limit=100):
         """Scan the decision file for ``call_id``; blocking, so the
