@@ -94,8 +94,11 @@ class SipServerService(service.Service):
             self._listen()
         # Everything built so far lives as long as the process: keep it out
         # of the garbage collector's scans, which would otherwise pause
-        # call handling for tens of milliseconds under load.
-        gc.freeze()
+        # call handling for tens of milliseconds under load.  (PyPy's
+        # incremental collector has no generations to freeze.)
+        freeze = getattr(gc, "freeze", None)
+        if freeze is not None:
+            freeze()
 
     # -- HA role changes ----------------------------------------------------------
 
