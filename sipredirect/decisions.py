@@ -2,8 +2,10 @@
 and how long did answering take.
 
 Pure data, no I/O: the redirect core fills a :class:`LatencyHistogram` and
-hands one :func:`decision_record` per answered INVITE to whoever listens
-(:mod:`sipredirect.management.decisionlog` writes them as JSON lines).
+hands the facts of each answered INVITE (:func:`decision_facts`) to whoever
+listens; :func:`decision_record` turns them into the JSON-ready record
+(:mod:`sipredirect.management.decisionlog` writes them as JSON lines and
+keeps the latest for ``sipredirect-ctl explain``).
 """
 
 import bisect
@@ -69,42 +71,85 @@ class DrainAnswer:
         return "503 with Retry-After %d" % self.retry_after
 
 
-def decision_record(request, call, status, headers, why, peer, now):
-    """One call's decision as a JSON-ready dict.
+# Where each fact sits in a decision_facts tuple.  A flat tuple of
+# strings and numbers costs one allocation per call and, once the garbage
+# collector has seen it, is no longer scanned by it; most decisions are
+# never read, so the record itself is built only when one is.
+(F_TIME, F_CALL_ID, F_STATUS, F_WHY, F_REQUEST_URI, F_TRANSPORT, F_HOST, F_PORT,
+ F_CONTACTS, F_CONN_ID, F_CALL_UUID, F_ROUTING_POINT, F_SELECTED_BY, F_REROUTE_COUNT,
+ F_RECEIVED_AT, F_SKIPPED, F_ROUTE_SOURCE, F_ROUTER, F_STEPS) = range(19)
+
+
+def decision_facts(request, call, status, headers, why, peer, now):
+    """One call's decision as a flat tuple of atoms (the F_* positions).
 
     ``call`` is the RouteRequest when routing was asked (None when the
     INVITE was answered before that: 404, overload, draining...); its
     ``steps`` say which routing service was asked, what it did and how
     long it took, and why a service passed the call on.
     """
-    record = {"time": round(now, 6), "call_id": request.call_id, "status": status,
-              "why": why, "request_uri": str(request.uri),
-              "source": "%s:%s:%s" % (peer.transport, peer.host, peer.port)}
-    contacts = [value for name, value in headers if name == "Contact"]
-    if contacts:
-        record["contacts"] = contacts
+    contacts = tuple([value for name, value in headers if name == "Contact"])
+    head = (now, request.call_id, status, why, str(request.uri), peer.transport,
+            peer.host, peer.port, contacts)
     if call is None:
-        return record
-    record.update(conn_id=call.conn_id, call_uuid=call.call_uuid,
-                  routing_point=call.this_dn, selected_by=call.selected_by,
-                  reroute_count=call.reroute_count,
-                  latency_ms=round((now - call.received_at) * 1000.0, 3))
-    if call.used_destinations:
-        # Re-routing: destinations this call was already sent to are skipped.
-        record["skipped"] = sorted(call.used_destinations)
+        return head
     decision = call.decision
-    if decision is not None:
-        record["route_source"] = decision.source
+    if decision is None:
+        source = router = None
+    else:
+        source = decision.source
         router = getattr(decision.origin, "client_name", None)
-        if router:
-            record["router"] = router
-    steps = call.steps
-    if steps:
-        record["steps"] = list(steps)
-        for step in steps:
-            if step["service"] == "router" and "ms" in step:
-                record["router_latency_ms"] = step["ms"]
+    used = call.used_destinations
+    return head + (call.conn_id, call.call_uuid, call.this_dn, call.selected_by,
+                   call.reroute_count, call.received_at,
+                   tuple(sorted(used)) if used else (), source, router,
+                   tuple(call.steps))
+
+
+def step_record(step):
+    """A routing step (see :func:`routing_step`) as the decision log shows it."""
+    service, result, ms, why = step
+    record = {"service": service, "result": result, "ms": ms}
+    if why is not None:
+        record["why"] = why
     return record
 
 
-__all__ = ["LatencyHistogram", "DrainAnswer", "decision_record", "LATENCY_BUCKETS"]
+def routing_step(service, result, asked, now, why=None):
+    """One routing service's part in a call: (name, result, ms, why)."""
+    return (service, result, round((now - asked) * 1000.0, 3), why)
+
+
+def decision_record(facts):
+    """The JSON-ready record of :func:`decision_facts`' tuple."""
+    now, call_id, status, why, uri, transport, host, port, contacts = facts[:F_CONN_ID]
+    record = {"time": round(now, 6), "call_id": call_id, "status": status,
+              "why": why, "request_uri": uri,
+              "source": "%s:%s:%s" % (transport, host, port)}
+    if contacts:
+        record["contacts"] = list(contacts)
+    if len(facts) == F_CONN_ID:
+        return record
+    record.update(conn_id=facts[F_CONN_ID], call_uuid=facts[F_CALL_UUID],
+                  routing_point=facts[F_ROUTING_POINT],
+                  selected_by=facts[F_SELECTED_BY],
+                  reroute_count=facts[F_REROUTE_COUNT],
+                  latency_ms=round((now - facts[F_RECEIVED_AT]) * 1000.0, 3))
+    if facts[F_SKIPPED]:
+        # Re-routing: destinations this call was already sent to are skipped.
+        record["skipped"] = list(facts[F_SKIPPED])
+    if facts[F_ROUTE_SOURCE] is not None:
+        record["route_source"] = facts[F_ROUTE_SOURCE]
+    if facts[F_ROUTER]:
+        record["router"] = facts[F_ROUTER]
+    steps = facts[F_STEPS]
+    if steps:
+        record["steps"] = [step_record(step) for step in steps]
+        for service, _, ms, _ in steps:
+            if service == "router":
+                record["router_latency_ms"] = ms
+    return record
+
+
+__all__ = ["LatencyHistogram", "DrainAnswer", "decision_facts", "decision_record",
+           "routing_step", "step_record", "LATENCY_BUCKETS"]

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 from .ids import ConnIdGenerator, new_call_uuid, new_tag
 from .logthrottle import LogThrottle
 from .callmodel.mapping import AttributeMapper
-from .decisions import LatencyHistogram, decision_record
+from .decisions import LatencyHistogram, decision_facts
 from .routing import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
@@ -467,7 +467,7 @@ class RedirectCore:
                 why_key = why or "other"
             self.stats["rejects_" + why_key] += 1
         if self.on_decision is not None:
-            self.on_decision(decision_record(txn.request, call, status, headers, why,
+            self.on_decision(decision_facts(txn.request, call, status, headers, why,
                                              txn.peer, now))
 
     def _drain_answer(self, txn, now):

@@ -10,6 +10,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
+from .decisions import routing_step
 
 
 class Contact:
@@ -112,8 +113,9 @@ class RouteRequest:
         self.decided_by = None
         self.decision = None
         self._txn = None
-        # Filled by the chain for the decision log: one dict per service
-        # asked; ``note`` is a service's reason for passing the call on.
+        # Filled by the chain for the decision log: one routing_step tuple
+        # per service asked; ``note`` is a service's reason for passing the
+        # call on.
         self.steps = []
         self.note = None
 
@@ -491,8 +493,8 @@ def _failure_step(reason):
 
 def _step(request, service, result, asked, now):
     """One routing service's part in a call, for the decision log."""
-    step = {"service": getattr(service, "name", None) or str(service), "result": result,
-            "ms": round((now - asked) * 1000.0, 3)}
-    if request.note is not None:
-        step["why"], request.note = request.note, None
-    request.steps.append(step)
+    why = request.note
+    if why is not None:
+        request.note = None
+    request.steps.append(routing_step(getattr(service, "name", None) or str(service),
+                                      result, asked, now, why))

@@ -3,7 +3,7 @@
 import random
 
 from sipredirect.config import RoutingPoint
-from sipredirect.decisions import DrainAnswer, LatencyHistogram
+from sipredirect.decisions import DrainAnswer, LatencyHistogram, decision_record
 from sipredirect.redirect import Peer, RedirectCore, Send, StartRouting
 from sipredirect.routing import Redirect, RoutingPointSelector
 from sipredirect.sip import parse_sip_uri
@@ -16,7 +16,7 @@ def make_core():
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")})
     core = RedirectCore(selector, rng=random.Random(7))
     core.records = []
-    core.on_decision = core.records.append
+    core.on_decision = lambda facts: core.records.append(decision_record(facts))
     return core
 
 
@@ -66,7 +66,7 @@ def test_draining_with_302_sends_new_calls_to_the_peer():
 def test_a_routed_call_is_recorded_with_its_routing_point_and_latency():
     core = make_core()
     request = route_request(core.datagram_received(invite(call_id="c-1"), UDP, 10.0))
-    request.steps.append({"service": "router", "result": "decided", "ms": 250.0})
+    request.steps.append(("router", "decided", 250.0, None))
     core.route_decided(request, Redirect([parse_sip_uri("sip:a@h")], source="router"),
                        10.25)
     (record,) = core.records

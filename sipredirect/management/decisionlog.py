@@ -7,39 +7,14 @@ import json
 
 from twisted.logger import FileLogObserver, Logger
 
+from ..decisions import F_CALL_ID, F_ROUTING_POINT, F_STATUS, decision_record
+
 OTHER_DNS = "(other)"
 
 
 def _line(event):
-    return json.dumps(event["decision"], separators=(",", ":"), default=str) + "\n"
-
-
-def _kept_form(record):
-    """``record`` as nested tuples of strings and numbers.  Ten thousand kept
-    decisions made of dicts and lists were most of what the garbage
-    collector scanned in a busy server (tens of milliseconds per full pass,
-    every call waiting); tuples of atoms it stops tracking at its next
-    pass, dicts only at a full one."""
-    kept = []
-    for key, value in record.items():
-        if key == "steps":
-            value = tuple(tuple(step.items()) for step in value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kept.append((key, value))
-    return tuple(kept)
-
-
-def _record_form(kept):
-    """The record :func:`_kept_form` was made from."""
-    record = {}
-    for key, value in kept:
-        if key == "steps":
-            value = [dict(step) for step in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        record[key] = value
-    return record
+    return json.dumps(decision_record(event["facts"]), separators=(",", ":"),
+                      default=str) + "\n"
 
 
 def open_decision_file(path):
@@ -48,9 +23,12 @@ def open_decision_file(path):
 
 
 class DecisionLog:
-    """Receives the redirect core's decision records (``core.on_decision``).
+    """Receives the redirect core's decision facts (``core.on_decision``).
 
-    ``kept`` decisions stay in memory, indexed by Call-ID (re-routing
+    ``kept`` decisions stay in memory as the core's flat tuples (records
+    are made from them only when asked for: most are never read, and ten
+    thousand dicts were most of what the garbage collector scanned in a
+    busy server), indexed by Call-ID (re-routing
     attempts of one Call-ID are kept together); ``per_dn`` counts calls per
     routing point for ``/status``, for at most ``max_dns`` DNs (without
     routing points the Request-URI user is the DN, so the count must not
@@ -76,31 +54,35 @@ class DecisionLog:
         self._writer = Logger(namespace="sipredirect.decisions",
                               observer=FileLogObserver(handle, _line))
 
-    def __call__(self, record):
+    def __call__(self, facts):
         if self._writer is not None:
             try:
-                self._writer.info("{decision}", decision=record)
+                self._writer.info("{facts}", facts=facts)
                 self.written += 1
             except (OSError, ValueError) as e:
                 self.log.error("decision log {path}: cannot write ({error})",
                                path=self.path, error=e)
         if self.kept:
-            call_id = record["call_id"]
-            self.recent[call_id] = self.recent.pop(call_id, ()) + (_kept_form(record),)
-            while len(self.recent) > self.kept:
-                self.recent.popitem(last=False)
-        dn = record.get("routing_point")
+            recent = self.recent
+            call_id = facts[F_CALL_ID]
+            earlier = recent.pop(call_id, None)
+            recent[call_id] = (facts,) if earlier is None else earlier + (facts,)
+            if len(recent) > self.kept:
+                recent.popitem(last=False)
+        dn = facts[F_ROUTING_POINT] if len(facts) > F_ROUTING_POINT else None
         if dn is not None:
-            if dn not in self.per_dn and len(self.per_dn) >= self.max_dns:
-                dn = OTHER_DNS
-            counts = self.per_dn.setdefault(dn, {"calls": 0, "redirected": 0,
-                                                 "rejected": 0})
+            counts = self.per_dn.get(dn)
+            if counts is None:
+                if len(self.per_dn) >= self.max_dns:
+                    dn = OTHER_DNS
+                counts = self.per_dn.setdefault(dn, {"calls": 0, "redirected": 0,
+                                                     "rejected": 0})
             counts["calls"] += 1
-            counts["redirected" if record["status"] < 400 else "rejected"] += 1
+            counts["redirected" if facts[F_STATUS] < 400 else "rejected"] += 1
 
     def find(self, call_id):
         """The decisions kept in memory for ``call_id`` (oldest first)."""
-        return [_record_form(kept) for kept in self.recent.get(call_id, ())]
+        return [decision_record(facts) for facts in self.recent.get(call_id, ())]
 
     def search_file(self, call_id, limit=100):
         """Scan the decision file for ``call_id``; blocking, so the
