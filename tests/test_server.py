@@ -191,6 +191,20 @@ def test_udp_writes_at_most_packets_to_write_per_turn():
     assert [d for d, _ in proto.transport.written] == [b"x%d" % i for i in range(7)]
 
 
+def test_udp_writes_schedule_nothing_and_a_read_batch_starts_a_new_turn():
+    clock = task.Clock()
+    server = make_server(clock)
+    proto = SipDatagramProtocol(server, clock, packets_to_write=2)
+    proto.transport = FakeUdpTransport()
+    proto.send(b"a", "127.0.0.1", 5061)
+    proto.send(b"b", "127.0.0.1", 5061)
+    assert clock.getDelayedCalls() == []
+    proto.read_turn()
+    proto.send(b"c", "127.0.0.1", 5061)
+    assert [d for d, _ in proto.transport.written] == [b"a", b"b", b"c"]
+    assert clock.getDelayedCalls() == []
+
+
 def test_udp_full_socket_buffer_queues_and_retries_in_order():
     clock = task.Clock()
     server = make_server(clock)
