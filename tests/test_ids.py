@@ -2,7 +2,10 @@
 
 import re
 
-from sipredirect.ids import ConnIdGenerator, new_call_uuid, new_tag
+import os
+
+from sipredirect import ids
+from sipredirect.ids import ConnIdGenerator, RandomBytes, new_call_uuid, new_tag
 
 
 def test_conn_ids_are_16_hex_digits_carry_the_node_and_never_repeat():
@@ -24,3 +27,25 @@ def test_tags_are_12_hex_digits():
     tags = [new_tag() for _ in range(1000)]
     assert len(set(tags)) == 1000
     assert all(re.fullmatch(r"[0-9a-f]{12}", t) for t in tags)
+
+
+def test_random_bytes_come_from_one_draw_and_never_repeat_a_byte_range():
+    pool = RandomBytes(size=64)
+    parts = [pool.take(6) for _ in range(30)]  # 180 bytes: three draws of 64
+    assert all(len(p) == 6 for p in parts)
+    assert len(set(parts)) == 30
+    assert len(pool.take(100)) == 100  # larger than a draw
+
+
+def test_a_forked_child_draws_new_random_bytes():
+    ids._random.take(1)  # the parent has bytes in its buffer
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its tag must not be the parent's next one
+        os.write(write, new_tag().encode())
+        os._exit(0)
+    os.close(write)
+    child_tag = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child_tag != new_tag()
