@@ -132,3 +132,34 @@ def test_table_never_returns_a_transaction_twice_for_one_deadline():
     table.schedule(a)
     assert table.due(0.5) == [a]
     assert table.due(0.5) == []
+
+
+def test_table_fires_in_deadline_order_across_timers_and_a_clock_stepped_back():
+    table = TransactionTable()
+    first, second, stepped, acked = (_invite_txn() for _ in range(4))
+    for txn in (first, second, stepped, acked):
+        table.add(txn)
+    first.send_final(b"302", 302, 10.0)     # Timer G at 10.5
+    second.send_final(b"302", 302, 10.1)    # Timer G at 10.6
+    stepped.send_final(b"302", 302, 9.0)    # the clock went back: G at 9.5
+    acked.send_final(b"302", 302, 5.0)
+    acked.receive_ack(5.2)                  # Timer I at 10.2
+    for txn in (first, second, stepped, acked):
+        table.schedule(txn)
+    assert table.next_deadline() == 9.5
+    assert table.due(10.55) == [stepped, acked, first]
+    assert table.next_deadline() == 10.6
+    assert table.due(11.0) == [second]
+
+
+def test_table_forgets_a_deadline_the_transaction_no_longer_has():
+    table = TransactionTable()
+    a = _invite_txn()
+    table.add(a)
+    a.send_final(b"302", 302, 0.0)
+    table.schedule(a)                       # Timer G at 0.5
+    a.receive_ack(0.1)
+    table.schedule(a)                       # Timer I at 5.1
+    assert table.next_deadline() == 5.1
+    assert table.due(1.0) == []
+    assert table.due(5.1) == [a]
