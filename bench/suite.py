@@ -274,9 +274,9 @@ def measure(system, args, workdir, nostdin, state):
     server = system.start(margs, sysdir)
     warmups = []
     try:
+        state["also_measured"] = system.extra_processes()
         if system.warmup:
             warmups.append(warm_up(system, margs, server, sysdir, nostdin, state))
-        state["also_measured"] = system.extra_processes()
         recvbuf = effective_recv_buffer(system.cfg.port)
         mr.info("%s: pid %d on 127.0.0.1:%d, receive buffer %s bytes"
                 % (system.label, server.pid, system.cfg.port, recvbuf))
