@@ -468,12 +468,19 @@ def options_probe(host, port, timeout=0.5):
         return data.startswith(b"SIP/2.0 ")
 
 
-def start_server(args, cfg, workdir, log_file):
+def start_server(args, cfg, workdir, log_file, python=None):
+    """twistd in the server process.  By default this interpreter runs the
+    checkout; ``python`` is another one with sipredirect installed (the
+    suite's PyPy venv), which runs its installed copy."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if python is None:
+        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"]
+                                         if env.get("PYTHONPATH") else "")
+    else:
+        env.pop("PYTHONPATH", None)
     env["PYTHONUNBUFFERED"] = "1"
     cmd = pin_prefix(args.server_cpu, "the server") + [
-        sys.executable, "-c", SERVER_BOOT,
+        python or sys.executable, "-c", SERVER_BOOT,
         "-n", "--pidfile=", "sipredirect", "--config", cfg.path]
     info("starting server: %s" % " ".join(cmd[:3] + ["'...'"] + cmd[4:]))
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,

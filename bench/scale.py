@@ -6,7 +6,8 @@ sockets: the quantities are too large for a load test to reach in minutes):
 
 * **Final-timeout call memory.**  The memory is filled with N remembered
   calls (10k, 100k, 1M), records made as ``RedirectCore`` makes them.
-  tracemalloc gives the bytes per remembered call; then a batch of
+  tracemalloc gives the bytes per remembered call (n/a under PyPy, which
+  has no tracemalloc); then a batch of
   INVITE -> 302 -> ACK calls through the real ``SipServerService`` (parser,
   transactions, routing chain, call memory) gives the CPU per call with that
   memory in place.
@@ -29,8 +30,13 @@ import gc
 import json
 import os
 import sys
+import platform
 import time
-import tracemalloc
+
+try:
+    import tracemalloc
+except ImportError:  # PyPy has none
+    tracemalloc = None
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(BENCH_DIR))
@@ -139,19 +145,29 @@ def memory_figures(sizes, calls):
         gc.collect()
         server, clock = server_with_memory(size)
         memory = server.core.memory
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        fill_memory(memory, size, clock.seconds())
-        after = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
+        if tracemalloc is not None:
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            fill_memory(memory, size, clock.seconds())
+            after = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            per_call = (after - before) / size
+        else:
+            fill_memory(memory, size, clock.seconds())
+            per_call = None
         gc.collect()
-        gc.freeze()  # as the server does at start: the filled memory is old
+        # As the server does at start (where the interpreter can): the
+        # filled memory is old.
+        freeze = hasattr(gc, "freeze")
+        if freeze:
+            gc.freeze()
         cpu = calls_cpu_us(server, clock, 10 ** 8, calls)
-        gc.unfreeze()
-        rows.append({"remembered": size, "bytes_per_call": (after - before) / size,
+        if freeze:
+            gc.unfreeze()
+        rows.append({"remembered": size, "bytes_per_call": per_call,
                      "cpu_us_per_call": cpu, "records": len(memory)})
-        print("memory %d: %.0f bytes per remembered call, %.1f µs CPU per call"
-              % (size, rows[-1]["bytes_per_call"], cpu), file=sys.stderr)
+        print("memory %d: %s bytes per remembered call, %.1f µs CPU per call"
+              % (size, _bytes(per_call), cpu), file=sys.stderr)
         del server, memory
     return rows
 
@@ -212,18 +228,23 @@ def router_figures(cases, calls):
     return rows
 
 
+def _bytes(value):
+    return "n/a" if value is None else "%.0f" % value
+
+
 def markdown(memory_rows, router_rows, calls):
     lines = ["## Scale figures (bench/scale.py)", "",
-             "Measured in one process on the real objects (see the script's docstring); "
-             "CPU is process time, best of 3 rounds of %d calls; the machine is shared, "
-             "so expect some noise." % (calls // 3), "",
+             "Measured in one process on the real objects (see the script's docstring), "
+             "under %s %s; CPU is process time, best of 3 rounds of %d calls; the "
+             "machine is shared, so expect some noise."
+             % (platform.python_implementation(), platform.python_version(), calls // 3), "",
              "### Final-timeout call memory", "",
              "| Remembered calls | Bytes per remembered call | CPU µs per call "
              "(INVITE->302->ACK) | vs. first row |", "|---|---|---|---|"]
     base = memory_rows[0]["cpu_us_per_call"] if memory_rows else None
     for r in memory_rows:
-        lines.append("| %d | %.0f | %.1f | %+.0f%% |" % (
-            r["remembered"], r["bytes_per_call"], r["cpu_us_per_call"],
+        lines.append("| %d | %s | %.1f | %+.0f%% |" % (
+            r["remembered"], _bytes(r["bytes_per_call"]), r["cpu_us_per_call"],
             100.0 * (r["cpu_us_per_call"] / base - 1)))
     lines += ["", "### Router link", "",
               "Cost of the router link alone per call: EventRouteRequest to every "

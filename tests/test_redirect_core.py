@@ -1,6 +1,9 @@
 """The sans-IO redirect core: bytes and times in, actions out."""
 
+import platform
 import random
+
+import pytest
 
 from sipredirect.redirect import (CancelRouting, Close, Peer, RedirectCore, RouteConfirmed,
                                   RouteUnconfirmed, Send, StartRouting)
@@ -309,6 +312,10 @@ def test_finished_transactions_leave_no_reference_cycle():
     assert request._txn is None and txn.call is None and txn.request is None
     core.handle_timer(10.0)  # Timer I
     assert len(core.transactions) == 0
+    if platform.python_implementation() != "CPython":
+        # PyPy has no reference counting: its GC frees the call whether or
+        # not a cycle is left, so only the links checked above can be tested.
+        pytest.skip("reference counting is CPython's")
     ref = weakref.ref(request)
     gc.disable()
     try:

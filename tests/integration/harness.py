@@ -113,8 +113,12 @@ class ServerProcess:
     process group."""
 
     def __init__(self, workdir, settings="", routing_points="8001 =\n",
-                 port=None, extra_sections="", config_text=None, host="127.0.0.1"):
+                 port=None, extra_sections="", config_text=None, host="127.0.0.1",
+                 twistd=None):
         self.workdir = Path(workdir)
+        # None: this interpreter runs the checkout (first on PYTHONPATH);
+        # otherwise the twistd script of an installed copy, run as it is.
+        self.twistd = twistd
         self.host = host
         self.port = port or free_port(host)
         self.config = self.workdir / "server.ini"
@@ -146,12 +150,16 @@ class ServerProcess:
 
     def start(self, timeout=20.0):
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        if self.twistd is None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            twistd = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+        else:
+            env.pop("PYTHONPATH", None)
+            twistd = [str(self.twistd)]
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
-             "-n", "--pidfile=",
-             "--logfile=%s" % self.logfile, "sipredirect", "--config", str(self.config)],
+            twistd + ["-n", "--pidfile=", "--logfile=%s" % self.logfile,
+                      "sipredirect", "--config", str(self.config)],
             cwd=str(self.workdir), env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         def output():

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +88,16 @@ def test_wheel_ships_the_plugin_and_twistd_finds_it_after_install(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
                    check=True, timeout=120)
     python = venv / "bin" / "python"
+    if sys.prefix != sys.base_prefix:
+        # These tests run in a venv themselves (as they must under PyPy):
+        # the "system" site-packages above are the base interpreter's, so
+        # Twisted is lent from ours instead.
+        import site
+        purelib = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+        (Path(purelib) / "tests-site-packages.pth").write_text(
+            "\n".join(site.getsitepackages()) + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q",
                     str(wheel)], check=True, capture_output=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"

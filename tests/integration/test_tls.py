@@ -85,8 +85,13 @@ def test_mutual_tls_requires_a_client_certificate(server_factory, pki):
 def test_client_certificate_name_checked_with_service_identity(server_factory, pki):
     server = tls_server(server_factory, pki, "tls-verify-client = yes\n"
                         "tls-allowed-client-names = trusted-gw.test\n")
-    data = exchange(client_context(pki, with_certificate=True), server.tls_port,
-                    options(transport="TLS"))
+    try:
+        data = exchange(client_context(pki, with_certificate=True), server.tls_port,
+                        options(transport="TLS"))
+    except (ssl.SSLEOFError, ConnectionResetError):
+        # The close seen as an error: by PyPy's ssl module always, by
+        # CPython's when it comes before the close_notify is read.
+        data = b""
     assert data == b""  # gateway.test is not trusted-gw.test: closed, no answer
     assert "dropping tls traffic from 127.0.0.1: tls-identity" in server.log()
 
