@@ -72,6 +72,7 @@ class SipServerService(service.Service):
         self._routing = {}
         self._timer = None
         self._timer_at = None
+        self._nested = 0
         self._drained = None
         # Under HA the role decides: the port is bound only while primary
         # (or kept bound but deaf on a backup that keeps it, seed row 13).
@@ -253,13 +254,22 @@ class SipServerService(service.Service):
     # -- actions ------------------------------------------------------------------
 
     def _apply(self, actions):
-        for action in actions:
-            try:
-                self._apply_one(action)
-            except Exception:
-                self.stats["internal_errors"] += 1
-                self.log.failure("internal error carrying out {action}", action=action)
-        self._reschedule()
+        # Routing that answers at once applies the answer's actions from
+        # within the StartRouting being applied: the timer is set once, by
+        # the outermost call, when all of them are done.
+        self._nested += 1
+        try:
+            for action in actions:
+                try:
+                    self._apply_one(action)
+                except Exception:
+                    self.stats["internal_errors"] += 1
+                    self.log.failure("internal error carrying out {action}",
+                                     action=action)
+        finally:
+            self._nested -= 1
+        if not self._nested:
+            self._reschedule()
 
     def _apply_one(self, action):
         if isinstance(action, Send):
