@@ -18,7 +18,7 @@ from .decisions import LatencyHistogram, decision_facts
 from .routing import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
-                  make_response, parse_message, reason_for, transaction_key)
+                  parse_message, reason_for, response_bytes, transaction_key)
 from .sip.transaction import COMPLETED, PROCEEDING
 from .sip.uri import as_sips
 from .trace import EventTracer
@@ -267,10 +267,10 @@ class RedirectCore:
             return []
         self.stats["responses_%d" % error.status] += 1
         destination, top = response_destination(request, peer)
-        response = make_response(request, error.status, reason=_reason(error),
+        response = response_bytes(request, error.status, reason=_reason(error),
                                   to_tag=self._new_tag(), top_via=top,
                                   extra_headers=self._server_headers())
-        return [Send(destination, response.to_bytes())]
+        return [Send(destination, response)]
 
     def _retransmission(self, txn):
         self.stats["retransmissions_received"] += 1
@@ -322,8 +322,8 @@ class RedirectCore:
         Embedded routing answers at once, and saves the gateway a datagram."""
         if txn.state != PROCEEDING or txn.last_response is not None:
             return []
-        trying = make_response(txn.request, 100, top_via=txn.top_via,
-                               extra_headers=self._server_headers()).to_bytes()
+        trying = response_bytes(txn.request, 100, top_via=txn.top_via,
+                                extra_headers=self._server_headers())
         txn.send_provisional(trying)
         self.stats["responses_100"] += 1
         return [Send(txn.peer, trying)]
@@ -445,9 +445,8 @@ class RedirectCore:
 
     def _final(self, txn, status, now, reason=None, extra_headers=(), why=None):
         headers = list(extra_headers) + self._server_headers()
-        response = make_response(txn.request, status, reason=reason, to_tag=txn.to_tag,
-                                 top_via=txn.top_via, extra_headers=headers)
-        data = response.to_bytes()
+        data = response_bytes(txn.request, status, reason=reason, to_tag=txn.to_tag,
+                              top_via=txn.top_via, extra_headers=headers)
         txn.send_final(data, status, now)
         self.transactions.schedule(txn)
         self.stats["responses_%d" % status] += 1

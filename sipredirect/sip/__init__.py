@@ -8,7 +8,7 @@ from .address import Address, parse_address
 from .errors import SipParseError
 from .framer import PING, FramedMessage, FramingError, StreamFramer
 from .headers import COMPACT_FORMS, Headers, canonical_name
-from .message import Request, Response, make_response, reason_for
+from .message import Request, Response, make_response, reason_for, response_bytes
 from .parser import contact_addresses, parse_message
 from .transaction import (InviteServerTransaction, NonInviteServerTransaction,
                           Timers, TransactionTable, transaction_key)
@@ -18,7 +18,8 @@ from .via import MAGIC_COOKIE, Via, parse_via
 __all__ = [
     "Address", "parse_address", "SipParseError", "PING", "FramedMessage",
     "FramingError", "StreamFramer", "COMPACT_FORMS", "Headers", "canonical_name",
-    "Request", "Response", "make_response", "reason_for", "contact_addresses",
+    "Request", "Response", "make_response", "reason_for", "response_bytes",
+    "contact_addresses",
     "parse_message", "InviteServerTransaction", "NonInviteServerTransaction",
     "Timers", "TransactionTable", "transaction_key", "AbsoluteUri", "SipUri",
     "TelUri", "parse_sip_uri", "parse_uri", "MAGIC_COOKIE", "Via", "parse_via",

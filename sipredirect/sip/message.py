@@ -5,7 +5,7 @@ Max-Forwards) once, so the transaction layer and the redirect logic never
 parse a header twice.
 """
 
-from .headers import Headers
+from .headers import Headers, canonical_name
 
 REASONS = {
     100: "Trying", 180: "Ringing", 200: "OK",
@@ -126,3 +126,46 @@ def make_response(request, status, reason=None, to_tag=None, top_via=None,
     for name, value in extra_headers:
         headers.add(name, value)
     return Response(status, reason, headers)
+
+
+def response_bytes(request, status, reason=None, to_tag=None, top_via=None,
+                   extra_headers=()):
+    """``make_response(...).to_bytes()``, without building the Response.
+
+    The same header lines in the same order (RFC 3261 8.2.6.2), written
+    straight into one string: the redirect core answers every request this
+    way, and the Headers and Response objects it needed before were a
+    twentieth of a call's CPU.
+    """
+    headers = request.headers
+    if reason is None:
+        reason = reason_for(status)
+    lines = ["SIP/2.0 %d %s\r\n" % (status, reason)]
+    append = lines.append
+    if top_via is not None:
+        append("Via: %s\r\n" % (top_via,))
+        for via in request.vias[1:]:
+            append("Via: %s\r\n" % (via,))
+    else:
+        for value in headers.values("Via"):
+            append("Via: %s\r\n" % (value,))
+    for name in ("From", "Call-ID", "CSeq"):
+        value = headers.get(name)
+        if value is not None:
+            append("%s: %s\r\n" % (name, value))
+    to_value = headers.get("To")
+    if to_value is not None:
+        if to_tag and request.to is not None and request.to.tag is None:
+            append("To: %s;tag=%s\r\n" % (to_value, to_tag))
+        else:
+            append("To: %s\r\n" % (to_value,))
+    if status == 100:
+        stamp = headers.get("Timestamp")
+        if stamp is not None:
+            append("Timestamp: %s\r\n" % (stamp,))
+    for name, value in extra_headers:
+        name = canonical_name(name)
+        if name != "Content-Length":
+            append("%s: %s\r\n" % (name, value))
+    append("Content-Length: 0\r\n\r\n")
+    return "".join(lines).encode("utf-8", "surrogateescape")
