@@ -55,14 +55,23 @@ class BoundedReadPort(udp.Port):
     def __init__(self, *args, **kwargs):
         udp.Port.__init__(self, *args, **kwargs)
         self._checked_hosts = set()
+        # Datagrams are read into one buffer and copied out at their size:
+        # ``recvfrom(maxPacketSize)`` allocates the whole 64 KiB maximum for
+        # each one and shrinks it (measured: a few per cent of a call's CPU
+        # under CPython and under PyPy).
+        self._buffer = bytearray(self.maxPacketSize)
+        self._view = memoryview(self._buffer)
 
     def doRead(self):
         started = getattr(self.protocol, "read_turn", None)
         if started is not None:
             started()
+        receive = self.socket.recvfrom_into
+        buffer, view = self._buffer, self._view
         for _ in range(self.packets_to_read):
             try:
-                data, addr = self.socket.recvfrom(self.maxPacketSize)
+                size, addr = receive(buffer)
+                data = view[:size].tobytes()
             except OSError as e:
                 if e.args[0] in _READ_AGAIN or e.args[0] in (errno.ECONNREFUSED,
                                                               errno.EHOSTUNREACH):
