@@ -3,7 +3,8 @@
 import re
 
 from .errors import SipParseError
-from .grammar import PLAIN_PARAMS, WS, format_params, param_value, parse_params
+from .grammar import (PLAIN_PARAMS, WS, format_params, param_value, parse_params,
+                      split_plain_params)
 from .uri import PLAIN_HOST, parse_host
 
 MAGIC_COOKIE = "z9hG4bK"
@@ -53,14 +54,22 @@ class Via:
 def parse_via(value):
     """Parse one Via value, tolerating LWS around ``/``, ``;`` and ``=``."""
     plain = _PLAIN_VIA_RE.fullmatch(value)
-    if plain is not None and (plain.group(3) is None or 0 < int(plain.group(3)) <= 65535):
+    if plain is not None:
         transport, host, port, ptext = plain.groups()
-        via = Via(transport, host, None if port is None else int(port), parse_params(ptext))
+        if port is None:
+            via = Via(transport, host, None, split_plain_params(ptext))
+        elif 0 < int(port) <= 65535:
+            via = Via(transport, host, int(port), split_plain_params(ptext))
+        else:
+            via = _parse_via_lws(value)
     else:
         via = _parse_via_lws(value)
-    branch = via.param("branch")
-    if branch is not None and branch == "":
-        raise SipParseError("empty Via branch")
+    # The first branch parameter decides, as Via.branch reads it.
+    for name, branch in via.params:
+        if name.lower() == "branch":
+            if not branch:
+                raise SipParseError("empty Via branch")
+            break
     return via
 
 
