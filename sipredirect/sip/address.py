@@ -3,8 +3,9 @@
 import re
 
 from .errors import SipParseError
-from .grammar import (PLAIN_PARAMS, TOKEN_CLASS, WS, TOKEN_CHARS, format_params, param_value,
-                      parse_params, read_quoted, split_plain_params)
+from .grammar import (PLAIN_PARAMS, PLAIN_PARAMS_RE, TOKEN_CLASS, WS, TOKEN_CHARS,
+                      format_params, param_value, parse_params, read_quoted,
+                      split_plain_params)
 from .memo import ParseMemo
 from .uri import parse_uri
 
@@ -64,6 +65,12 @@ def parse_address(value, allow_star=False):
     in its URI (RFC 3261 20.10); its parameters belong to the header.
     """
     text = value.strip(WS)
+    gt = text.find(">")
+    if gt > 0:
+        # A known "display <uri>" up to the only ">": no need to match it again.
+        head = _display_and_uri.get(text[:gt + 1])
+        if head is not None and PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
+            return Address(head[1], head[0], split_plain_params(text[gt + 1:]), True)
     plain = _PLAIN_NAME_ADDR_RE.fullmatch(text)
     if plain is not None:
         display, uri = _display_and_uri[plain.group(1)]
@@ -114,6 +121,10 @@ def _head(text):
 
 
 # "Display" <uri> -> (display, uri), for the fast path of parse_address.
+# Only group 1 of _PLAIN_NAME_ADDR_RE is ever looked up through [], so every
+# key is such a group: ending in its only ">" when found by .get() above
+# (plain parameters have none), followed by plain parameters, it is a
+# value the regex would have matched with the same groups.
 _display_and_uri = ParseMemo(_head)
 
 

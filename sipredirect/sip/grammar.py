@@ -21,7 +21,9 @@ _TOKEN_RE = re.compile(TOKEN_CLASS + "+")
 # ";name" or ";name=value" with token names and token-or-colon values and
 # nothing else: what nearly every real Via, URI and To/From carries.
 PLAIN_PARAMS = r"(?:;%s+(?:=[A-Za-z0-9\-.!%%*_+`'~:]+)?)*" % TOKEN_CLASS
-_PLAIN_PARAMS_RE = re.compile(PLAIN_PARAMS)
+PLAIN_PARAMS_RE = re.compile(PLAIN_PARAMS)
+# One value of such a parameter.
+PLAIN_VALUE_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~:]+")
 
 
 def is_digits(text):
@@ -95,7 +97,7 @@ def parse_params(text, what="parameter"):
     """
     if not text:
         return []
-    if _PLAIN_PARAMS_RE.fullmatch(text):
+    if PLAIN_PARAMS_RE.fullmatch(text):
         # No LWS, quotes or IPv6 references: plain splitting gives what
         # the scanner below would.
         return split_plain_params(text)

@@ -118,12 +118,13 @@ def parse_message(data, stream=False, max_headers=None, max_line=None):
         raise SipParseError("empty message")
     head, rest = split_head_body(data)
     start, headers = _header_lines(head)
-    message = _start_request_fast(start, headers)
-    if message is None:
-        if start.startswith("SIP/"):
-            message = _start_response(start, headers)
-        else:
-            message = _start_request(start, headers)
+    line = _request_lines[start]
+    if line is not None:
+        message = Request(line[0], line[1], headers)
+    elif start.startswith("SIP/"):
+        message = _start_response(start, headers)
+    else:
+        message = _start_request(start, headers)
     if max_headers is not None and len(headers) > max_headers:
         raise SipParseError("more than %d header lines" % max_headers, 400,
                             partial=_salvage(message, headers)
@@ -143,9 +144,10 @@ def parse_message(data, stream=False, max_headers=None, max_line=None):
 _REQUEST_LINE_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+) ([^ ]+) SIP/2\.0")
 
 
-def _start_request_fast(start, headers):
-    """The Request of a common Request-Line, or None: then the full
-    checks below decide (and raise the error, if there is one)."""
+def _common_request_line(start):
+    """(method, Request-URI) of a Request-Line in the common form that
+    :func:`_start_request` accepts, or None: then _start_request (or
+    _start_response) decides, and raises the error if there is one."""
     line = _REQUEST_LINE_RE.fullmatch(start)
     if line is None:
         return None
@@ -155,7 +157,11 @@ def _start_request_fast(start, headers):
         return None
     if isinstance(uri, SipUri) and uri.headers is not None:
         return None
-    return Request(line.group(1), uri, headers, version="SIP/2.0")
+    return line.group(1), uri
+
+
+# A gateway sends the same few Request-Lines over and over.
+_request_lines = ParseMemo(_common_request_line)
 
 
 def _start_response(start, headers):
