@@ -176,6 +176,8 @@ class Headers:
         """The first name of ``names`` that appears on more than one line
         (first in the order in which the names first appear)."""
         index = self.by_name()
+        if not self._repeats:
+            return None
         found = [name for name in self._repeats if name in names]
         if len(found) < 2:
             return found[0] if found else None

@@ -224,6 +224,8 @@ def _salvage(message, headers):
 
 # The steps below take the Headers index (Headers.by_name) and canonical
 # names: the parser's dozen lookups per message are then plain dict lookups.
+# Each raises the error of the first check that fails; _parse_common runs
+# them in order, _salvage runs them all.
 
 
 def _single(index, name, required=True):
@@ -254,30 +256,40 @@ def _parse_vias(message, index):
 
 
 def _parse_from(message, index):
-    message.from_ = _address(index, "From")
+    values = index.get("From")
+    if values is None or len(values) > 1:
+        _single(index, "From")
+    try:
+        message.from_ = _name_addr[values[0]]
+    except SipParseError as e:
+        raise SipParseError("bad From header: %s" % e.reason) from None
 
 
 def _parse_to(message, index):
-    message.to = _address(index, "To")
-
-
-def _address(index, name):
-    value = _single(index, name)
+    values = index.get("To")
+    if values is None or len(values) > 1:
+        _single(index, "To")
     try:
-        return _name_addr[value]
+        message.to = _name_addr[values[0]]
     except SipParseError as e:
-        raise SipParseError("bad %s header: %s" % (name, e.reason)) from None
+        raise SipParseError("bad To header: %s" % e.reason) from None
 
 
 def _parse_call_id(message, index):
-    value = _single(index, "Call-ID")
+    values = index.get("Call-ID")
+    if values is None or len(values) > 1:
+        _single(index, "Call-ID")
+    value = values[0]
     if not value or " " in value or "\t" in value:
         raise SipParseError("bad Call-ID header")
     message.call_id = value
 
 
 def _parse_cseq(message, index):
-    message.cseq_num, message.cseq_method = _cseq[_single(index, "CSeq")]
+    values = index.get("CSeq")
+    if values is None or len(values) > 1:
+        _single(index, "CSeq")
+    message.cseq_num, message.cseq_method = _cseq[values[0]]
 
 
 def _cseq_value(value):
@@ -334,26 +346,43 @@ def _parse_common(message, headers):
 def _check_request_headers(request, index):
     if request.cseq_method != request.method:
         raise SipParseError("CSeq method does not match the Request-Line")
-    value = _single(index, "Max-Forwards", required=False)
-    if value is not None:
-        request.max_forwards = _max_forwards[value]
-    value = _single(index, "Expires", required=False)
-    if value is not None:
+    get = index.get
+    values = get("Max-Forwards")
+    if values is not None:
+        request.max_forwards = _max_forwards[_single(index, "Max-Forwards")]
+    if get("Expires") is not None:
+        value = _single(index, "Expires")
         if not is_digits(value) or len(value) > 12 or int(value) > MAX_EXPIRES:
             raise SipParseError("bad Expires header")
-    value = _single(index, "Date", required=False)
-    if value is not None and not _DATE_RE.match(value):
+    if get("Date") is not None and not _DATE_RE.match(_single(index, "Date")):
         raise SipParseError("bad Date header (RFC 1123 date in GMT expected)")
-    for value in index.get("Contact", ()):
-        for part in split_commas(value):
-            try:
-                _contact[part]
-            except SipParseError as e:
-                raise SipParseError("bad Contact header: %s" % e.reason) from None
-    for name in ("Require", "Proxy-Require", "Supported"):
-        for value in index.get(name, ()):
-            if not _option_tags[value]:
-                raise SipParseError("bad option tag in %s" % name)
+    values = get("Contact")
+    if values is not None:
+        for value in values:
+            for part in split_commas(value):
+                try:
+                    _contact[part]
+                except SipParseError as e:
+                    raise SipParseError("bad Contact header: %s" % e.reason) from None
+    for name in _OPTION_TAG_HEADERS:
+        values = get(name)
+        if values is not None:
+            for value in values:
+                if not _option_tags[value]:
+                    raise SipParseError("bad option tag in %s" % name)
+
+
+_OPTION_TAG_HEADERS = ("Require", "Proxy-Require", "Supported")
+
+
+def _content_length(value):
+    """The number of a Content-Length value, or None if it is not one."""
+    if not is_digits(value) or len(value) > 9:
+        return None
+    return int(value)
+
+
+_content_lengths = ParseMemo(_content_length)
 
 
 def _body(index, rest, stream, message):
@@ -363,11 +392,10 @@ def _body(index, rest, stream, message):
             raise SipParseError("missing Content-Length on a stream transport",
                                 partial=_answerable(message))
         return rest
-    value = values[0]
-    if not is_digits(value) or len(value) > 9:
+    length = _content_lengths[values[0]]
+    if length is None:
         raise SipParseError("bad Content-Length header",
                             partial=_answerable(message))
-    length = int(value)
     if length > len(rest):
         raise SipParseError("Content-Length larger than the message",
                             partial=_answerable(message))
