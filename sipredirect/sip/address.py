@@ -70,7 +70,12 @@ def parse_address(value, allow_star=False):
         # A known "display <uri>" up to the only ">": no need to match it again.
         head = _display_and_uri.get(text[:gt + 1])
         if head is not None and PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
-            return Address(head[1], head[0], split_plain_params(text[gt + 1:]), True)
+            tail = text[gt + 1:]
+            if tail.startswith(";tag=") and tail.find(";", 1) < 0:
+                params = [("tag", tail[5:])]  # what split_plain_params gives
+            else:
+                params = split_plain_params(tail)
+            return Address(head[1], head[0], params, True)
     plain = _PLAIN_NAME_ADDR_RE.fullmatch(text)
     if plain is not None:
         display, uri = _display_and_uri[plain.group(1)]

@@ -349,7 +349,9 @@ def _check_request_headers(request, index):
     get = index.get
     values = get("Max-Forwards")
     if values is not None:
-        request.max_forwards = _max_forwards[_single(index, "Max-Forwards")]
+        if len(values) > 1:
+            _single(index, "Max-Forwards")
+        request.max_forwards = _max_forwards[values[0]]
     if get("Expires") is not None:
         value = _single(index, "Expires")
         if not is_digits(value) or len(value) > 12 or int(value) > MAX_EXPIRES:
