@@ -555,3 +555,25 @@ def test_mutation_corpus():
         check_same(data, stream=rng.random() < 0.5, **limits)
     # A corpus that is nearly all accepted or all refused would be weak.
     assert outcomes["ok"] > MUTATIONS // 5 and outcomes["error"] > MUTATIONS // 5
+
+
+def test_header_values_parse_alike():
+    """parse_via, parse_address and parse_uri, called directly on every
+    header value of part of the corpus (as sent, with its white space, and
+    stripped), give the reference outcome: their fast paths are public too."""
+    from reference_parser import address as old_address, uri as old_uri, via as old_via
+    from sipredirect.sip import address as new_address, uri as new_uri, via as new_via
+    pairs = [(old_via.parse_via, new_via.parse_via),
+             (old_address.parse_address, new_address.parse_address),
+             (lambda v: old_address.parse_address(v, allow_star=True),
+              lambda v: new_address.parse_address(v, allow_star=True)),
+             (old_uri.parse_uri, new_uri.parse_uri)]
+    for data in mutation_corpus(count=MUTATIONS // 3):
+        text = data.decode("utf-8", "surrogateescape")
+        for line in text.split("\r\n\r\n")[0].split("\n")[1:]:
+            value = line.partition(":")[2]
+            for each in {value, value.strip(), value.strip(" \t")}:
+                for old, new in pairs:
+                    mine, theirs = _outcome(lambda: old(each)), _outcome(lambda: new(each))
+                    if repr(mine) != repr(theirs):
+                        pytest.fail("%r: reference %r, current %r" % (each, mine, theirs))
