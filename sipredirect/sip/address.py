@@ -1,12 +1,26 @@
 """name-addr / addr-spec values (From, To, Contact, Route; RFC 3261 20.10)."""
 
+import re
+
 from .errors import SipParseError
-from .grammar import WS, TOKEN_CHARS, format_params, param_value, parse_params, read_quoted
+from .grammar import (PLAIN_PARAMS, PLAIN_PARAMS_RE, TOKEN_CLASS, WS, TOKEN_CHARS,
+                      format_params, param_value, parse_params, read_quoted,
+                      split_plain_params)
 from .memo import ParseMemo
 from .uri import parse_uri
 
 # The URI inside a From repeats from call to call while its tag does not.
 _uri = ParseMemo(parse_uri)
+
+# The common shape of a name-addr: "<uri>", "Display Name <uri>" or
+# '"Display" <uri>' (no escapes, no quote or bracket inside the URI),
+# then plain parameters.  For such a value the general scanner reads the
+# display name and URI from group 1 alone and the parameters from group 2
+# alone, so group 1's result is remembered (it repeats while the tag does
+# not) and only the parameters are split.  Anything else goes through the
+# general scanner.
+_PLAIN_NAME_ADDR_RE = re.compile(
+    r'((?:"[^"\\]*"[ \t]*|' + TOKEN_CLASS[:-1] + r' \t]*)<[^<>"]*>)(' + PLAIN_PARAMS + ")")
 
 
 class Address:
@@ -51,6 +65,26 @@ def parse_address(value, allow_star=False):
     in its URI (RFC 3261 20.10); its parameters belong to the header.
     """
     text = value.strip(WS)
+    gt = text.find(">")
+    if gt > 0:
+        # A known "display <uri>" up to the only ">": no need to match it again.
+        head = _display_and_uri.get(text[:gt + 1])
+        if head is not None and PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
+            tail = text[gt + 1:]
+            if tail.startswith(";tag=") and tail.find(";", 1) < 0:
+                params = [("tag", tail[5:])]  # what split_plain_params gives
+            else:
+                params = split_plain_params(tail)
+            return Address(head[1], head[0], params, True)
+    plain = _PLAIN_NAME_ADDR_RE.fullmatch(text)
+    if plain is not None:
+        display, uri = _display_and_uri[plain.group(1)]
+        return Address(uri, display, split_plain_params(plain.group(2)), True)
+    return _parse_address(text, allow_star)
+
+
+def _parse_address(text, allow_star):
+    """The general case of :func:`parse_address`, on the stripped value."""
     if allow_star and text == "*":
         return None
     if not text:
@@ -84,6 +118,19 @@ def parse_address(value, allow_star=False):
         raise SipParseError("addr-spec with '?' or ',' must be enclosed in <>")
     uri = _uri(uri_text)
     return Address(uri, None, parse_params(ptext, "header parameter"), False)
+
+
+def _head(text):
+    address = _parse_address(text, False)
+    return address.display, address.uri
+
+
+# "Display" <uri> -> (display, uri), for the fast path of parse_address.
+# Only group 1 of _PLAIN_NAME_ADDR_RE is ever looked up through [], so every
+# key is such a group: ending in its only ">" when found by .get() above
+# (plain parameters have none), followed by plain parameters, it is a
+# value the regex would have matched with the same groups.
+_display_and_uri = ParseMemo(_head)
 
 
 def _is_display_tokens(text):

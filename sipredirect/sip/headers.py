@@ -93,16 +93,47 @@ class Headers:
     """An ordered multi-map of header lines keyed by canonical name.
 
     Besides the lines in order (what a response copies and serialises)
-    it keeps an index by name, built on first lookup: the parser and the
-    redirect logic ask for a dozen names per message, and a scan of every
-    line per question was the largest single cost of parsing an INVITE.
+    it keeps an index by name: the parser and the redirect logic ask for
+    a dozen names per message, and a scan of every line per question was
+    the largest single cost of parsing an INVITE.  The parser builds the
+    index in the pass that reads the lines (:meth:`from_lines`); other
+    instances build it on first lookup.  The index also lists the names
+    that occur on more than one line, so that :meth:`repeated` need not
+    look at every name.
     """
 
-    __slots__ = ("_items", "_index")
+    __slots__ = ("_items", "_index", "_repeats")
 
     def __init__(self, items=()):
         self._items = [(canonical_name(n), v) for n, v in items]
         self._index = None
+        self._repeats = None
+
+    @classmethod
+    def from_lines(cls, lines, strip=True):
+        """Headers from (name as sent, value) pairs, values stripped of
+        surrounding white space unless ``strip`` is false (the caller did
+        it already), with the index built in the same pass."""
+        known = _SEEN.get
+        if strip:
+            items = [(known(n) or canonical_name(n), v.strip()) for n, v in lines]
+        else:
+            items = [(known(n) or canonical_name(n), v) for n, v in lines]
+        index = {}
+        repeats = []
+        for name, value in items:
+            if name in index:
+                values = index[name]
+                if len(values) == 1:
+                    repeats.append(name)
+                values.append(value)
+            else:
+                index[name] = [value]
+        headers = cls.__new__(cls)
+        headers._items = items
+        headers._index = index
+        headers._repeats = repeats
+        return headers
 
     def __iter__(self):
         return iter(self._items)
@@ -110,23 +141,30 @@ class Headers:
     def __len__(self):
         return len(self._items)
 
-    def _by_name(self):
+    def by_name(self):
+        """The index: canonical name -> its values in order.  Read-only
+        for callers (the parser's lookups skip :meth:`values`' method
+        call and spelling fallback by using it with canonical names)."""
         index = self._index
         if index is None:
             index = {}
+            repeats = []
             for name, value in self._items:
                 values = index.get(name)
                 if values is None:
                     index[name] = [value]
                 else:
+                    if len(values) == 1:
+                        repeats.append(name)
                     values.append(value)
             self._index = index
+            self._repeats = repeats
         return index
 
     def values(self, name):
         """The values of ``name`` in order, as a read-only sequence (the
         parser's variant of :meth:`get_all`, which copies)."""
-        index = self._by_name()
+        index = self.by_name()
         values = index.get(name)
         if values is None:
             # Most callers pass the canonical spelling; others cost one
@@ -135,11 +173,17 @@ class Headers:
         return () if values is None else values
 
     def repeated(self, names):
-        """The first name of ``names`` that appears on more than one line."""
-        for name, values in self._by_name().items():
-            if len(values) > 1 and name in names:
+        """The first name of ``names`` that appears on more than one line
+        (first in the order in which the names first appear)."""
+        index = self.by_name()
+        if not self._repeats:
+            return None
+        found = [name for name in self._repeats if name in names]
+        if len(found) < 2:
+            return found[0] if found else None
+        for name in index:
+            if name in found:
                 return name
-        return None
 
     def get_all(self, name):
         return list(self.values(name))
@@ -155,7 +199,13 @@ class Headers:
         name = canonical_name(name)
         self._items.append((name, value))
         if self._index is not None:
-            self._index.setdefault(name, []).append(value)
+            values = self._index.get(name)
+            if values is None:
+                self._index[name] = [value]
+            else:
+                if len(values) == 1:
+                    self._repeats.append(name)
+                values.append(value)
 
     def set(self, name, value):
         self.remove(name)
@@ -165,6 +215,7 @@ class Headers:
         name = canonical_name(name)
         self._items = [(n, v) for n, v in self._items if n != name]
         self._index = None
+        self._repeats = None
 
     def copy(self):
         new = Headers()

@@ -40,9 +40,14 @@ def split_head_body(data):
     the final CRLF when there is no body).
     """
     crlf = data.find(b"\r\n\r\n")
-    lf = data.find(b"\n\n")
-    if crlf >= 0 and (lf < 0 or crlf < lf):
-        return data[:crlf], data[crlf + 4:]
+    if crlf >= 0:
+        # Only a bare-LF empty line before the CRLF one can win; there is
+        # no need to search the body for one.
+        lf = data.find(b"\n\n", 0, crlf + 1)
+        if lf < 0:
+            return data[:crlf], data[crlf + 4:]
+    else:
+        lf = data.find(b"\n\n")
     if lf >= 0:
         return data[:lf], data[lf + 2:]
     return data, b""
@@ -53,17 +58,29 @@ _FIELD_RE = re.compile(r"^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:(.*)$", re.MULTILINE)
 
 
 def _header_lines(head):
-    """Decode and unfold the header block into (start line, [(name, value)])."""
-    text = head.decode("utf-8", "surrogateescape").replace("\r\n", "\n")
+    """Decode and unfold the header block into (start line, :class:`Headers`)."""
+    text = head.decode("utf-8", "surrogateescape")
+    first = text.find("\n")
+    if first >= 0:
+        # Usually every line after the start line is "token: value": one
+        # regex pass finds them all.  It runs on the text as received: a
+        # CR before LF ends up at the end of a value, where strip() takes
+        # it off as it would have been taken off with the line end.
+        found = _FIELD_RE.findall(text, first + 1)
+        if len(found) == text.count("\n"):
+            return text[:first].rstrip("\r"), Headers.from_lines(found)
+    return _header_lines_slow(text.replace("\r\n", "\n"))
+
+
+def _header_lines_slow(text):
+    """:func:`_header_lines` for a block with folded, empty or bad lines."""
     raw_lines = text.split("\n")
     start = raw_lines[0].rstrip("\r")
     if len(raw_lines) > 1:
-        # Usually every line is "token: value": one regex pass finds them
-        # all.  Otherwise (folding, a bad line) the loop below decides.
         found = _FIELD_RE.findall(text, len(raw_lines[0]) + 1)
         empty = raw_lines.count("") - (raw_lines[0] == "")
         if len(found) == len(raw_lines) - 1 - empty:
-            return start, [(name, value.strip()) for name, value in found]
+            return start, Headers.from_lines(found)
     fields = []
     for line in raw_lines[1:]:
         if not line:
@@ -81,7 +98,7 @@ def _header_lines(head):
         if not is_token(name):
             raise SipParseError("bad header name %r" % name)
         fields.append((name, line[colon + 1:].strip()))
-    return start, fields
+    return start, Headers.from_lines(fields, strip=False)
 
 
 def parse_message(data, stream=False, max_headers=None, max_line=None):
@@ -92,21 +109,23 @@ def parse_message(data, stream=False, max_headers=None, max_line=None):
     body are ignored (RFC 3261 18.3).  With ``stream=True`` the framer has
     already cut exactly one message and Content-Length is mandatory.
     """
-    offset = 0
-    while data.startswith(b"\r\n", offset):
-        offset += 2
-    if offset:
+    if data.startswith(b"\r\n"):
+        offset = 2
+        while data.startswith(b"\r\n", offset):
+            offset += 2
         data = data[offset:]
     if not data:
         raise SipParseError("empty message")
     head, rest = split_head_body(data)
-    start, fields = _header_lines(head)
-    headers = Headers(fields)
-    if start.startswith("SIP/"):
+    start, headers = _header_lines(head)
+    line = _request_lines[start]
+    if line is not None:
+        message = Request(line[0], line[1], headers)
+    elif start.startswith("SIP/"):
         message = _start_response(start, headers)
     else:
         message = _start_request(start, headers)
-    if max_headers is not None and len(fields) > max_headers:
+    if max_headers is not None and len(headers) > max_headers:
         raise SipParseError("more than %d header lines" % max_headers, 400,
                             partial=_salvage(message, headers)
                             if isinstance(message, Request) else None)
@@ -116,8 +135,33 @@ def parse_message(data, stream=False, max_headers=None, max_line=None):
                             partial=_salvage(message, headers)
                             if isinstance(message, Request) else None)
     _parse_common(message, headers)
-    message.body = _body(headers, rest, stream, message)
+    message.body = _body(headers.by_name(), rest, stream, message)
     return message
+
+
+# "METHOD uri SIP/2.0" as _start_request accepts it: a token, a URI
+# without spaces, the version in its usual spelling.
+_REQUEST_LINE_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+) ([^ ]+) SIP/2\.0")
+
+
+def _common_request_line(start):
+    """(method, Request-URI) of a Request-Line in the common form that
+    :func:`_start_request` accepts, or None: then _start_request (or
+    _start_response) decides, and raises the error if there is one."""
+    line = _REQUEST_LINE_RE.fullmatch(start)
+    if line is None:
+        return None
+    try:
+        uri = _uri[line.group(2)]
+    except SipParseError:
+        return None
+    if isinstance(uri, SipUri) and uri.headers is not None:
+        return None
+    return line.group(1), uri
+
+
+# A gateway sends the same few Request-Lines over and over.
+_request_lines = ParseMemo(_common_request_line)
 
 
 def _start_response(start, headers):
@@ -169,17 +213,24 @@ def _salvage(message, headers):
     raw Via lines are echoed and the transport replies to the source
     address (RFC 4475 3.1.2.1 expects a 400 even for a garbled Via).
     """
+    index = headers.by_name()
     for step in (_parse_vias, _parse_from, _parse_to, _parse_call_id, _parse_cseq):
         try:
-            step(message, headers)
+            step(message, index)
         except SipParseError:
             pass
     return message if headers.get("Via") is not None else None
 
 
-def _single(headers, name, required=True):
-    values = headers.values(name)
-    if not values:
+# The steps below take the Headers index (Headers.by_name) and canonical
+# names: the parser's dozen lookups per message are then plain dict lookups.
+# Each raises the error of the first check that fails; _parse_common runs
+# them in order, _salvage runs them all.
+
+
+def _single(index, name, required=True):
+    values = index.get(name)
+    if values is None:
         if required:
             raise SipParseError("missing %s header" % name)
         return None
@@ -188,41 +239,61 @@ def _single(headers, name, required=True):
     return values[0]
 
 
-def _parse_vias(message, headers):
+def _parse_vias(message, index):
     vias = []
-    for value in headers.values("Via"):
-        for part in split_commas(value):
-            vias.append(_via(part))
+    for value in index.get("Via", ()):
+        if "," in value or '"' in value:
+            for part in split_commas(value):
+                vias.append(_via[part])
+        else:
+            # What split_commas gives for a single value, without the call.
+            value = value.strip()
+            if value:
+                vias.append(_via[value])
     if not vias:
         raise SipParseError("missing Via header")
     message.vias = vias
 
 
-def _parse_from(message, headers):
-    message.from_ = _address(headers, "From")
-
-
-def _parse_to(message, headers):
-    message.to = _address(headers, "To")
-
-
-def _address(headers, name):
-    value = _single(headers, name)
+def _parse_from(message, index):
+    values = index.get("From")
+    if values is None or len(values) > 1:
+        _single(index, "From")
     try:
-        return _name_addr(value)
+        message.from_ = _name_addr[values[0]]
     except SipParseError as e:
-        raise SipParseError("bad %s header: %s" % (name, e.reason)) from None
+        raise SipParseError("bad From header: %s" % e.reason) from None
 
 
-def _parse_call_id(message, headers):
-    value = _single(headers, "Call-ID")
+def _parse_to(message, index):
+    values = index.get("To")
+    if values is None or len(values) > 1:
+        _single(index, "To")
+    try:
+        message.to = _name_addr[values[0]]
+    except SipParseError as e:
+        raise SipParseError("bad To header: %s" % e.reason) from None
+
+
+def _parse_call_id(message, index):
+    values = index.get("Call-ID")
+    if values is None or len(values) > 1:
+        _single(index, "Call-ID")
+    value = values[0]
     if not value or " " in value or "\t" in value:
         raise SipParseError("bad Call-ID header")
     message.call_id = value
 
 
-def _parse_cseq(message, headers):
-    value = _single(headers, "CSeq")
+def _parse_cseq(message, index):
+    values = index.get("CSeq")
+    if values is None or len(values) > 1:
+        _single(index, "CSeq")
+    message.cseq_num, message.cseq_method = _cseq[values[0]]
+
+
+def _cseq_value(value):
+    """(number, method) of a CSeq value (RFC 3261 20.16)."""
     parts = value.split()
     if len(parts) != 2 or not is_digits(parts[0]) or len(parts[0]) > 12:
         raise SipParseError("bad CSeq header")
@@ -231,68 +302,102 @@ def _parse_cseq(message, headers):
         raise SipParseError("CSeq number out of range")
     if not is_token(parts[1]):
         raise SipParseError("bad CSeq method")
-    message.cseq_num = number
-    message.cseq_method = parts[1]
+    return number, parts[1]
+
+
+def _max_forwards_value(value):
+    if not is_digits(value) or len(value) > 5 or int(value) > 255:
+        raise SipParseError("bad Max-Forwards header")
+    return int(value)
+
+
+def _option_tags_are_tokens(value):
+    """Whether every option tag of a Require, Proxy-Require or Supported
+    value is a token (RFC 3261 20.32, 20.29, 20.37)."""
+    return all(is_token(tag) for tag in split_commas(value))
+
+
+# Values that repeat from call to call, checked once (see memo.py).
+_cseq = ParseMemo(_cseq_value)
+_max_forwards = ParseMemo(_max_forwards_value)
+_option_tags = ParseMemo(_option_tags_are_tokens)
 
 
 def _parse_common(message, headers):
     is_request = isinstance(message, Request)
+    index = headers.by_name()
     try:
         repeated = headers.repeated(SINGLE_HEADERS)
         if repeated is not None:
             raise SipParseError("more than one %s header" % repeated)
-        _parse_vias(message, headers)
-        _parse_from(message, headers)
-        _parse_to(message, headers)
-        _parse_call_id(message, headers)
-        _parse_cseq(message, headers)
+        _parse_vias(message, index)
+        _parse_from(message, index)
+        _parse_to(message, index)
+        _parse_call_id(message, index)
+        _parse_cseq(message, index)
         if is_request:
-            _check_request_headers(message, headers)
+            _check_request_headers(message, index)
     except SipParseError as e:
         if e.partial is None and is_request:
             e.partial = _salvage(message, headers)
         raise
 
 
-def _check_request_headers(request, headers):
+def _check_request_headers(request, index):
     if request.cseq_method != request.method:
         raise SipParseError("CSeq method does not match the Request-Line")
-    value = _single(headers, "Max-Forwards", required=False)
-    if value is not None:
-        if not is_digits(value) or len(value) > 5 or int(value) > 255:
-            raise SipParseError("bad Max-Forwards header")
-        request.max_forwards = int(value)
-    value = _single(headers, "Expires", required=False)
-    if value is not None:
+    get = index.get
+    values = get("Max-Forwards")
+    if values is not None:
+        if len(values) > 1:
+            _single(index, "Max-Forwards")
+        request.max_forwards = _max_forwards[values[0]]
+    if get("Expires") is not None:
+        value = _single(index, "Expires")
         if not is_digits(value) or len(value) > 12 or int(value) > MAX_EXPIRES:
             raise SipParseError("bad Expires header")
-    value = _single(headers, "Date", required=False)
-    if value is not None and not _DATE_RE.match(value):
+    if get("Date") is not None and not _DATE_RE.match(_single(index, "Date")):
         raise SipParseError("bad Date header (RFC 1123 date in GMT expected)")
-    for value in headers.values("Contact"):
-        for part in split_commas(value):
-            try:
-                _contact(part)
-            except SipParseError as e:
-                raise SipParseError("bad Contact header: %s" % e.reason) from None
-    for name in ("Require", "Proxy-Require", "Supported"):
-        for value in headers.values(name):
-            for tag in split_commas(value):
-                if not is_token(tag):
+    values = get("Contact")
+    if values is not None:
+        for value in values:
+            for part in split_commas(value):
+                try:
+                    _contact[part]
+                except SipParseError as e:
+                    raise SipParseError("bad Contact header: %s" % e.reason) from None
+    for name in _OPTION_TAG_HEADERS:
+        values = get(name)
+        if values is not None:
+            for value in values:
+                if not _option_tags[value]:
                     raise SipParseError("bad option tag in %s" % name)
 
 
-def _body(headers, rest, stream, message):
-    value = headers.get("Content-Length")
-    if value is None:
+_OPTION_TAG_HEADERS = ("Require", "Proxy-Require", "Supported")
+
+
+def _content_length(value):
+    """The number of a Content-Length value, or None if it is not one."""
+    if not is_digits(value) or len(value) > 9:
+        return None
+    return int(value)
+
+
+_content_lengths = ParseMemo(_content_length)
+
+
+def _body(index, rest, stream, message):
+    values = index.get("Content-Length")
+    if values is None:
         if stream:
             raise SipParseError("missing Content-Length on a stream transport",
                                 partial=_answerable(message))
         return rest
-    if not is_digits(value) or len(value) > 9:
+    length = _content_lengths[values[0]]
+    if length is None:
         raise SipParseError("bad Content-Length header",
                             partial=_answerable(message))
-    length = int(value)
     if length > len(rest):
         raise SipParseError("Content-Length larger than the message",
                             partial=_answerable(message))

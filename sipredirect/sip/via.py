@@ -3,7 +3,9 @@
 import re
 
 from .errors import SipParseError
-from .grammar import PLAIN_PARAMS, WS, format_params, param_value, parse_params
+from .grammar import (PLAIN_PARAMS, PLAIN_VALUE_RE, WS, format_params, param_value,
+                      parse_params, split_plain_params)
+from .memo import ParseMemo
 from .uri import PLAIN_HOST, parse_host
 
 MAGIC_COOKIE = "z9hG4bK"
@@ -52,16 +54,68 @@ class Via:
 
 def parse_via(value):
     """Parse one Via value, tolerating LWS around ``/``, ``;`` and ``=``."""
+    at = value.find(";branch=")
+    if at > 0:
+        # A peer's Vias differ from request to request in the branch only.
+        end = value.find(";", at + 8)
+        if end < 0:
+            end = len(value)
+        shape = _shapes[value[:at + 8] + value[end:]]
+        branch = value[at + 8:end]
+        if shape is not None and PLAIN_VALUE_RE.fullmatch(branch):
+            transport, host, port, before, after = shape
+            return Via(transport, host, port, [*before, ("branch", branch), *after])
     plain = _PLAIN_VIA_RE.fullmatch(value)
-    if plain is not None and (plain.group(3) is None or 0 < int(plain.group(3)) <= 65535):
+    if plain is not None:
         transport, host, port, ptext = plain.groups()
-        via = Via(transport, host, None if port is None else int(port), parse_params(ptext))
+        if port is None:
+            via = Via(transport, host, None, split_plain_params(ptext))
+        elif 0 < int(port) <= 65535:
+            via = Via(transport, host, int(port), split_plain_params(ptext))
+        else:
+            via = _parse_via_lws(value)
     else:
         via = _parse_via_lws(value)
-    branch = via.param("branch")
-    if branch is not None and branch == "":
-        raise SipParseError("empty Via branch")
+    # The first branch parameter decides, as Via.branch reads it.
+    for name, branch in via.params:
+        if name.lower() == "branch":
+            if not branch:
+                raise SipParseError("empty Via branch")
+            break
     return via
+
+
+def _plain_shape(key):
+    """What a plain Via with ``key``'s shape parses to, around its branch.
+
+    ``key`` is a Via value with the value of its first ``;branch=`` cut
+    out.  The value is plain (``_PLAIN_VIA_RE``) exactly when ``key``
+    without ``;branch=`` is and the branch is a plain parameter value: a
+    ``;`` in a plain Via only ever starts a parameter.  Returns
+    (transport, host, port, parameters before the branch, parameters
+    after it), or None when such a value is not plain, or when an
+    earlier ``branch`` parameter without a value would make it refused:
+    then the general code decides.
+    """
+    at = key.find(";branch=")
+    plain = _PLAIN_VIA_RE.fullmatch(key[:at] + key[at + 8:])
+    if plain is None:
+        return None
+    transport, host, port, ptext = plain.groups()
+    if port is not None:
+        port = int(port)
+        if not 0 < port <= 65535:
+            return None
+    params = split_plain_params(ptext)
+    count = key.count(";", 0, at)
+    before, after = tuple(params[:count]), tuple(params[count:])
+    for name, value in before:
+        if name.lower() == "branch":
+            return None
+    return transport, host, port, before, after
+
+
+_shapes = ParseMemo(_plain_shape)
 
 
 def _parse_via_lws(value):

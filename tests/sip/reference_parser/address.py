@@ -1,0 +1,93 @@
+"""name-addr / addr-spec values (From, To, Contact, Route; RFC 3261 20.10)."""
+
+from .errors import SipParseError
+from .grammar import WS, TOKEN_CHARS, format_params, param_value, parse_params, read_quoted
+from .memo import ParseMemo
+from .uri import parse_uri
+
+# The URI inside a From repeats from call to call while its tag does not.
+_uri = ParseMemo(parse_uri)
+
+
+class Address:
+    """A display name, a URI and the header parameters after it."""
+
+    __slots__ = ("display", "uri", "params", "bracketed")
+
+    def __init__(self, uri, display=None, params=(), bracketed=True):
+        self.display = display
+        self.uri = uri
+        self.params = list(params)
+        self.bracketed = bracketed
+
+    def param(self, name):
+        return param_value(self.params, name)
+
+    @property
+    def tag(self):
+        return self.param("tag")
+
+    def with_param(self, name, value):
+        params = [(n, v) for n, v in self.params if n.lower() != name.lower()]
+        params.append((name, value))
+        return Address(self.uri, self.display, params, self.bracketed)
+
+    def __str__(self):
+        if self.display is not None:
+            escaped = self.display.replace("\\", "\\\\").replace('"', '\\"')
+            head = '"%s" <%s>' % (escaped, self.uri)
+        else:
+            head = "<%s>" % (self.uri,)
+        return head + format_params(self.params)
+
+    def __repr__(self):
+        return "<Address %s>" % self
+
+
+def parse_address(value, allow_star=False):
+    """Parse one name-addr or addr-spec with its header parameters.
+
+    An addr-spec (no angle brackets) cannot contain ``,``, ``?`` or ``;``
+    in its URI (RFC 3261 20.10); its parameters belong to the header.
+    """
+    text = value.strip(WS)
+    if allow_star and text == "*":
+        return None
+    if not text:
+        raise SipParseError("empty address")
+    display = None
+    i = 0
+    n = len(text)
+    if text[0] == '"':
+        display, i = read_quoted(text, 0)
+        while i < n and text[i] in WS:
+            i += 1
+        if i >= n or text[i] != "<":
+            raise SipParseError("quoted display name without <URI>")
+    lt = text.find("<", i)
+    if lt >= 0 and (display is not None or _is_display_tokens(text[:lt])):
+        if display is None:
+            words = text[:lt].split()
+            display = " ".join(words) if words else None
+        gt = text.find(">", lt)
+        if gt < 0:
+            raise SipParseError("unterminated <URI>")
+        uri = _uri(text[lt + 1:gt])
+        params = parse_params(text[gt + 1:], "header parameter")
+        return Address(uri, display, params, True)
+    if lt >= 0:
+        raise SipParseError("display name is not a token list or quoted string")
+    semi = text.find(";")
+    uri_text, ptext = (text, "") if semi < 0 else (text[:semi], text[semi:])
+    uri_text = uri_text.rstrip(WS)
+    if "?" in uri_text or "," in uri_text:
+        raise SipParseError("addr-spec with '?' or ',' must be enclosed in <>")
+    uri = _uri(uri_text)
+    return Address(uri, None, parse_params(ptext, "header parameter"), False)
+
+
+def _is_display_tokens(text):
+    for word in text.split():
+        if any(ch not in TOKEN_CHARS for ch in word):
+            return False
+    return True

@@ -1,0 +1,128 @@
+"""SIP requests and responses, and building responses to requests.
+
+The parser fills the ``parsed`` attributes (Vias, From, To, Call-ID, CSeq,
+Max-Forwards) once, so the transaction layer and the redirect logic never
+parse a header twice.
+"""
+
+from .headers import Headers
+
+REASONS = {
+    100: "Trying", 180: "Ringing", 200: "OK",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Moved Temporarily",
+    305: "Use Proxy", 380: "Alternative Service",
+    400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 408: "Request Timeout", 410: "Gone",
+    413: "Request Entity Too Large", 414: "Request-URI Too Long",
+    415: "Unsupported Media Type", 416: "Unsupported URI Scheme",
+    420: "Bad Extension", 480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist", 482: "Loop Detected",
+    483: "Too Many Hops", 484: "Address Incomplete", 486: "Busy Here",
+    487: "Request Terminated", 488: "Not Acceptable Here",
+    500: "Server Internal Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Server Time-out",
+    505: "Version Not Supported", 513: "Message Too Large",
+    600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
+    606: "Not Acceptable",
+}
+
+
+def reason_for(status):
+    return REASONS.get(status) or REASONS.get(status // 100 * 100, "Unknown")
+
+
+class Message:
+    __slots__ = ("version", "headers", "body", "vias", "from_", "to",
+                 "call_id", "cseq_num", "cseq_method", "max_forwards")
+
+    def __init__(self, headers=None, body=b"", version="SIP/2.0"):
+        self.version = version
+        self.headers = headers if headers is not None else Headers()
+        self.body = body
+        self.vias = []
+        self.from_ = None
+        self.to = None
+        self.call_id = None
+        self.cseq_num = None
+        self.cseq_method = None
+        self.max_forwards = None
+
+    def _header_block(self):
+        lines = []
+        for name, value in self.headers:
+            if name != "Content-Length":
+                lines.append("%s: %s\r\n" % (name, value))
+        lines.append("Content-Length: %d\r\n\r\n" % len(self.body))
+        return "".join(lines)
+
+    def to_bytes(self):
+        head = self.start_line() + "\r\n" + self._header_block()
+        return head.encode("utf-8", "surrogateescape") + self.body
+
+
+class Request(Message):
+    __slots__ = ("method", "uri")
+
+    def __init__(self, method, uri, headers=None, body=b"", version="SIP/2.0"):
+        super().__init__(headers, body, version)
+        self.method = method
+        self.uri = uri
+
+    def start_line(self):
+        return "%s %s %s" % (self.method, self.uri, self.version)
+
+    def __repr__(self):
+        return "<Request %s %s>" % (self.method, self.uri)
+
+
+class Response(Message):
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status, reason=None, headers=None, body=b"", version="SIP/2.0"):
+        super().__init__(headers, body, version)
+        self.status = status
+        self.reason = reason if reason is not None else reason_for(status)
+
+    def start_line(self):
+        return "%s %d %s" % (self.version, self.status, self.reason)
+
+    def __repr__(self):
+        return "<Response %d %s>" % (self.status, self.reason)
+
+
+def make_response(request, status, reason=None, to_tag=None, top_via=None,
+                  extra_headers=()):
+    """Build a response per RFC 3261 8.2.6.2.
+
+    Via (all of them, ``top_via`` replacing the first when the transport
+    layer added received/rport), From, Call-ID and CSeq are copied; To is
+    copied and gets ``to_tag`` unless it already has a tag.  Headers the
+    request lacked are left out rather than invented: a 400 for a request
+    with no Call-ID still reaches the sender, which matches it by Via.
+    """
+    headers = Headers()
+    vias = request.headers.values("Via")
+    if top_via is not None:
+        headers.add("Via", str(top_via))
+        # Any other Via values, whether on the first line or later lines.
+        for via in request.vias[1:]:
+            headers.add("Via", str(via))
+    else:
+        for value in vias:
+            headers.add("Via", value)
+    for name in ("From", "Call-ID", "CSeq"):
+        value = request.headers.get(name)
+        if value is not None:
+            headers.add(name, value)
+    to_value = request.headers.get("To")
+    if to_value is not None:
+        if to_tag and request.to is not None and request.to.tag is None:
+            to_value = "%s;tag=%s" % (to_value, to_tag)
+        headers.add("To", to_value)
+    if status == 100:
+        stamp = request.headers.get("Timestamp")
+        if stamp is not None:
+            headers.add("Timestamp", stamp)
+    for name, value in extra_headers:
+        headers.add(name, value)
+    return Response(status, reason, headers)

@@ -1,0 +1,102 @@
+"""The Via header (RFC 3261 20.42, 18.2.1; RFC 3581 rport)."""
+
+import re
+
+from .errors import SipParseError
+from .grammar import PLAIN_PARAMS, WS, format_params, param_value, parse_params
+from .uri import PLAIN_HOST, parse_host
+
+MAGIC_COOKIE = "z9hG4bK"
+# "SIP/2.0/UDP host:port;branch=...": no LWS, no IPv6 reference, plain
+# parameters.  Anything else goes through the general scanner.
+_PLAIN_VIA_RE = re.compile(
+    r"SIP/2\.0/([A-Z]+) (%s)(?::([0-9]{1,5}))?(%s)" % (PLAIN_HOST, PLAIN_PARAMS))
+
+
+class Via:
+    """One Via value: protocol, transport, sent-by and parameters."""
+
+    __slots__ = ("protocol", "transport", "host", "port", "params")
+
+    def __init__(self, transport, host, port=None, params=(), protocol="SIP/2.0"):
+        self.protocol = protocol
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.params = list(params)
+
+    def param(self, name):
+        return param_value(self.params, name)
+
+    @property
+    def branch(self):
+        return self.param("branch")
+
+    @property
+    def sent_by(self):
+        """(lower-case host, port or None): the part 17.2.3 matches on."""
+        return (self.host.lower(), self.port)
+
+    def set_param(self, name, value):
+        lname = name.lower()
+        for index, (n, _) in enumerate(self.params):
+            if n.lower() == lname:
+                self.params[index] = (n, value)
+                return
+        self.params.append((name, value))
+
+    def __str__(self):
+        hostport = self.host if self.port is None else "%s:%d" % (self.host, self.port)
+        return "%s/%s %s%s" % (self.protocol, self.transport, hostport, format_params(self.params))
+
+
+def parse_via(value):
+    """Parse one Via value, tolerating LWS around ``/``, ``;`` and ``=``."""
+    plain = _PLAIN_VIA_RE.fullmatch(value)
+    if plain is not None and (plain.group(3) is None or 0 < int(plain.group(3)) <= 65535):
+        transport, host, port, ptext = plain.groups()
+        via = Via(transport, host, None if port is None else int(port), parse_params(ptext))
+    else:
+        via = _parse_via_lws(value)
+    branch = via.param("branch")
+    if branch is not None and branch == "":
+        raise SipParseError("empty Via branch")
+    return via
+
+
+def _parse_via_lws(value):
+    """The general case of :func:`parse_via`."""
+    parts = value.split("/", 2)
+    if len(parts) != 3:
+        raise SipParseError("bad Via protocol in %r" % value)
+    name, version = parts[0].strip(WS + "\r\n"), parts[1].strip(WS + "\r\n")
+    rest = parts[2].lstrip(WS + "\r\n")
+    if name.upper() != "SIP" or version != "2.0":
+        raise SipParseError("bad Via protocol %s/%s" % (name, version))
+    end = 0
+    while end < len(rest) and rest[end] not in WS + ";":
+        end += 1
+    transport = rest[:end].upper()
+    if not transport:
+        raise SipParseError("Via without transport")
+    rest = rest[end:].lstrip(WS)
+    end = 0
+    if rest.startswith("["):
+        end = rest.find("]") + 1
+        if end <= 0:
+            raise SipParseError("unterminated IPv6 reference in Via")
+    while end < len(rest) and rest[end] not in WS + ";":
+        end += 1
+    hostport = rest[:end]
+    rest = rest[end:]
+    # LWS is allowed around the colon of sent-by (RFC 3261 25.1 HCOLON style).
+    stripped = rest.lstrip(WS)
+    if stripped.startswith(":"):
+        stripped = stripped[1:].lstrip(WS)
+        digits = 0
+        while digits < len(stripped) and stripped[digits] in "0123456789":
+            digits += 1
+        hostport += ":" + stripped[:digits]
+        rest = stripped[digits:]
+    host, port = parse_host(hostport)
+    return Via(transport, host, port, parse_params(rest, "Via parameter"))
