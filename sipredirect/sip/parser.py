@@ -281,24 +281,23 @@ def _parse_vias(message, index):
     message.vias = vias
 
 
-def _parse_from(message, index):
-    values = index.get("From")
+def _single_address(index, name):
+    """The one From or To of a message, parsed."""
+    values = index.get(name)
     if values is None or len(values) > 1:
-        _single(index, "From")
+        _single(index, name)
     try:
-        message.from_ = _name_addr[values[0]]
+        return _name_addr[values[0]]
     except SipParseError as e:
-        raise SipParseError("bad From header: %s" % e.reason) from None
+        raise SipParseError("bad %s header: %s" % (name, e.reason)) from None
+
+
+def _parse_from(message, index):
+    message.from_ = _single_address(index, "From")
 
 
 def _parse_to(message, index):
-    values = index.get("To")
-    if values is None or len(values) > 1:
-        _single(index, "To")
-    try:
-        message.to = _name_addr[values[0]]
-    except SipParseError as e:
-        raise SipParseError("bad To header: %s" % e.reason) from None
+    message.to = _single_address(index, "To")
 
 
 def _parse_call_id(message, index):
