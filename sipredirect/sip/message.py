@@ -101,9 +101,9 @@ class Response(Message):
         return "<Response %d %s>" % (self.status, self.reason)
 
 
-def make_response(request, status, reason=None, to_tag=None, top_via=None,
-                  extra_headers=()):
-    """Build a response per RFC 3261 8.2.6.2.
+def response_headers(request, status, to_tag=None, top_via=None, extra_headers=()):
+    """The (name, value) lines of a response to ``request``, per RFC 3261
+    8.2.6.2, names in canonical spelling.
 
     Via (all of them, ``top_via`` replacing the first when the transport
     layer added received/rport), From, Call-ID and CSeq are copied; To is
@@ -111,71 +111,54 @@ def make_response(request, status, reason=None, to_tag=None, top_via=None,
     request lacked are left out rather than invented: a 400 for a request
     with no Call-ID still reaches the sender, which matches it by Via.
     """
-    headers = Headers()
-    vias = request.headers.values("Via")
+    headers = request.headers
+    lines = []
+    append = lines.append
     if top_via is not None:
-        headers.add("Via", str(top_via))
+        append(("Via", str(top_via)))
         # Any other Via values, whether on the first line or later lines.
         for via in request.vias[1:]:
-            headers.add("Via", str(via))
+            append(("Via", str(via)))
     else:
-        for value in vias:
-            headers.add("Via", value)
+        for value in headers.values("Via"):
+            append(("Via", value))
     for name in ("From", "Call-ID", "CSeq"):
-        value = request.headers.get(name)
+        value = headers.get(name)
         if value is not None:
-            headers.add(name, value)
-    to_value = request.headers.get("To")
+            append((name, value))
+    to_value = headers.get("To")
     if to_value is not None:
         if to_tag and request.to is not None and request.to.tag is None:
             to_value = "%s;tag=%s" % (to_value, to_tag)
-        headers.add("To", to_value)
+        append(("To", to_value))
     if status == 100:
-        stamp = request.headers.get("Timestamp")
+        stamp = headers.get("Timestamp")
         if stamp is not None:
-            headers.add("Timestamp", stamp)
+            append(("Timestamp", stamp))
     for name, value in extra_headers:
-        headers.add(name, value)
-    return Response(status, reason, headers)
+        append((canonical_name(name), value))
+    return lines
+
+
+def make_response(request, status, reason=None, to_tag=None, top_via=None,
+                  extra_headers=()):
+    """A :class:`Response` to ``request`` (see :func:`response_headers`)."""
+    return Response(status, reason, Headers(
+        response_headers(request, status, to_tag, top_via, extra_headers)))
 
 
 def response_bytes(request, status, reason=None, to_tag=None, top_via=None,
                    extra_headers=()):
     """``make_response(...).to_bytes()``, without building the Response.
 
-    The same header lines in the same order (RFC 3261 8.2.6.2), written
-    straight into one string: the redirect core answers every request this
-    way, and the Headers and Response objects it needed before were a
-    twentieth of a call's CPU.
+    The redirect core answers every request this way: the Headers and
+    Response objects it needed before were a twentieth of a call's CPU.
     """
-    headers = request.headers
     if reason is None:
         reason = reason_for(status)
     lines = ["SIP/2.0 %d %s\r\n" % (status, reason)]
     append = lines.append
-    if top_via is not None:
-        append("Via: %s\r\n" % (top_via,))
-        for via in request.vias[1:]:
-            append("Via: %s\r\n" % (via,))
-    else:
-        for value in headers.values("Via"):
-            append("Via: %s\r\n" % (value,))
-    for name in ("From", "Call-ID", "CSeq"):
-        value = headers.get(name)
-        if value is not None:
-            append("%s: %s\r\n" % (name, value))
-    to_value = headers.get("To")
-    if to_value is not None:
-        if to_tag and request.to is not None and request.to.tag is None:
-            append("To: %s;tag=%s\r\n" % (to_value, to_tag))
-        else:
-            append("To: %s\r\n" % (to_value,))
-    if status == 100:
-        stamp = headers.get("Timestamp")
-        if stamp is not None:
-            append("Timestamp: %s\r\n" % (stamp,))
-    for name, value in extra_headers:
-        name = canonical_name(name)
+    for name, value in response_headers(request, status, to_tag, top_via, extra_headers):
         if name != "Content-Length":
             append("%s: %s\r\n" % (name, value))
     append("Content-Length: 0\r\n\r\n")
