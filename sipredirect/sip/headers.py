@@ -89,6 +89,22 @@ def _canonical_name(name):
     return "-".join(part[:1].upper() + part[1:].lower() for part in lname.split("-"))
 
 
+def _index_of(items):
+    """(canonical name -> its values in order, the names on more than one
+    line in the order they first repeat) of (name, value) lines."""
+    index = {}
+    repeats = []
+    for name, value in items:
+        values = index.get(name)
+        if values is None:
+            index[name] = [value]
+        else:
+            if len(values) == 1:
+                repeats.append(name)
+            values.append(value)
+    return index, repeats
+
+
 class Headers:
     """An ordered multi-map of header lines keyed by canonical name.
 
@@ -119,20 +135,9 @@ class Headers:
             items = [(known(n) or canonical_name(n), v.strip()) for n, v in lines]
         else:
             items = [(known(n) or canonical_name(n), v) for n, v in lines]
-        index = {}
-        repeats = []
-        for name, value in items:
-            if name in index:
-                values = index[name]
-                if len(values) == 1:
-                    repeats.append(name)
-                values.append(value)
-            else:
-                index[name] = [value]
         headers = cls.__new__(cls)
         headers._items = items
-        headers._index = index
-        headers._repeats = repeats
+        headers._index, headers._repeats = _index_of(items)
         return headers
 
     def __iter__(self):
@@ -147,18 +152,8 @@ class Headers:
         call and spelling fallback by using it with canonical names)."""
         index = self._index
         if index is None:
-            index = {}
-            repeats = []
-            for name, value in self._items:
-                values = index.get(name)
-                if values is None:
-                    index[name] = [value]
-                else:
-                    if len(values) == 1:
-                        repeats.append(name)
-                    values.append(value)
+            index, self._repeats = _index_of(self._items)
             self._index = index
-            self._repeats = repeats
         return index
 
     def values(self, name):
