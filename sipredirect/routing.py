@@ -493,8 +493,6 @@ def _failure_step(reason):
 
 def _step(request, service, result, asked, now):
     """One routing service's part in a call, for the decision log."""
-    why = request.note
-    if why is not None:
-        request.note = None
+    why, request.note = request.note, None
     request.steps.append(routing_step(getattr(service, "name", None) or str(service),
                                       result, asked, now, why))
