@@ -283,11 +283,9 @@ def _parse_vias(message, index):
 
 def _single_address(index, name):
     """The one From or To of a message, parsed."""
-    values = index.get(name)
-    if values is None or len(values) > 1:
-        _single(index, name)
+    value = _single(index, name)
     try:
-        return _name_addr[values[0]]
+        return _name_addr[value]
     except SipParseError as e:
         raise SipParseError("bad %s header: %s" % (name, e.reason)) from None
 
@@ -301,20 +299,14 @@ def _parse_to(message, index):
 
 
 def _parse_call_id(message, index):
-    values = index.get("Call-ID")
-    if values is None or len(values) > 1:
-        _single(index, "Call-ID")
-    value = values[0]
+    value = _single(index, "Call-ID")
     if not value or " " in value or "\t" in value:
         raise SipParseError("bad Call-ID header")
     message.call_id = value
 
 
 def _parse_cseq(message, index):
-    values = index.get("CSeq")
-    if values is None or len(values) > 1:
-        _single(index, "CSeq")
-    message.cseq_num, message.cseq_method = _cseq[values[0]]
+    message.cseq_num, message.cseq_method = _cseq[_single(index, "CSeq")]
 
 
 def _cseq_value(value):
@@ -372,11 +364,8 @@ def _check_request_headers(request, index):
     if request.cseq_method != request.method:
         raise SipParseError("CSeq method does not match the Request-Line")
     get = index.get
-    values = get("Max-Forwards")
-    if values is not None:
-        if len(values) > 1:
-            _single(index, "Max-Forwards")
-        request.max_forwards = _max_forwards[values[0]]
+    if get("Max-Forwards") is not None:
+        request.max_forwards = _max_forwards[_single(index, "Max-Forwards")]
     if get("Expires") is not None:
         value = _single(index, "Expires")
         if not is_digits(value) or len(value) > 12 or int(value) > MAX_EXPIRES:
