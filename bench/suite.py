@@ -6,13 +6,14 @@ the same UDP receive buffer, and searched for its highest zero-failure rate
 with the trials of ``bench/max_rate.py`` (step up, then bisect).  Then one
 more trial at half that rate, on a freshly started server, gives the latency
 a system shows with headroom.  The ``*-pypy`` systems run the server under
-PyPy (a venv the suite keeps in ``bench/.pypy-venv``), each start followed by
+PyPy (the venv ``tests/integration/pypy_venv.py`` builds and caches under
+``~/.cache/sipredirect/``, the one the PyPy test uses), each start followed by
 a warm-up trial that does not count, so the JIT has compiled the call path
 before the measured trials.
 The report (Markdown, JSON and a latency-vs-rate chart) goes to
 ``bench/results/``::
 
-    python3 bench/suite.py            # everything, about 23 minutes
+    python3 bench/suite.py            # everything, about 15 minutes
     python3 bench/suite.py --quick    # smoke run, 5-10 minutes
     python3 bench/suite.py --systems sipredirect-udp,kamailio-stateful
 
@@ -34,10 +35,12 @@ import time
 from datetime import datetime, timezone
 
 import max_rate as mr
-import pypy_venv
 import redis_memory
 
 BENCH_DIR = mr.BENCH_DIR
+# The PyPy venv builder the tests use: one venv per content of the checkout.
+sys.path.insert(0, os.path.join(os.path.dirname(BENCH_DIR), "tests", "integration"))
+import pypy_venv  # noqa: E402
 KAMAILIO_DIR = os.path.join(BENCH_DIR, "kamailio")
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 RECV_BUFFER = 4194304   # bytes asked for; the kernel doubles it (SO_RCVBUF)
@@ -182,6 +185,15 @@ class Kamailio(System):
                 pass
         self.proc = None
         self.log.close()
+
+
+def pypy_version(python):
+    """"PyPy 7.3.11 (Python 3.9.16)" for the venv's interpreter."""
+    return subprocess.run(
+        [python, "-c", "import platform, sys; v = sys.pypy_version_info; "
+         "print('PyPy %d.%d.%d (Python %s)' % (v[0], v[1], v[2], "
+         "platform.python_version()))"],
+        stdout=subprocess.PIPE, check=True, timeout=60).stdout.decode().strip()
 
 
 def all_systems():
@@ -351,7 +363,8 @@ def markdown(meta, results, args):
     ]
     if meta.get("pypy"):
         lines += [
-            "The PyPy systems run the server under %s, installed in bench/.pypy-venv; "
+            "The PyPy systems run the server under %s, from the cached venv of "
+            "tests/integration/pypy_venv.py; "
             "after each start (before the search, and before the half-rate trial) a "
             "warm-up trial of %d calls/s for %g s, not counted, lets the JIT compile "
             "the call path. The trial tables list them as \"warm-up\"."
@@ -486,8 +499,9 @@ def main(argv=None):
     pypy_python = None
     if any(isinstance(s, Sipredirect) and s.pypy for s in systems):
         try:
-            pypy_python = pypy_venv.ensure(mr.info)
-        except pypy_venv.PyPyError as e:
+            mr.info("the PyPy venv (built on first use, about 20 s)")
+            pypy_python = str(pypy_venv.pypy_venv() / "bin" / "python")
+        except RuntimeError as e:
             mr.info("error: %s" % e)
             return 2
         for s in systems:
@@ -512,7 +526,7 @@ def main(argv=None):
             "python": sys.version.split()[0], "git": mr.git_revision(),
             "kamailio": kamailio_version(args.kamailio), "host": socket.gethostname()}
     if pypy_python:
-        meta["pypy"] = pypy_venv.version(pypy_python)
+        meta["pypy"] = pypy_version(pypy_python)
     results = []
     try:
         for system in systems:
