@@ -167,6 +167,11 @@ def parse_args(argv=None):
     p.add_argument("--quiet-wait", type=float, default=120, metavar="SECONDS",
                    help="before each trial, wait at most this long for other "
                         "programs to use less than --max-other-cpu (default 120)")
+    p.add_argument("--sipp-buffer", type=int, default=0, metavar="BYTES",
+                   help="SIPp's socket send and receive buffer (-buff_size; 0: "
+                        "SIPp's default of 64 KiB). Give it the server's receive "
+                        "buffer, or SIPp's own socket drops the bursts of 302s a "
+                        "server sends after a short stall")
     p.add_argument("--service", default="8001",
                    help="Request-URI user of the INVITEs (default 8001)")
     p.add_argument("--router", action="store_true",
@@ -367,6 +372,26 @@ def udp_socket_counters(port, host=LOOPBACK):
             rx_queue = int(cols[4].split(":")[1], 16)
             return rx_queue, int(cols[-1])
     return None, None
+
+
+def wait_watching_drops(proc, port, timeout, udp):
+    """Wait for SIPp; meanwhile read the drop counter of its own UDP socket,
+    which dies with it. (exit status, drops or None). A response dropped by
+    the load generator's socket shows up as a retransmission, as one the
+    server never sent would."""
+    if not udp:
+        return proc.wait(timeout=timeout), None
+    deadline = time.monotonic() + timeout
+    drops = None
+    while True:
+        _, seen = udp_socket_counters(port)
+        if seen is not None:
+            drops = seen
+        try:
+            return proc.wait(timeout=0.2), drops
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                raise
 
 
 def stop_process(proc, name, timeout=5.0):
@@ -632,6 +657,7 @@ class Trial:
         self.quiet_wait_s = None
         self.vm_hwm_kib = None
         self.udp_drops = None
+        self.sipp_drops = None
         self.settled = None
         self.first_error = None
 
@@ -661,6 +687,8 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
         "-trace_rtt", "-rtt_freq", str(math.gcd(max(calls, 1), 1000)),
         "-trace_err", "-error_file", os.path.join(trial_dir, "errors.log"),
     ]
+    if args.sipp_buffer:
+        cmd += ["-buff_size", str(args.sipp_buffer)]
     if nostdin:
         cmd.append("-nostdin")
 
@@ -684,7 +712,8 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
             state["sipp"] = proc
             started = time.monotonic()
             try:
-                trial.sipp_rc = proc.wait(timeout=args.window + 30)
+                trial.sipp_rc, trial.sipp_drops = wait_watching_drops(
+                    proc, lport, args.window + 30, args.transport == "udp")
             except subprocess.TimeoutExpired:
                 trial.reason = "SIPp still running after %.0f s: killed" % (args.window + 30)
             wall = time.monotonic() - started
@@ -774,6 +803,8 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
         reasons.append("%d stray messages (out-of-call %d, dead-call %d)"
                        % ((c[COL_OUT_OF_CALL] or 0) + (c[COL_DEAD_CALL] or 0),
                           c[COL_OUT_OF_CALL] or 0, c[COL_DEAD_CALL] or 0))
+    if trial.sipp_drops:
+        reasons.append("SIPp's own socket dropped %d datagrams" % trial.sipp_drops)
     if c[COL_SUCCESS] != calls:
         reasons.append("%s of %d calls successful" % (c[COL_SUCCESS], calls))
     # Validity of the trial itself: the rate must really have been offered

@@ -237,6 +237,9 @@ def parse_args(argv=None):
                    help="Kamailio UDP worker processes (default 1: one CPU)")
     p.add_argument("--kamailio-shm", type=int, default=4096,
                    help="Kamailio shared memory in MiB (default 4096)")
+    p.add_argument("--sipp-buffer", type=int, default=RECV_BUFFER,
+                   help="SIPp's socket buffers (-buff_size), bytes (default: the "
+                        "servers' receive buffer, %d)" % RECV_BUFFER)
     p.add_argument("--output", default=RESULTS_DIR,
                    help="where suite.md, suite.json and latency.png go")
     p.add_argument("--workdir", help="keep every trial's files here")
@@ -355,10 +358,13 @@ def markdown(meta, results, args):
         "## sipredirect vs Kamailio (bench/suite.py)", "",
         "%s, %s, %d CPUs; %s; Python %s; Kamailio %s; sipredirect %s. Server on CPU %d, "
         "SIPp on CPU %d; %g s trials, precision %d%%%s; UDP receive buffer %d bytes "
-        "asked for every system (the effective size the kernel applied is in the table)."
+        "asked for every system (the effective size the kernel applied is in the table), "
+        "SIPp's socket buffers %s."
         % (meta["date"], meta["cpu_model"], meta["cpus"], meta["sipp"], meta["python"],
            meta["kamailio"], meta["git"], args.server_cpu, args.sipp_cpu, args.window,
-           round(args.precision * 100), ", quick run" if args.quick else "", RECV_BUFFER),
+           round(args.precision * 100), ", quick run" if args.quick else "", RECV_BUFFER,
+           "%d bytes (-buff_size)" % args.sipp_buffer if args.sipp_buffer
+           else "SIPp's default"),
         "",
     ]
     if meta.get("pypy"):
@@ -428,7 +434,8 @@ def markdown(meta, results, args):
     for r in results:
         lines += ["### %s" % r["label"], "",
                   "| # | Rate | Result | p50 | p99 | max | CPU µs/call | SIPp CPU "
-                  "| Other CPU | UDP drops | Reason |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| Other CPU | UDP drops server / SIPp | Reason |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         # The warm-ups in the order they ran: before the search, before the half.
         warmups = r.get("warmups", [])
         for t in warmups[:1] + r["trials"] + warmups[1:] + ([r["half"]] if r["half"] else []):
@@ -436,7 +443,7 @@ def markdown(meta, results, args):
                 t["number"], mr.fmt_rate(t["rate"]), "pass" if t["passed"] else "**fail**",
                 _ms(t, "p50_ms"), _ms(t, "p99_ms"), _ms(t, "max_ms"),
                 t["server_cpu_us_per_call"], t["sipp_cpu_pct"], t["other_cpu_pct"],
-                t["udp_drops"], t["reason"]))
+                "%s / %s" % (t["udp_drops"], t.get("sipp_drops")), t["reason"]))
         lines.append("")
     return "\n".join(lines)
 
