@@ -489,10 +489,11 @@ class RedirectCore:
         if not txn.receive_ack(now):
             self.stats["acks_absorbed"] += 1
             return []
-        self.transactions.schedule(txn)
         call = txn.call
-        # The call is confirmed: nothing in Confirmed needs it any more.
+        # The call is confirmed: nothing in Confirmed needs it any more
+        # (the table releases it as it keeps only the transaction's key).
         self._released(txn)
+        self.transactions.schedule(txn)
         if call is None or call.decision is None:
             return []
         # EventRouteUsed (built by the call, for a redirect only: a rejected

@@ -224,6 +224,17 @@ class TransactionTable:
     table, so that its owner can drop references (without it a call and
     its transaction would keep each other alive until a cyclic garbage
     collection, whose pauses delay every other call).
+
+    An INVITE transaction that reaches Confirmed over UDP leaves as a
+    transaction object too: for the T4 it still lives, Confirmed only
+    absorbs ACKs (17.2.1), for which the key, the To tag and Timer I are
+    all it needs.  Those are kept as a ``(to_tag, deadline)`` tuple of
+    plain values, which no garbage collector has to trace: at a few
+    thousand calls per second, the Confirmed transactions are most of the
+    table (T4 = 5 s against milliseconds in the other states), and as
+    objects they made the cyclic collections that pause every call scan
+    tens of thousands of them.  ``get`` hands out a stand-in for one
+    (:class:`ConfirmedInvite`), and Timer I removes it without any event.
     """
 
     def __init__(self, on_terminated=None):
@@ -231,18 +242,26 @@ class TransactionTable:
         self._queues = {}
         self._late = []
         self._seq = 0
+        self._confirmed = {}
+        self._confirmed_due = deque()
+        self._confirmed_late = []
         self.on_terminated = on_terminated
 
     def __len__(self):
-        return len(self._by_key)
+        return len(self._by_key) + len(self._confirmed)
 
     def __iter__(self):
-        """A snapshot of the live transactions (safe to change the table
-        while iterating)."""
+        """A snapshot of the transactions not yet Confirmed (safe to change
+        the table while iterating)."""
         return iter(list(self._by_key.values()))
 
     def get(self, key):
-        return self._by_key.get(key)
+        txn = self._by_key.get(key)
+        if txn is None:
+            held = self._confirmed.get(key)
+            if held is not None:
+                return ConfirmedInvite(key, held[0], held[1])
+        return txn
 
     def add(self, txn):
         self._by_key[txn.key] = txn
@@ -251,10 +270,10 @@ class TransactionTable:
     def schedule(self, txn):
         """Call after any change to ``txn``; drops terminated transactions."""
         if txn.terminated:
-            if self._by_key.get(txn.key) is txn:
-                del self._by_key[txn.key]
-                if self.on_terminated is not None:
-                    self.on_terminated(txn)
+            self._remove(txn)
+            return
+        if txn.state is CONFIRMED:
+            self._confirm(txn)
             return
         deadline = txn._deadline
         if deadline is not None and deadline != txn._scheduled:
@@ -267,6 +286,31 @@ class TransactionTable:
             else:
                 self._seq += 1
                 heapq.heappush(self._late, (deadline, self._seq, txn))
+
+    def _remove(self, txn):
+        if self._by_key.get(txn.key) is txn:
+            del self._by_key[txn.key]
+            if self.on_terminated is not None:
+                self.on_terminated(txn)
+
+    def _confirm(self, txn):
+        """Keep a Confirmed INVITE transaction as plain values until Timer I."""
+        key, held = txn.key, (txn.to_tag, txn.i_at)
+        self._remove(txn)
+        if self._confirmed.get(key) == held:
+            return  # a stand-in from get() handed back
+        self._confirmed[key] = held
+        deadline = held[1]
+        queue = self._confirmed_due
+        if not queue or queue[-1][0] <= deadline:
+            queue.append((deadline, key))
+        else:
+            self._seq += 1
+            heapq.heappush(self._confirmed_late, (deadline, self._seq, key))
+
+    def _confirmed_current(self, deadline, key):
+        held = self._confirmed.get(key)
+        return held is not None and held[1] == deadline
 
     @staticmethod
     def _current(deadline, txn):
@@ -294,6 +338,23 @@ class TransactionTable:
                     best = deadline
                 break
             heapq.heappop(late)
+        confirmed = self._confirmed_current
+        queue = self._confirmed_due
+        while queue:
+            deadline, key = queue[0]
+            if confirmed(deadline, key):
+                if best is None or deadline < best:
+                    best = deadline
+                break
+            queue.popleft()
+        late = self._confirmed_late
+        while late:
+            deadline, _, key = late[0]
+            if confirmed(deadline, key):
+                if best is None or deadline < best:
+                    best = deadline
+                break
+            heapq.heappop(late)
         return best
 
     def due(self, now):
@@ -312,9 +373,41 @@ class TransactionTable:
             if current(deadline, txn):
                 txn._scheduled = None
                 found.append((deadline, txn))
+        self._expire_confirmed(now)
         if len(found) > 1:
             found.sort(key=_deadline_of)
         return [txn for _, txn in found]
+
+
+    def _expire_confirmed(self, now):
+        """Timer I of the Confirmed transactions: they end without an event."""
+        confirmed, held = self._confirmed_current, self._confirmed
+        queue = self._confirmed_due
+        while queue and queue[0][0] <= now:
+            deadline, key = queue.popleft()
+            if confirmed(deadline, key):
+                del held[key]
+        late = self._confirmed_late
+        while late and late[0][0] <= now:
+            deadline, _, key = heapq.heappop(late)
+            if confirmed(deadline, key):
+                del held[key]
+
+
+class ConfirmedInvite(InviteServerTransaction):
+    """What :meth:`TransactionTable.get` returns for a Confirmed INVITE
+    transaction: it absorbs ACKs and retransmitted INVITEs (nothing is sent
+    in Confirmed), and gives a CANCEL the To tag of the final response
+    (RFC 3261 9.2)."""
+
+    __slots__ = ()
+
+    def __init__(self, key, to_tag, i_at):
+        super().__init__(key, None, None, False, None, to_tag)
+        self.state = CONFIRMED
+        self.i_at = i_at
+        self._deadline = i_at
+        self._timer = "I"
 
 
 def _deadline_of(entry):

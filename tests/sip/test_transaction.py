@@ -147,7 +147,9 @@ def test_table_fires_in_deadline_order_across_timers_and_a_clock_stepped_back():
     for txn in (first, second, stepped, acked):
         table.schedule(txn)
     assert table.next_deadline() == 9.5
-    assert table.due(10.55) == [stepped, acked, first]
+    # The Confirmed one ends at Timer I without being handed out.
+    assert table.due(10.55) == [stepped, first]
+    assert table.get(acked.key) is None
     assert table.next_deadline() == 10.6
     assert table.due(11.0) == [second]
 
@@ -162,4 +164,46 @@ def test_table_forgets_a_deadline_the_transaction_no_longer_has():
     table.schedule(a)                       # Timer I at 5.1
     assert table.next_deadline() == 5.1
     assert table.due(1.0) == []
-    assert table.due(5.1) == [a]
+    assert table.get(a.key) is not None
+    assert table.due(5.1) == []
+    assert table.get(a.key) is None and len(table) == 0
+
+
+def test_confirmed_invite_is_kept_as_plain_values_until_timer_i():
+    """Over UDP a Confirmed transaction lives T4 only to absorb ACKs: the
+    table keeps its To tag and Timer I, not the transaction object."""
+    released = []
+    table = TransactionTable(on_terminated=released.append)
+    a = _invite_txn()
+    table.add(a)
+    a.send_final(b"302", 302, 0.0)
+    table.schedule(a)
+    a.receive_ack(0.1)
+    table.schedule(a)
+    assert released == [a]
+    assert len(table) == 1 and list(table) == []
+    held = table.get(a.key)
+    assert held is not a and isinstance(held, InviteServerTransaction)
+    assert (held.state, held.to_tag, held.retransmission()) == (CONFIRMED, a.to_tag, None)
+    assert held.receive_ack(0.2) is False   # absorbed
+    table.schedule(held)                    # handing the stand-in back changes nothing
+    assert table.next_deadline() == 5.1
+    assert table.due(5.0) == [] and table.get(a.key) is not None
+    assert table.due(5.1) == [] and table.get(a.key) is None
+    assert table.next_deadline() is None
+
+
+def test_confirmed_invites_expire_in_order_when_the_clock_steps_back():
+    table = TransactionTable()
+    late, early = _invite_txn(), _invite_txn()
+    for txn, at in ((late, 10.0), (early, 2.0)):
+        table.add(txn)
+        txn.send_final(b"302", 302, at)
+        txn.receive_ack(at)
+        table.schedule(txn)
+    assert table.next_deadline() == 7.0
+    table.due(7.0)
+    assert table.get(early.key) is None and table.get(late.key) is not None
+    assert table.next_deadline() == 15.0
+    table.due(15.0)
+    assert len(table) == 0 and table.next_deadline() is None
