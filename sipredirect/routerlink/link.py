@@ -12,8 +12,9 @@ from .. import __version__
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..routing import Redirect, Reject
-from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, extensions,
-                       reference_id, reject_status, sip_headers, string_attribute)
+from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
+                       extensions, reference_id, reject_status, sip_headers,
+                       string_attribute)
 
 ALL_DNS = "*"
 
@@ -265,8 +266,9 @@ class RouterLink:
                                                    or {"ThisDN": request.this_dn,
                                                        "ConnID": conn_id})
         self.stats["route_requests"] += 1
+        line = encode_event(event)
         for session in recipients:
-            session.send_event(event)
+            session.send_line(line)
         return d
 
     def _win(self, conn_id, decision):
@@ -302,15 +304,19 @@ class RouterLink:
         event = call.request.abandoned_event or self._event(
             "EventAbandoned", {"ThisDN": call.request.this_dn, "ConnID": conn_id,
                                "CallUUID": call.request.call_uuid})
+        line = encode_event(event)
         for session in call.recipients:
-            session.send_event(event)
+            session.send_line(line)
 
     def route_confirmed(self, request, decision):
         event = request.used_event
         if event is None:
             return
-        for session in self.recipients_for(request.this_dn, include_paused=True):
-            session.send_event(event)
+        recipients = self.recipients_for(request.this_dn, include_paused=True)
+        if recipients:
+            line = encode_event(event)
+            for session in recipients:
+                session.send_line(line)
 
     def route_unconfirmed(self, request, decision):
         session = decision.origin
