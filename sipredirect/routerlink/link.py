@@ -13,6 +13,7 @@ from .. import __version__
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..routing import Redirect, Reject
+from .deadlines import DeadlineQueue
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
                        extensions, reference_id, reject_status, sip_headers,
                        string_attribute)
@@ -22,18 +23,29 @@ ALL_DNS = "*"
 
 class PendingCall:
     """A call whose EventRouteRequest went out and which waits for the
-    first valid RequestRouteCall."""
+    first valid RequestRouteCall (until its router-timeout, ``timeout``)."""
 
-    __slots__ = ("request", "deferred", "recipients", "timer", "resolver")
+    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver")
 
-    def __init__(self, request, deferred, recipients, timer, resolver=None):
+    def __init__(self, request, deferred, recipients, timeout, resolver=None):
         # The resolver the call started with: a live reload does not change
         # how a call already waiting for its router is resolved.
         self.resolver = resolver
         self.request = request
         self.deferred = deferred
         self.recipients = recipients
-        self.timer = timer
+        self.timeout = timeout
+
+    def finish(self):
+        """The call stops waiting: (request, deferred, recipients).  Its
+        deadline stays queued until due, so it lets go of them now."""
+        taken = self.request, self.deferred, self.recipients
+        self.request = self.deferred = self.recipients = None
+        return taken
+
+
+def _waiting(call):
+    return call.deferred is not None
 
 
 @implementer(IRoutingService)
@@ -65,6 +77,9 @@ class RouterLink:
         self.clients = {}
         self.by_dn = defaultdict(set)
         self.pending = {}
+        self.deadlines = DeadlineQueue(_waiting)
+        self._timer = None
+        self._timer_at = None
         self.stats = defaultdict(int)
 
     # -- events ---------------------------------------------------------------
@@ -109,6 +124,11 @@ class RouterLink:
             call.recipients.discard(session)
             if not call.recipients:
                 self._give_up(conn_id, "every router asked about it has gone")
+        if not self.pending:
+            # Nothing waits (the last router went, or the service stops):
+            # no timer is left behind in the reactor.
+            self.deadlines.clear()
+            self._set_timer(None)
 
     def handle(self, session, message):
         """One decoded request from ``session``."""
@@ -270,10 +290,11 @@ class RouterLink:
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else self.router_timeout)
-        timer = self.clock.callLater(timeout, self._timed_out, conn_id,
-                                     "no RequestRouteCall within %gs" % timeout)
-        self.pending[conn_id] = PendingCall(request, d, set(recipients), timer,
-                                            self.resolver)
+        call = PendingCall(request, d, set(recipients), timeout, self.resolver)
+        self.pending[conn_id] = call
+        deadline = self.deadlines.add(call, self.clock.seconds(), timeout)
+        if self._timer_at is None or deadline < self._timer_at:
+            self._set_timer(deadline)
         event = request.route_event or self._event("EventRouteRequest", request.attributes
                                                    or {"ThisDN": request.this_dn,
                                                        "ConnID": conn_id})
@@ -284,11 +305,33 @@ class RouterLink:
         return d
 
     def _win(self, conn_id, decision):
-        call = self.pending.pop(conn_id)
-        if call.timer.active():
-            call.timer.cancel()
+        _, deferred, _ = self.pending.pop(conn_id).finish()
         self.stats["routed"] += 1
-        call.deferred.callback(decision)
+        deferred.callback(decision)
+
+    # -- router-timeout: one reactor timer for the earliest deadline -------------
+
+    def _set_timer(self, deadline):
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = self.clock.callLater(max(0.0, deadline - self.clock.seconds()),
+                                               self._on_timer)
+
+    def _on_timer(self):
+        # The deadline the timer was set for has come, whatever float
+        # rounding did to the delay.
+        now = max(self.clock.seconds(), self._timer_at)
+        self._timer = None
+        self._timer_at = None
+        try:
+            for call in self.deadlines.due(now):
+                self._timed_out(call.request.conn_id,
+                                "no RequestRouteCall within %gs" % call.timeout)
+        finally:
+            self._set_timer(self.deadlines.next_deadline())
 
     def _timed_out(self, conn_id, why):
         if conn_id in self.pending:
@@ -299,25 +342,23 @@ class RouterLink:
         call = self.pending.pop(conn_id, None)
         if call is None:
             return
-        call.request.note = why
-        if call.timer.active():
-            call.timer.cancel()
+        request, deferred, _ = call.finish()
+        request.note = why
         self.stats["fallbacks"] += 1
         self.log.info("call {call_id} (ConnID {conn_id}): {why}; falling back",
-                      call_id=call.request.call_id, conn_id=conn_id, why=why)
-        call.deferred.callback(None)
+                      call_id=request.call_id, conn_id=conn_id, why=why)
+        deferred.callback(None)
 
     def _abandon(self, conn_id):
         call = self.pending.pop(conn_id, None)
         if call is None:
             return
-        if call.timer.active():
-            call.timer.cancel()
-        event = call.request.abandoned_event or self._event(
-            "EventAbandoned", {"ThisDN": call.request.this_dn, "ConnID": conn_id,
-                               "CallUUID": call.request.call_uuid})
+        request, _, recipients = call.finish()
+        event = request.abandoned_event or self._event(
+            "EventAbandoned", {"ThisDN": request.this_dn, "ConnID": conn_id,
+                               "CallUUID": request.call_uuid})
         line = encode_event(event)
-        for session in call.recipients:
+        for session in recipients:
             session.send_line(line)
 
     def route_confirmed(self, request, decision):
