@@ -2,9 +2,10 @@
 resolver answers at once, through the Deferred when it waits (DNS), and
 as EventError 7 when it fails either way."""
 
+import pytest
 from twisted.internet import defer
 
-from sipredirect.destinations import UriResolver
+from sipredirect.destinations import DestinationUnresolvable, UriResolver
 
 from test_link import Router, make_link, route_request
 
@@ -78,3 +79,16 @@ def test_a_resolver_that_raises_gets_event_error_7_and_the_call_waits_on():
     assert error["ErrorCode"] == 7 and "resolution failed" in error["ErrorMessage"]
     assert error["ReferenceID"] == router.ref
     assert not d.called and "0000000000000001" in link.pending
+
+
+def test_an_other_dn_parsed_once_resolves_the_same_every_time_and_a_bad_one_never():
+    """OtherDN URIs are remembered by their text; only those that parse."""
+    resolver = UriResolver()
+    first = resolver.resolve("sip:agent@10.0.0.1:5070", None)[0]
+    again = resolver.resolve(" sip:agent@10.0.0.1:5070 ", None)[0]
+    assert first.uri is again.uri and first is not again
+    for _ in range(2):
+        with pytest.raises(DestinationUnresolvable):
+            resolver.resolve("http://example.com/", None)
+        with pytest.raises(DestinationUnresolvable):
+            resolver.resolve("8001", None)
