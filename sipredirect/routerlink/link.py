@@ -271,10 +271,15 @@ class RouterLink:
     # -- IRoutingService ------------------------------------------------------------
 
     def recipients_for(self, dn, include_paused=False):
-        sessions = self.by_dn.get(dn, set()) | self.by_dn.get(ALL_DNS, set())
+        """A new set (the caller may keep and change it) of the sessions
+        registered for ``dn`` or for every DN; paused ones left out unless
+        asked for."""
+        own = self.by_dn.get(dn)
+        every = self.by_dn.get(ALL_DNS)
+        sessions = own | every if own and every else own or every or ()
         if include_paused:
-            return sessions
-        return {s for s in sessions if not getattr(s, "paused", False)}
+            return set(sessions)
+        return {s for s in sessions if not s.paused}
 
     def route(self, request):
         if self.role != "primary":
@@ -290,7 +295,7 @@ class RouterLink:
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else self.router_timeout)
-        call = PendingCall(request, d, set(recipients), timeout, self.resolver)
+        call = PendingCall(request, d, recipients, timeout, self.resolver)
         self.pending[conn_id] = call
         deadline = self.deadlines.add(call, self.clock.seconds(), timeout)
         if self._timer_at is None or deadline < self._timer_at:
