@@ -8,6 +8,7 @@ from zope.interface import implementer
 from .interfaces import IDestinationResolver
 from .routing import Contact
 from .sip import SipParseError, parse_address, parse_uri
+from .sip.memo import ParseMemo
 from .sip.uri import parse_host
 
 
@@ -31,18 +32,29 @@ class UriResolver:
         text = other_dn.strip()
         if not text:
             raise DestinationUnresolvable("empty OtherDN")
+        return [Contact(_other_dn_uris[text])]
+
+    def uri(self, text):
+        """The URI of ``text`` (an OtherDN already stripped, not empty)."""
+        return _other_dn_uris[text]
+
+    @staticmethod
+    def _uri(text):
+        """The URI an OtherDN names (parsed once per distinct text, through
+        ``_other_dn_uris``: routers send the same few destinations again
+        and again, and parsed URIs are read-only)."""
         try:
             if text.startswith("<"):
                 uri = parse_address(text).uri
             elif text[:4].lower() in ("sip:", "tel:") or text[:5].lower() == "sips:":
                 uri = parse_uri(text)
             else:
-                uri = self._host_form(text)
+                uri = UriResolver._host_form(text)
         except SipParseError as e:
             raise DestinationUnresolvable("%r is not a URI (%s)" % (text, e.reason)) from None
         if uri.scheme not in ("sip", "sips", "tel"):
             raise DestinationUnresolvable("unsupported URI scheme %r" % uri.scheme)
-        return [Contact(uri)]
+        return uri
 
     @staticmethod
     def _host_form(text):
@@ -55,3 +67,8 @@ class UriResolver:
             # "8001" is a DN, not a host: DN resolution is not configured.
             raise DestinationUnresolvable("%r is a DN, not a URI or host" % text)
         return parse_uri("sip:" + text)
+
+
+# Only OtherDNs that resolve are kept (ParseMemo's rule): a bad one is
+# refused, with its EventError 7, every time.
+_other_dn_uris = ParseMemo(UriResolver._uri)

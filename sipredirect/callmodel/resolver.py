@@ -18,6 +18,8 @@ Order, as SIP Server applies its matching rules (seed row 2):
 6. Nothing: EventError 7.
 """
 
+import re
+
 from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -41,9 +43,12 @@ def with_user(uri, user):
             from None
 
 
+_NOT_A_DN = re.compile(r"[:@.\[\]<>; \t]")
+
+
 def _is_dn(text):
     """A DN is a plain name: no scheme, no '@', no host-like dot or colon."""
-    return not any(ch in text for ch in ":@.[]<>; \t")
+    return _NOT_A_DN.search(text) is None
 
 
 @implementer(IDestinationResolver)
@@ -66,7 +71,7 @@ class DnResolver:
         if not text:
             raise DestinationUnresolvable("empty OtherDN")
         if not _is_dn(text):
-            return self._as_is.resolve(text, None)[0].uri
+            return self._as_is.uri(text)
         dn = text
         if location:
             code = self.model.access_codes.get(location)

@@ -23,6 +23,7 @@ from twisted.internet import defer, protocol, task
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
+from ..routerlink.messages import encode_event as encode_line
 from ..transports import set_no_delay
 from .stats import RouterStats
 
@@ -296,8 +297,9 @@ class RouterClientProtocol(LineReceiver):
         reference = next(self._reference_ids)
         body = {"message": message, "ReferenceID": reference}
         body.update(fields)
-        self.transport.write(json.dumps(body, separators=(",", ":"),
-                                        ensure_ascii=False).encode("utf-8") + b"\n")
+        # The server's encoder for its events writes the same compact line;
+        # json.dumps with options builds a new encoder for every request.
+        self.transport.write(encode_line(body))
         return reference
 
     def route_call(self, conn_id, this_dn, other_dn=None, route_type="Default",

@@ -6,32 +6,46 @@ from collections import defaultdict
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .. import __version__
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..routing import Redirect, Reject
-from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, extensions,
-                       reference_id, reject_status, sip_headers, string_attribute)
+from .deadlines import DeadlineQueue
+from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
+                       extensions, reference_id, reject_status, sip_headers,
+                       string_attribute)
 
 ALL_DNS = "*"
 
 
 class PendingCall:
     """A call whose EventRouteRequest went out and which waits for the
-    first valid RequestRouteCall."""
+    first valid RequestRouteCall (until its router-timeout, ``timeout``)."""
 
-    __slots__ = ("request", "deferred", "recipients", "timer", "resolver")
+    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver")
 
-    def __init__(self, request, deferred, recipients, timer, resolver=None):
+    def __init__(self, request, deferred, recipients, timeout, resolver=None):
         # The resolver the call started with: a live reload does not change
         # how a call already waiting for its router is resolved.
         self.resolver = resolver
         self.request = request
         self.deferred = deferred
         self.recipients = recipients
-        self.timer = timer
+        self.timeout = timeout
+
+    def finish(self):
+        """The call stops waiting: (request, deferred, recipients).  Its
+        deadline stays queued until due, so it lets go of them now."""
+        taken = self.request, self.deferred, self.recipients
+        self.request = self.deferred = self.recipients = None
+        return taken
+
+
+def _waiting(call):
+    return call.deferred is not None
 
 
 @implementer(IRoutingService)
@@ -63,6 +77,9 @@ class RouterLink:
         self.clients = {}
         self.by_dn = defaultdict(set)
         self.pending = {}
+        self.deadlines = DeadlineQueue(_waiting)
+        self._timer = None
+        self._timer_at = None
         self.stats = defaultdict(int)
 
     # -- events ---------------------------------------------------------------
@@ -107,6 +124,11 @@ class RouterLink:
             call.recipients.discard(session)
             if not call.recipients:
                 self._give_up(conn_id, "every router asked about it has gone")
+        if not self.pending:
+            # Nothing waits (the last router went, or the service stops):
+            # no timer is left behind in the reactor.
+            self.deadlines.clear()
+            self._set_timer(None)
 
     def handle(self, session, message):
         """One decoded request from ``session``."""
@@ -194,12 +216,23 @@ class RouterLink:
                                       "RouteType must be Default or Reject")
         other_dn = string_attribute(message, "OtherDN", 1024)
         location = string_attribute(message, "Location", 128, required=False)
-        d = defer.maybeDeferred((call.resolver or self.resolver).resolve, other_dn,
-                                call.request, location)
-        d.addCallbacks(
-            lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
-                                            headers),
-            lambda failure: self._unresolved(session, ref, other_dn, failure))
+        # Resolution mostly answers at once (as-is URIs, DNs, the dial
+        # plan); only host names looked up in DNS wait.  The plain answer is
+        # taken directly: a Deferred and two callbacks per call were a
+        # measurable part of what the link adds to a call.
+        try:
+            contacts = (call.resolver or self.resolver).resolve(other_dn, call.request,
+                                                                location)
+        except Exception:
+            self._unresolved(session, ref, other_dn, Failure())
+            return
+        if isinstance(contacts, defer.Deferred):
+            contacts.addCallbacks(
+                lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
+                                                headers),
+                lambda reason: self._unresolved(session, ref, other_dn, reason))
+            return
+        self._resolved(session, conn_id, ref, other_dn, contacts, headers)
 
     def _resolved(self, session, conn_id, ref, other_dn, contacts, headers):
         call = self.pending.get(conn_id)
@@ -238,10 +271,15 @@ class RouterLink:
     # -- IRoutingService ------------------------------------------------------------
 
     def recipients_for(self, dn, include_paused=False):
-        sessions = self.by_dn.get(dn, set()) | self.by_dn.get(ALL_DNS, set())
+        """A new set (the caller may keep and change it) of the sessions
+        registered for ``dn`` or for every DN; paused ones left out unless
+        asked for."""
+        own = self.by_dn.get(dn)
+        every = self.by_dn.get(ALL_DNS)
+        sessions = own | every if own and every else own or every or ()
         if include_paused:
-            return sessions
-        return {s for s in sessions if not getattr(s, "paused", False)}
+            return set(sessions)
+        return {s for s in sessions if not s.paused}
 
     def route(self, request):
         if self.role != "primary":
@@ -257,24 +295,48 @@ class RouterLink:
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else self.router_timeout)
-        timer = self.clock.callLater(timeout, self._timed_out, conn_id,
-                                     "no RequestRouteCall within %gs" % timeout)
-        self.pending[conn_id] = PendingCall(request, d, set(recipients), timer,
-                                            self.resolver)
+        call = PendingCall(request, d, recipients, timeout, self.resolver)
+        self.pending[conn_id] = call
+        deadline = self.deadlines.add(call, self.clock.seconds(), timeout)
+        if self._timer_at is None or deadline < self._timer_at:
+            self._set_timer(deadline)
         event = request.route_event or self._event("EventRouteRequest", request.attributes
                                                    or {"ThisDN": request.this_dn,
                                                        "ConnID": conn_id})
         self.stats["route_requests"] += 1
+        line = encode_event(event)
         for session in recipients:
-            session.send_event(event)
+            session.send_line(line)
         return d
 
     def _win(self, conn_id, decision):
-        call = self.pending.pop(conn_id)
-        if call.timer.active():
-            call.timer.cancel()
+        _, deferred, _ = self.pending.pop(conn_id).finish()
         self.stats["routed"] += 1
-        call.deferred.callback(decision)
+        deferred.callback(decision)
+
+    # -- router-timeout: one reactor timer for the earliest deadline -------------
+
+    def _set_timer(self, deadline):
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = self.clock.callLater(max(0.0, deadline - self.clock.seconds()),
+                                               self._on_timer)
+
+    def _on_timer(self):
+        # The deadline the timer was set for has come, whatever float
+        # rounding did to the delay.
+        now = max(self.clock.seconds(), self._timer_at)
+        self._timer = None
+        self._timer_at = None
+        try:
+            for call in self.deadlines.due(now):
+                self._timed_out(call.request.conn_id,
+                                "no RequestRouteCall within %gs" % call.timeout)
+        finally:
+            self._set_timer(self.deadlines.next_deadline())
 
     def _timed_out(self, conn_id, why):
         if conn_id in self.pending:
@@ -285,32 +347,34 @@ class RouterLink:
         call = self.pending.pop(conn_id, None)
         if call is None:
             return
-        call.request.note = why
-        if call.timer.active():
-            call.timer.cancel()
+        request, deferred, _ = call.finish()
+        request.note = why
         self.stats["fallbacks"] += 1
         self.log.info("call {call_id} (ConnID {conn_id}): {why}; falling back",
-                      call_id=call.request.call_id, conn_id=conn_id, why=why)
-        call.deferred.callback(None)
+                      call_id=request.call_id, conn_id=conn_id, why=why)
+        deferred.callback(None)
 
     def _abandon(self, conn_id):
         call = self.pending.pop(conn_id, None)
         if call is None:
             return
-        if call.timer.active():
-            call.timer.cancel()
-        event = call.request.abandoned_event or self._event(
-            "EventAbandoned", {"ThisDN": call.request.this_dn, "ConnID": conn_id,
-                               "CallUUID": call.request.call_uuid})
-        for session in call.recipients:
-            session.send_event(event)
+        request, _, recipients = call.finish()
+        event = request.abandoned_event or self._event(
+            "EventAbandoned", {"ThisDN": request.this_dn, "ConnID": conn_id,
+                               "CallUUID": request.call_uuid})
+        line = encode_event(event)
+        for session in recipients:
+            session.send_line(line)
 
     def route_confirmed(self, request, decision):
         event = request.used_event
         if event is None:
             return
-        for session in self.recipients_for(request.this_dn, include_paused=True):
-            session.send_event(event)
+        recipients = self.recipients_for(request.this_dn, include_paused=True)
+        if recipients:
+            line = encode_event(event)
+            for session in recipients:
+                session.send_line(line)
 
     def route_unconfirmed(self, request, decision):
         session = decision.origin

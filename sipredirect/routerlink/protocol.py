@@ -103,6 +103,12 @@ class RouterLinkProtocol(LineOnlyReceiver):
         if not self.closing and self.transport is not None:
             self.transport.write(encode_event(event))
 
+    def send_line(self, line):
+        """An event already encoded (``encode_event``): the link encodes an
+        event sent to several routers once."""
+        if not self.closing and self.transport is not None:
+            self.transport.write(line)
+
     def close(self):
         if not self.closing:
             self.closing = True

@@ -1,0 +1,105 @@
+"""The router-timeout deadline queue, alone and as the link drives it
+with one reactor timer."""
+
+from sipredirect.routerlink.deadlines import DeadlineQueue
+
+from test_link import Router, make_link, route_request
+
+
+class Item:
+    def __init__(self, name):
+        self.name = name
+        self.waiting = True
+
+
+def queue():
+    return DeadlineQueue(lambda item: item.waiting)
+
+
+def test_items_expire_in_deadline_order_across_timeout_values():
+    q = queue()
+    a, b, c = Item("a"), Item("b"), Item("c")
+    q.add(a, 0, 10)
+    q.add(b, 1, 2)
+    q.add(c, 2, 10)
+    assert q.next_deadline() == 3
+    assert q.due(2.9) == []
+    assert q.due(3) == [b]
+    assert q.next_deadline() == 10
+    assert q.due(100) == [a, c]
+    assert q.next_deadline() is None
+
+
+def test_an_item_no_longer_waiting_is_skipped_and_dropped():
+    q = queue()
+    a, b = Item("a"), Item("b")
+    q.add(a, 0, 5)
+    q.add(b, 1, 5)
+    a.waiting = False
+    assert q.next_deadline() == 6
+    assert q.due(10) == [b]
+
+
+def test_a_deadline_earlier_than_its_fifos_last_still_comes_first():
+    """The clock stepped back: the later-added, earlier deadline is not
+    held up behind the others."""
+    q = queue()
+    a, b = Item("a"), Item("b")
+    q.add(a, 100, 5)
+    q.add(b, 50, 5)
+    assert q.next_deadline() == 55
+    assert q.due(60) == [b]
+    assert q.due(105) == [a]
+
+
+def test_clear_forgets_everything():
+    q = queue()
+    q.add(Item("a"), 0, 5)
+    q.clear()
+    assert q.next_deadline() is None and q.due(10) == []
+
+
+def test_the_link_keeps_one_reactor_timer_for_all_waiting_calls():
+    link, clock = make_link()
+    router = Router(link)
+    router.register("urs", "8001", "8002")
+    first = link.route(route_request("8001", "0000000000000001"))
+    second = link.route(route_request("8001", "0000000000000002"))
+    assert len(clock.getDelayedCalls()) == 1
+    # 8002's router-timeout (1s) is earlier than the timer set for 8001 (10s).
+    third = link.route(route_request("8002", "0000000000000003"))
+    (timer,) = clock.getDelayedCalls()
+    assert timer.getTime() == 1.0
+    clock.advance(1)
+    assert third.called and third.result is None and not first.called
+    router.send(message="RequestRouteCall", ConnID="0000000000000001",
+                OtherDN="sip:agent@10.0.0.1")
+    assert first.called
+    clock.advance(9)
+    assert second.called and second.result is None
+    assert link.stats["timeouts"] == 2 and link.stats["routed"] == 1
+    assert clock.getDelayedCalls() == []
+
+
+def test_an_answered_call_is_not_timed_out_and_lets_go_of_its_request():
+    link, clock = make_link()
+    router = Router(link)
+    router.register("urs", "8001")
+    d = link.route(route_request())
+    (call,) = link.pending.values()
+    router.send(message="RequestRouteCall", ConnID="0000000000000001",
+                OtherDN="sip:agent@10.0.0.1")
+    assert call.request is None and call.deferred is None
+    clock.advance(10)
+    assert link.stats["timeouts"] == 0 and link.stats["fallbacks"] == 0
+    assert d.result.source == "router"
+
+
+def test_no_timer_is_left_once_the_last_router_has_gone():
+    link, clock = make_link()
+    router = Router(link)
+    router.register("urs", "8001")
+    d = link.route(route_request())
+    router.proto.connectionLost(None)
+    assert d.called and d.result is None
+    assert clock.getDelayedCalls() == []
