@@ -493,11 +493,13 @@ def options_probe(host, port, timeout=0.5):
         return data.startswith(b"SIP/2.0 ")
 
 
-def start_server(args, cfg, workdir, log_file, python=None):
+def start_server(args, cfg, workdir, log_file, python=None, extra_env=None):
     """twistd in the server process.  By default this interpreter runs the
     checkout; ``python`` is another one with sipredirect installed (the
-    suite's PyPy venv), which runs its installed copy."""
+    suite's PyPy venv), which runs its installed copy.  ``extra_env`` is
+    added to the server's environment."""
     env = dict(os.environ)
+    env.update(extra_env or {})
     if python is None:
         env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"]
                                          if env.get("PYTHONPATH") else "")
