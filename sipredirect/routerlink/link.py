@@ -10,10 +10,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .. import __version__
+from ..deadlines import DeadlineQueue
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..routing import Redirect, Reject
-from .deadlines import DeadlineQueue
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
                        extensions, reference_id, reject_status, sip_headers,
                        string_attribute)
@@ -44,7 +44,7 @@ class PendingCall:
         return taken
 
 
-def _waiting(call):
+def _waiting(deadline, call):
     return call.deferred is not None
 
 
@@ -297,7 +297,8 @@ class RouterLink:
                    else self.router_timeout)
         call = PendingCall(request, d, recipients, timeout, self.resolver)
         self.pending[conn_id] = call
-        deadline = self.deadlines.add(call, self.clock.seconds(), timeout)
+        deadline = self.clock.seconds() + timeout
+        self.deadlines.add(call, deadline, timeout)
         if self._timer_at is None or deadline < self._timer_at:
             self._set_timer(deadline)
         event = request.route_event or self._event("EventRouteRequest", request.attributes

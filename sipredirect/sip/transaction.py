@@ -2,13 +2,11 @@
 
 Nothing here reads a clock or schedules anything: every input carries
 ``now`` (seconds), and each transaction reports ``next_deadline()``.  The
-:class:`TransactionTable` keeps one heap of deadlines for all of them so
-that the I/O side needs a single delayed call.
+:class:`TransactionTable` keeps the deadlines of all of them so that the
+I/O side needs a single delayed call.
 """
 
-import heapq
-from collections import deque
-
+from ..deadlines import DeadlineQueue
 from .via import MAGIC_COOKIE
 
 PROCEEDING = "proceeding"
@@ -213,12 +211,9 @@ class TransactionTable:
 
     Every timer of RFC 3261 17.2 runs for a fixed interval from the moment
     it is set, so the deadlines of one timer (Timer I, say, or Timer G at
-    its 1 s interval) arrive in the order they are set: each gets a FIFO
-    queue, and a deadline costs O(1) to add and to take, where one heap of
-    all of them (tens of thousands at a few thousand calls per second) cost
-    O(log n) twice per timer.  A deadline earlier than its queue's last
-    (a clock stepped back) goes to a small heap instead, so no order is
-    ever assumed that does not hold.
+    its 1 s interval) arrive in the order they are set: a
+    :class:`~sipredirect.deadlines.DeadlineQueue` with a lane per timer
+    keeps them at O(1) a deadline.
 
     ``on_terminated`` is called with each transaction as it leaves the
     table, so that its owner can drop references (without it a call and
@@ -239,12 +234,9 @@ class TransactionTable:
 
     def __init__(self, on_terminated=None):
         self._by_key = {}
-        self._queues = {}
-        self._late = []
-        self._seq = 0
+        self._deadlines = DeadlineQueue(self._current)
         self._confirmed = {}
-        self._confirmed_due = deque()
-        self._confirmed_late = []
+        self._confirmed_deadlines = DeadlineQueue(self._confirmed_current)
         self.on_terminated = on_terminated
 
     def __len__(self):
@@ -278,14 +270,7 @@ class TransactionTable:
         deadline = txn._deadline
         if deadline is not None and deadline != txn._scheduled:
             txn._scheduled = deadline
-            queue = self._queues.get(txn._timer)
-            if queue is None:
-                queue = self._queues[txn._timer] = deque()
-            if not queue or queue[-1][0] <= deadline:
-                queue.append((deadline, txn))
-            else:
-                self._seq += 1
-                heapq.heappush(self._late, (deadline, self._seq, txn))
+            self._deadlines.add(txn, deadline, txn._timer)
 
     def _remove(self, txn):
         if self._by_key.get(txn.key) is txn:
@@ -300,13 +285,7 @@ class TransactionTable:
         if self._confirmed.get(key) == held:
             return  # a stand-in from get() handed back
         self._confirmed[key] = held
-        deadline = held[1]
-        queue = self._confirmed_due
-        if not queue or queue[-1][0] <= deadline:
-            queue.append((deadline, key))
-        else:
-            self._seq += 1
-            heapq.heappush(self._confirmed_late, (deadline, self._seq, key))
+        self._confirmed_deadlines.add(key, held[1], "I")
 
     def _confirmed_current(self, deadline, key):
         held = self._confirmed.get(key)
@@ -320,78 +299,22 @@ class TransactionTable:
                 and not txn.terminated)
 
     def next_deadline(self):
-        current = self._current
-        best = None
-        for queue in self._queues.values():
-            while queue:
-                deadline, txn = queue[0]
-                if current(deadline, txn):
-                    if best is None or deadline < best:
-                        best = deadline
-                    break
-                queue.popleft()
-        late = self._late
-        while late:
-            deadline, _, txn = late[0]
-            if current(deadline, txn):
-                if best is None or deadline < best:
-                    best = deadline
-                break
-            heapq.heappop(late)
-        confirmed = self._confirmed_current
-        queue = self._confirmed_due
-        while queue:
-            deadline, key = queue[0]
-            if confirmed(deadline, key):
-                if best is None or deadline < best:
-                    best = deadline
-                break
-            queue.popleft()
-        late = self._confirmed_late
-        while late:
-            deadline, _, key = late[0]
-            if confirmed(deadline, key):
-                if best is None or deadline < best:
-                    best = deadline
-                break
-            heapq.heappop(late)
-        return best
+        mine = self._deadlines.next_deadline()
+        confirmed = self._confirmed_deadlines.next_deadline()
+        if mine is None or (confirmed is not None and confirmed < mine):
+            return confirmed
+        return mine
 
     def due(self, now):
-        """Take the transactions whose deadline has come, earliest first."""
-        current = self._current
-        found = []
-        for queue in self._queues.values():
-            while queue and queue[0][0] <= now:
-                deadline, txn = queue.popleft()
-                if current(deadline, txn):
-                    txn._scheduled = None
-                    found.append((deadline, txn))
-        late = self._late
-        while late and late[0][0] <= now:
-            deadline, _, txn = heapq.heappop(late)
-            if current(deadline, txn):
-                txn._scheduled = None
-                found.append((deadline, txn))
-        self._expire_confirmed(now)
-        if len(found) > 1:
-            found.sort(key=_deadline_of)
-        return [txn for _, txn in found]
-
-
-    def _expire_confirmed(self, now):
-        """Timer I of the Confirmed transactions: they end without an event."""
-        confirmed, held = self._confirmed_current, self._confirmed
-        queue = self._confirmed_due
-        while queue and queue[0][0] <= now:
-            deadline, key = queue.popleft()
-            if confirmed(deadline, key):
-                del held[key]
-        late = self._confirmed_late
-        while late and late[0][0] <= now:
-            deadline, _, key = heapq.heappop(late)
-            if confirmed(deadline, key):
-                del held[key]
+        """Take the transactions whose deadline has come, earliest first.
+        The Confirmed ones whose Timer I has come end here, without an
+        event."""
+        found = self._deadlines.due(now)
+        for txn in found:
+            txn._scheduled = None
+        for key in self._confirmed_deadlines.due(now):
+            del self._confirmed[key]
+        return found
 
 
 class ConfirmedInvite(InviteServerTransaction):
@@ -409,6 +332,3 @@ class ConfirmedInvite(InviteServerTransaction):
         self._deadline = i_at
         self._timer = "I"
 
-
-def _deadline_of(entry):
-    return entry[0]

@@ -1,62 +1,6 @@
-"""The router-timeout deadline queue, alone and as the link drives it
-with one reactor timer."""
-
-from sipredirect.routerlink.deadlines import DeadlineQueue
+"""The link's router-timeouts: one reactor timer for every waiting call."""
 
 from test_link import Router, make_link, route_request
-
-
-class Item:
-    def __init__(self, name):
-        self.name = name
-        self.waiting = True
-
-
-def queue():
-    return DeadlineQueue(lambda item: item.waiting)
-
-
-def test_items_expire_in_deadline_order_across_timeout_values():
-    q = queue()
-    a, b, c = Item("a"), Item("b"), Item("c")
-    q.add(a, 0, 10)
-    q.add(b, 1, 2)
-    q.add(c, 2, 10)
-    assert q.next_deadline() == 3
-    assert q.due(2.9) == []
-    assert q.due(3) == [b]
-    assert q.next_deadline() == 10
-    assert q.due(100) == [a, c]
-    assert q.next_deadline() is None
-
-
-def test_an_item_no_longer_waiting_is_skipped_and_dropped():
-    q = queue()
-    a, b = Item("a"), Item("b")
-    q.add(a, 0, 5)
-    q.add(b, 1, 5)
-    a.waiting = False
-    assert q.next_deadline() == 6
-    assert q.due(10) == [b]
-
-
-def test_a_deadline_earlier_than_its_fifos_last_still_comes_first():
-    """The clock stepped back: the later-added, earlier deadline is not
-    held up behind the others."""
-    q = queue()
-    a, b = Item("a"), Item("b")
-    q.add(a, 100, 5)
-    q.add(b, 50, 5)
-    assert q.next_deadline() == 55
-    assert q.due(60) == [b]
-    assert q.due(105) == [a]
-
-
-def test_clear_forgets_everything():
-    q = queue()
-    q.add(Item("a"), 0, 5)
-    q.clear()
-    assert q.next_deadline() is None and q.due(10) == []
 
 
 def test_the_link_keeps_one_reactor_timer_for_all_waiting_calls():
