@@ -305,9 +305,7 @@ class RouterLink:
                                                    or {"ThisDN": request.this_dn,
                                                        "ConnID": conn_id})
         self.stats["route_requests"] += 1
-        line = encode_event(event)
-        for session in recipients:
-            session.send_line(line)
+        _send_to(recipients, event)
         return d
 
     def _win(self, conn_id, decision):
@@ -363,19 +361,13 @@ class RouterLink:
         event = request.abandoned_event or self._event(
             "EventAbandoned", {"ThisDN": request.this_dn, "ConnID": conn_id,
                                "CallUUID": request.call_uuid})
-        line = encode_event(event)
-        for session in recipients:
-            session.send_line(line)
+        _send_to(recipients, event)
 
     def route_confirmed(self, request, decision):
         event = request.used_event
         if event is None:
             return
-        recipients = self.recipients_for(request.this_dn, include_paused=True)
-        if recipients:
-            line = encode_event(event)
-            for session in recipients:
-                session.send_line(line)
+        _send_to(self.recipients_for(request.this_dn, include_paused=True), event)
 
     def route_unconfirmed(self, request, decision):
         session = decision.origin
@@ -396,6 +388,14 @@ class RouterLink:
     def close_all(self):
         for session in list(self.sessions):
             session.close()
+
+
+def _send_to(sessions, event):
+    """One event to several routers, encoded once for all of them."""
+    if sessions:
+        line = encode_event(event)
+        for session in sessions:
+            session.send_line(line)
 
 
 def _same(a, b):

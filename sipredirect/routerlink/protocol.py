@@ -100,8 +100,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
         self.close()
 
     def send_event(self, event):
-        if not self.closing and self.transport is not None:
-            self.transport.write(encode_event(event))
+        self.send_line(encode_event(event))
 
     def send_line(self, line):
         """An event already encoded (``encode_event``): the link encodes an
