@@ -4,7 +4,6 @@ This is the only place that reads the clock for the SIP core and that
 turns the core's actions into socket writes and routing calls.
 """
 
-import gc
 import socket
 
 from twisted.application import service
@@ -12,6 +11,7 @@ from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
+from . import collector
 from .callmemory import CallMemory
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
@@ -93,13 +93,7 @@ class SipServerService(service.Service):
         service.Service.startService(self)
         if not self.ports and not self.ha_managed:
             self._listen()
-        # Everything built so far lives as long as the process: keep it out
-        # of the garbage collector's scans, which would otherwise pause
-        # call handling for tens of milliseconds under load.  (PyPy's
-        # incremental collector has no generations to freeze.)
-        freeze = getattr(gc, "freeze", None)
-        if freeze is not None:
-            freeze()
+        collector.settle()
 
     # -- HA role changes ----------------------------------------------------------
 

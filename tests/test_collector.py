@@ -1,0 +1,45 @@
+"""The collector settings the server applies once it is built."""
+
+import gc
+
+import pytest
+
+from sipredirect import collector
+
+
+@pytest.fixture
+def restore_collector():
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_settle_freezes_what_exists_and_makes_full_collections_rare(restore_collector):
+    built = [object() for _ in range(3)], {"kept": [1, 2]}
+    young, middle, _ = gc.get_threshold()
+    collector.settle()
+    assert gc.get_freeze_count() > 0
+    assert not any(built[1] is o for o in gc.get_objects())
+    assert gc.get_threshold() == (young, middle, collector.FULL_COLLECTION_EVERY)
+
+
+def test_server_start_settles_the_collector(restore_collector, monkeypatch):
+    from twisted.internet import task
+    from sipredirect.config import Config
+    from sipredirect.routing import RoutingPointSelector
+    from sipredirect.server import SipServerService
+    from sipredirect.tap import build_routing
+
+    settled = []
+    monkeypatch.setattr(collector, "settle", lambda: settled.append(True))
+    config = Config.defaults()
+    clock = task.Clock()
+    server = SipServerService(config, build_routing(config, clock),
+                              RoutingPointSelector(config.routing_points), reactor=clock)
+    server.ha_managed = True  # no ports: this checks the start, not the bind
+    server.startService()
+    try:
+        assert settled == [True]
+    finally:
+        server.stopService()
