@@ -13,7 +13,7 @@ from twisted.internet.endpoints import clientFromString
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                             Logger, globalLogBeginner, textFileLogObserver)
 
-from .. import __version__
+from .. import __version__, collector
 from .client import DEFAULT_KEEPALIVE, RouterConnections
 from .rules import RulesError, parse_rules
 from .stats import RouterStats, StatsFileService
@@ -145,6 +145,8 @@ def main(argv=None, reactor=None):
     # services in a shutdown trigger closes the links and writes the final
     # stats file before the process exits.
     reactor.callWhenRunning(top.startService)
+    # Its answers wait behind the collector's pauses as the server's do.
+    reactor.callWhenRunning(collector.settle)
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
     reactor.run()
     return 0
