@@ -433,13 +433,16 @@ def markdown(meta, results, args):
                       _ratio(red["max_rate"], emb["max_rate"]),
                       _ratio(red["best"]["server_cpu_us_per_call"] if red["best"] else None,
                              emb["best"]["server_cpu_us_per_call"] if emb["best"] else None))]
-    lines += ["", "Latency: SIPp's INVITE->302 response time, 1 ms resolution "
-              "(\"<1 ms\" is a 0 ms reading). Server CPU is user+system time of the "
+    lines += ["", "Latency: SIPp's INVITE->302 response time. SIPp reads its millisecond "
+              "clock once per pass of its event loop, so readings come in that loop's steps "
+              "(0, 4, 8 ms... on these machines): \"<1 ms\" is a 0 ms reading, and a p99 of "
+              "4 ms says that 99 %% of the answers came within one step. Server CPU is user+system time of the "
               "server's process tree from /proc, over the trial and until it went idle. "
               "Peak RSS is VmHWM, summed over Kamailio's processes (its shared memory "
               "counts once per process, so that figure is an upper bound). Trials were "
-              "repeated when other programs used more than %g%% of a CPU; the machine is "
-              "shared with other work, so expect a few %% of noise." % args.max_other_cpu,
+              "repeated when other programs used more than %g%% of a CPU, or the hypervisor "
+              "stole as much (the machine is a virtual one, shared with other work: expect "
+              "rates to move by 10-20 %% from run to run, and latency tails with them)." % args.max_other_cpu,
               ""]
     for r in results:
         lines += ["### %s" % r["label"], "",
