@@ -447,15 +447,17 @@ def markdown(meta, results, args):
     for r in results:
         lines += ["### %s" % r["label"], "",
                   "| # | Rate | Result | p50 | p99 | max | CPU µs/call | SIPp CPU "
-                  "| Other CPU | UDP drops server / SIPp | Reason |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| Other CPU | Stolen | UDP drops server / SIPp | Reason |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         # The warm-ups in the order they ran: before the search, before the half.
         warmups = r.get("warmups", [])
         for t in warmups[:1] + r["trials"] + warmups[1:] + ([r["half"]] if r["half"] else []):
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s%% | %s%% | %s | %s |" % (
+            stolen = t.get("steal_pct")
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s%% | %s%% | %s | %s | %s |" % (
                 t["number"], mr.fmt_rate(t["rate"]), "pass" if t["passed"] else "**fail**",
                 _ms(t, "p50_ms"), _ms(t, "p99_ms"), _ms(t, "max_ms"),
                 t["server_cpu_us_per_call"], t["sipp_cpu_pct"], t["other_cpu_pct"],
+                "n/a" if stolen is None else "%s%%" % stolen,
                 "%s / %s" % (t["udp_drops"], t.get("sipp_drops")), t["reason"]))
         lines.append("")
     return "\n".join(lines)
