@@ -23,11 +23,13 @@ ALL_DNS = "*"
 
 class PendingCall:
     """A call whose EventRouteRequest went out and which waits for the
-    first valid RequestRouteCall (until its router-timeout, ``timeout``)."""
+    first valid RequestRouteCall (until its router-timeout, ``timeout``
+    seconds after it was asked, at ``deadline``)."""
 
-    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver")
+    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver", "deadline")
 
-    def __init__(self, request, deferred, recipients, timeout, resolver=None):
+    def __init__(self, request, deferred, recipients, timeout, resolver=None,
+                 deadline=None):
         # The resolver the call started with: a live reload does not change
         # how a call already waiting for its router is resolved.
         self.resolver = resolver
@@ -35,17 +37,11 @@ class PendingCall:
         self.deferred = deferred
         self.recipients = recipients
         self.timeout = timeout
+        self.deadline = deadline
 
     def finish(self):
-        """The call stops waiting: (request, deferred, recipients).  Its
-        deadline stays queued until due, so it lets go of them now."""
-        taken = self.request, self.deferred, self.recipients
-        self.request = self.deferred = self.recipients = None
-        return taken
-
-
-def _waiting(deadline, call):
-    return call.deferred is not None
+        """The call stops waiting: (request, deferred, recipients)."""
+        return self.request, self.deferred, self.recipients
 
 
 @implementer(IRoutingService)
@@ -77,7 +73,12 @@ class RouterLink:
         self.clients = {}
         self.by_dn = defaultdict(set)
         self.pending = {}
-        self.deadlines = DeadlineQueue(_waiting)
+        # Deadlines are queued by ConnID, not by PendingCall: an entry stays
+        # queued for the whole router-timeout even when the router answered
+        # in a millisecond, and a queue of plain (float, str) pairs is one
+        # the garbage collector need not scan, where ten seconds' worth of
+        # PendingCalls were tens of thousands of objects to scan.
+        self.deadlines = DeadlineQueue(self._waiting)
         self._timer = None
         self._timer_at = None
         self.stats = defaultdict(int)
@@ -295,10 +296,10 @@ class RouterLink:
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else self.router_timeout)
-        call = PendingCall(request, d, recipients, timeout, self.resolver)
-        self.pending[conn_id] = call
         deadline = self.clock.seconds() + timeout
-        self.deadlines.add(call, deadline, timeout)
+        self.pending[conn_id] = PendingCall(request, d, recipients, timeout, self.resolver,
+                                            deadline)
+        self.deadlines.add(conn_id, deadline, timeout)
         if self._timer_at is None or deadline < self._timer_at:
             self._set_timer(deadline)
         event = request.route_event or self._event("EventRouteRequest", request.attributes
@@ -314,6 +315,13 @@ class RouterLink:
         deferred.callback(decision)
 
     # -- router-timeout: one reactor timer for the earliest deadline -------------
+
+    def _waiting(self, deadline, conn_id):
+        """A queued deadline is current while its call waits for that very
+        deadline: a ConnID that waits again (a re-routed call keeps its
+        ConnID) has a later one."""
+        call = self.pending.get(conn_id)
+        return call is not None and call.deadline == deadline
 
     def _set_timer(self, deadline):
         if self._timer is not None and self._timer.active():
@@ -331,9 +339,11 @@ class RouterLink:
         self._timer = None
         self._timer_at = None
         try:
-            for call in self.deadlines.due(now):
-                self._timed_out(call.request.conn_id,
-                                "no RequestRouteCall within %gs" % call.timeout)
+            for conn_id in self.deadlines.due(now):
+                call = self.pending.get(conn_id)
+                if call is not None:  # (a fallback before it may have ended it)
+                    self._timed_out(conn_id,
+                                    "no RequestRouteCall within %gs" % call.timeout)
         finally:
             self._set_timer(self.deadlines.next_deadline())
 

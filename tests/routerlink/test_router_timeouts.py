@@ -1,5 +1,7 @@
 """The link's router-timeouts: one reactor timer for every waiting call."""
 
+import weakref
+
 from test_link import Router, make_link, route_request
 
 
@@ -31,13 +33,33 @@ def test_an_answered_call_is_not_timed_out_and_lets_go_of_its_request():
     router.register("urs", "8001")
     d = link.route(route_request())
     (call,) = link.pending.values()
+    gone = weakref.ref(call.request)
     router.send(message="RequestRouteCall", ConnID="0000000000000001",
                 OtherDN="sip:agent@10.0.0.1")
-    assert call.request is None and call.deferred is None
+    del call
+    assert link.pending == {}
+    assert gone() is None  # what stays queued until the deadline is the ConnID
     clock.advance(10)
     assert link.stats["timeouts"] == 0 and link.stats["fallbacks"] == 0
     assert d.result.source == "router"
 
+
+
+def test_a_re_routed_call_waits_its_own_router_timeout_under_the_same_conn_id():
+    link, clock = make_link()
+    router = Router(link)
+    router.register("urs", "8001")
+    first = link.route(route_request())
+    router.send(message="RequestRouteCall", ConnID="0000000000000001",
+                OtherDN="sip:agent@10.0.0.1")
+    assert first.result.source == "router"
+    clock.advance(4)
+    again = link.route(route_request())  # the gateway re-routes: same ConnID
+    clock.advance(6)  # the first wait's deadline
+    assert not again.called and "0000000000000001" in link.pending
+    clock.advance(4)  # its own
+    assert again.called and again.result is None
+    assert link.stats["timeouts"] == 1
 
 def test_no_timer_is_left_once_the_last_router_has_gone():
     link, clock = make_link()
