@@ -270,7 +270,10 @@ class TransactionTable:
         deadline = txn._deadline
         if deadline is not None and deadline != txn._scheduled:
             txn._scheduled = deadline
-            self._deadlines.add(txn, deadline, txn._timer)
+            # Queued by key: a deadline left behind (the ACK came before
+            # Timer G) must not keep the transaction, its request and its
+            # call alive until it reaches the head of its lane.
+            self._deadlines.add(txn.key, deadline, txn._timer)
 
     def _remove(self, txn):
         if self._by_key.get(txn.key) is txn:
@@ -291,12 +294,13 @@ class TransactionTable:
         held = self._confirmed.get(key)
         return held is not None and held[1] == deadline
 
-    @staticmethod
-    def _current(deadline, txn):
-        """Whether a queued deadline is still the transaction's next one
-        (entries are left behind when a timer is reset or stopped)."""
-        return (txn._scheduled == deadline and txn._deadline == deadline
-                and not txn.terminated)
+    def _current(self, deadline, key):
+        """Whether a queued deadline is still the next one of the
+        transaction under ``key`` (entries are left behind when a timer is
+        reset or stopped, or the transaction has left)."""
+        txn = self._by_key.get(key)
+        return (txn is not None and txn._scheduled == deadline
+                and txn._deadline == deadline and not txn.terminated)
 
     def next_deadline(self):
         mine = self._deadlines.next_deadline()
@@ -309,7 +313,7 @@ class TransactionTable:
         """Take the transactions whose deadline has come, earliest first.
         The Confirmed ones whose Timer I has come end here, without an
         event."""
-        found = self._deadlines.due(now)
+        found = [self._by_key[key] for key in self._deadlines.due(now)]
         for txn in found:
             txn._scheduled = None
         for key in self._confirmed_deadlines.due(now):

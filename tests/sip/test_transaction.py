@@ -1,5 +1,9 @@
 """RFC 3261 17.2 server transactions, driven with plain numbers for time."""
 
+import sys
+
+import pytest
+
 from sipredirect.sip import (InviteServerTransaction, NonInviteServerTransaction,
                              Timers, TransactionTable, parse_message, transaction_key)
 from sipredirect.sip.transaction import COMPLETED, CONFIRMED, PROCEEDING, TERMINATED
@@ -192,6 +196,22 @@ def test_confirmed_invite_is_kept_as_plain_values_until_timer_i():
     assert table.due(5.1) == [] and table.get(a.key) is None
     assert table.next_deadline() is None
 
+
+
+@pytest.mark.skipif(not hasattr(sys, "getrefcount"), reason="needs reference counts")
+def test_a_deadline_left_behind_does_not_hold_the_transaction():
+    """The ACK comes before Timer G: the G deadline stays queued until its
+    time, and must not keep the transaction (and its request) alive."""
+    table = TransactionTable()
+    a = _invite_txn()
+    unheld = sys.getrefcount(a)
+    table.add(a)
+    a.send_final(b"302", 302, 0.0)
+    table.schedule(a)  # Timer G at 0.5
+    a.receive_ack(0.1)
+    table.schedule(a)
+    assert sys.getrefcount(a) == unheld
+    assert table.due(0.5) == []
 
 def test_confirmed_invites_expire_in_order_when_the_clock_steps_back():
     table = TransactionTable()
