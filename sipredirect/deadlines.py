@@ -13,7 +13,10 @@ last (the clock stepped back) goes to a small heap instead, so no order is
 ever assumed that does not hold.  An item whose deadline was reset or
 which stopped waiting is not taken out: the ``current(deadline, item)``
 predicate tells a live entry from a stale one, and stale entries are
-dropped when they reach the head.
+dropped when they reach the head.  So both owners queue keys (a
+transaction key, a ConnID), not the objects themselves: a stale entry
+then holds nothing alive, and a FIFO of plain values is not one the
+garbage collector has to scan.
 """
 
 import heapq
