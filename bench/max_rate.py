@@ -829,27 +829,36 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
 
 # -- search -----------------------------------------------------------------------------
 
+def run_repeating(args, run, rate):
+    """run(rate) -> Trial, repeated (at most --repeat-disturbed times) while
+    other load or the hypervisor disturbed it.  Every trial run, last one
+    last."""
+    trials = []
+    for repeat in range(args.repeat_disturbed + 1):
+        t = run(rate)
+        trials.append(t)
+        info("trial %d: %s calls/s: %s%s" % (
+            t.number, fmt_rate(rate), "PASS" if t.passed else "FAIL",
+            "" if t.passed else " (%s)" % t.reason))
+        if not t.disturbed:
+            break
+        if repeat < args.repeat_disturbed:
+            t.reason = "disturbed, repeated: " + t.reason
+            info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%): "
+                 "repeating" % (t.number, t.other_cpu_pct, t.steal_pct))
+            time.sleep(2)
+    return trials
+
+
 def search(args, run):
     """Step up (x2) until a trial fails, then bisect.  run(rate) -> Trial."""
     trials = []
     good = bad = None
 
     def attempt(rate):
-        rate = float(int(round(rate)))
-        for repeat in range(args.repeat_disturbed + 1):
-            t = run(rate)
-            trials.append(t)
-            info("trial %d: %s calls/s: %s%s" % (
-                t.number, fmt_rate(rate), "PASS" if t.passed else "FAIL",
-                "" if t.passed else " (%s)" % t.reason))
-            if not t.disturbed:
-                break
-            if repeat < args.repeat_disturbed:
-                t.reason = "disturbed, repeated: " + t.reason
-                info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%): "
-                     "repeating" % (t.number, t.other_cpu_pct, t.steal_pct))
-                time.sleep(2)
-        return t.passed
+        ran = run_repeating(args, run, float(int(round(rate))))
+        trials.extend(ran)
+        return ran[-1].passed
 
     rate = args.start
     while True:

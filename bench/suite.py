@@ -317,7 +317,7 @@ def measure(system, args, workdir, nostdin, state):
                                 nostdin, state)
 
         trials, good, bad = mr.search(margs, run)
-        half = None
+        half, half_repeats = None, []
         if good is not None and good >= 2:
             # On a fresh start: the latency with headroom, not the recovery
             # from the search's failed trials (whose unacknowledged 302s are
@@ -329,7 +329,10 @@ def measure(system, args, workdir, nostdin, state):
             state["also_measured"] = system.extra_processes()
             if system.warmup:
                 warmups.append(warm_up(system, margs, server, halfdir, nostdin, state))
-            half = run(float(int(good // 2)), server, halfdir)
+            # Repeated when disturbed, as the search's trials are.
+            ran = mr.run_repeating(margs, lambda rate: run(rate, server, halfdir),
+                                   float(int(good // 2)))
+            half, half_repeats = ran[-1], ran[:-1]
             mr.info("%s: half rate %s: %s" % (system.label, mr.fmt_rate(half.rate),
                                               "PASS" if half.passed else half.reason))
         best = None
@@ -341,6 +344,7 @@ def measure(system, args, workdir, nostdin, state):
             "recv_buffer": recvbuf, "max_rate": good, "failed_rate": bad,
             "best": best.as_dict() if best else None,
             "half": half.as_dict() if half else None,
+            "half_repeats": [t.as_dict() for t in half_repeats],
             "trials": [t.as_dict() for t in trials],
             "warmups": [t.as_dict() for t in warmups],
             "udp_drops_total": sum(t.udp_drops or 0 for t in trials),
@@ -451,7 +455,8 @@ def markdown(meta, results, args):
                   "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         # The warm-ups in the order they ran: before the search, before the half.
         warmups = r.get("warmups", [])
-        for t in warmups[:1] + r["trials"] + warmups[1:] + ([r["half"]] if r["half"] else []):
+        for t in (warmups[:1] + r["trials"] + warmups[1:] + r.get("half_repeats", [])
+                  + ([r["half"]] if r["half"] else [])):
             stolen = t.get("steal_pct")
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s%% | %s%% | %s | %s | %s |" % (
                 t["number"], mr.fmt_rate(t["rate"]), "pass" if t["passed"] else "**fail**",
