@@ -78,11 +78,17 @@ class Pair:
 
 
 def start_pair(tmp_path, routers=False):
+    """Both nodes up, a primary and b backup; on failure both are stopped
+    (a failed start must not leave two servers running)."""
     p = Pair(tmp_path, routers)
-    p.start("a")
-    wait_log(p.nodes["a"], "now PRIMARY")
-    p.start("b")
-    wait_log(p.nodes["b"], "now BACKUP")
+    try:
+        p.start("a")
+        wait_log(p.nodes["a"], "now PRIMARY")
+        p.start("b")
+        wait_log(p.nodes["b"], "now BACKUP")
+    except BaseException:
+        p.stop_all()
+        raise
     return p
 
 
