@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 
@@ -88,6 +89,10 @@ def start_pair(tmp_path, routers=False):
         wait_log(p.nodes["b"], "now BACKUP")
     except BaseException:
         p.stop_all()
+        for name, node in sorted(p.nodes.items()):
+            # The start of each log says how the roles were decided; the
+            # failed wait only showed the end of one.
+            sys.stderr.write("--- node %s, start of its log:\n%s\n" % (name, node.log()[:4000]))
         raise
     return p
 
