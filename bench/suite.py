@@ -440,13 +440,15 @@ def markdown(meta, results, args):
     lines += ["", "Latency: SIPp's INVITE->302 response time. SIPp reads its millisecond "
               "clock once per pass of its event loop, so readings come in that loop's steps "
               "(0, 4, 8 ms... on these machines): \"<1 ms\" is a 0 ms reading, and a p99 of "
-              "4 ms says that 99 %% of the answers came within one step. Server CPU is user+system time of the "
+              "4 ms says that 99 %% of the answers came within one step. Server CPU is "
+              "user+system time of the "
               "server's process tree from /proc, over the trial and until it went idle. "
               "Peak RSS is VmHWM, summed over Kamailio's processes (its shared memory "
               "counts once per process, so that figure is an upper bound). Trials were "
               "repeated when other programs used more than %g%% of a CPU, or the hypervisor "
               "stole as much (the machine is a virtual one, shared with other work: expect "
-              "rates to move by 10-20 %% from run to run, and latency tails with them)." % args.max_other_cpu,
+              "rates to move by 10-20 %% from run to run, and latency tails with them)."
+              % args.max_other_cpu,
               ""]
     for r in results:
         lines += ["### %s" % r["label"], "",

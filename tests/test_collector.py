@@ -3,8 +3,13 @@
 import gc
 
 import pytest
+from twisted.internet import task
 
 from sipredirect import collector
+from sipredirect.config import Config
+from sipredirect.routing import RoutingPointSelector
+from sipredirect.server import SipServerService
+from sipredirect.tap import build_routing
 
 
 @pytest.fixture
@@ -25,12 +30,6 @@ def test_settle_freezes_what_exists_and_makes_full_collections_rare(restore_coll
 
 
 def test_server_start_settles_the_collector(restore_collector, monkeypatch):
-    from twisted.internet import task
-    from sipredirect.config import Config
-    from sipredirect.routing import RoutingPointSelector
-    from sipredirect.server import SipServerService
-    from sipredirect.tap import build_routing
-
     settled = []
     monkeypatch.setattr(collector, "settle", lambda: settled.append(True))
     config = Config.defaults()

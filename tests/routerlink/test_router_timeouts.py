@@ -44,7 +44,6 @@ def test_an_answered_call_is_not_timed_out_and_lets_go_of_its_request():
     assert d.result.source == "router"
 
 
-
 def test_a_re_routed_call_waits_its_own_router_timeout_under_the_same_conn_id():
     link, clock = make_link()
     router = Router(link)
@@ -60,6 +59,7 @@ def test_a_re_routed_call_waits_its_own_router_timeout_under_the_same_conn_id():
     clock.advance(4)  # its own
     assert again.called and again.result is None
     assert link.stats["timeouts"] == 1
+
 
 def test_no_timer_is_left_once_the_last_router_has_gone():
     link, clock = make_link()

@@ -197,7 +197,6 @@ def test_confirmed_invite_is_kept_as_plain_values_until_timer_i():
     assert table.next_deadline() is None
 
 
-
 @pytest.mark.skipif(not hasattr(sys, "getrefcount"), reason="needs reference counts")
 def test_a_deadline_left_behind_does_not_hold_the_transaction():
     """The ACK comes before Timer G: the G deadline stays queued until its
@@ -212,6 +211,7 @@ def test_a_deadline_left_behind_does_not_hold_the_transaction():
     table.schedule(a)
     assert sys.getrefcount(a) == unheld
     assert table.due(0.5) == []
+
 
 def test_confirmed_invites_expire_in_order_when_the_clock_steps_back():
     table = TransactionTable()
