@@ -829,34 +829,67 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
 
 # -- search -----------------------------------------------------------------------------
 
-def run_repeating(args, run, rate):
+REPEAT_PAUSE_S = 2.0  # between a disturbed trial and its repeat
+
+
+class RepeatAllowance:
+    """The seconds that repeats of disturbed trials may still take.
+
+    On a busy machine most trials can be disturbed, and repeating them all
+    would stretch a run without bound; the suite gives each system a share
+    of its time budget in one of these.  ``seconds=None``: no limit.
+    """
+
+    def __init__(self, seconds=None):
+        self.seconds = seconds
+        self.spent = 0.0
+
+    def covers(self, cost):
+        return self.seconds is None or self.spent + cost <= self.seconds
+
+    def spend(self, cost):
+        self.spent += cost
+
+
+def run_repeating(args, run, rate, allowance=None):
     """run(rate) -> Trial, repeated (at most --repeat-disturbed times) while
-    other load or the hypervisor disturbed it.  Every trial run, last one
-    last."""
+    other load or the hypervisor disturbed it, and while the allowance
+    covers a repeat as long as the trial it repeats.  Every trial run, last
+    one last."""
+    allowance = allowance or RepeatAllowance()
     trials = []
     for repeat in range(args.repeat_disturbed + 1):
+        began = time.monotonic()
         t = run(rate)
+        took = time.monotonic() - began
+        if repeat:
+            allowance.spend(took + REPEAT_PAUSE_S)
         trials.append(t)
         info("trial %d: %s calls/s: %s%s" % (
             t.number, fmt_rate(rate), "PASS" if t.passed else "FAIL",
             "" if t.passed else " (%s)" % t.reason))
-        if not t.disturbed:
+        if not t.disturbed or repeat == args.repeat_disturbed:
             break
-        if repeat < args.repeat_disturbed:
-            t.reason = "disturbed, repeated: " + t.reason
-            info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%): "
-                 "repeating" % (t.number, t.other_cpu_pct, t.steal_pct))
-            time.sleep(2)
+        if not allowance.covers(took + REPEAT_PAUSE_S):
+            t.reason = "disturbed, not repeated (time budget spent): " + t.reason
+            info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%), "
+                 "and the time budget has no room for a repeat" % (
+                     t.number, t.other_cpu_pct, t.steal_pct))
+            break
+        t.reason = "disturbed, repeated: " + t.reason
+        info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%): "
+             "repeating" % (t.number, t.other_cpu_pct, t.steal_pct))
+        time.sleep(REPEAT_PAUSE_S)
     return trials
 
 
-def search(args, run):
+def search(args, run, allowance=None):
     """Step up (x2) until a trial fails, then bisect.  run(rate) -> Trial."""
     trials = []
     good = bad = None
 
     def attempt(rate):
-        ran = run_repeating(args, run, float(int(round(rate))))
+        ran = run_repeating(args, run, float(int(round(rate))), allowance)
         trials.extend(ran)
         return ran[-1].passed
 
