@@ -62,8 +62,15 @@ class HaService(service.Service):
             self.sip.keep_port_while_backup()
         listen = endpoints.serverFromString(self.reactor, self.settings.listen)
         d = listen.listen(PeerFactory(self, outgoing=False))
-        d.addCallback(self._listening)
-        d.addErrback(lambda f: self.log.failure("HA listener failed", f))
+        d.addCallbacks(self._listening, self._listen_failed)
+
+    def _listening(self, port):
+        """The role machine starts only once the peer can reach us: a node
+        that cannot hear its peer would, after the dead-peer timeout, take
+        the primary role while the peer holds it."""
+        self.port = port
+        if not self.running:
+            return port.stopListening()
         peer = endpoints.clientFromString(self.reactor, self.settings.peer)
         self.client = internet.ClientService(peer, PeerFactory(self, outgoing=True),
                                              retryPolicy=_retry_policy(), clock=self.reactor)
@@ -73,8 +80,13 @@ class HaService(service.Service):
                       "peer {peer}", name=self.node_name, configured=self.settings.role,
                       listen=self.settings.listen, peer=self.settings.peer)
 
-    def _listening(self, port):
-        self.port = port
+    def _listen_failed(self, failure):
+        """Without its heartbeat listener a node is deaf to its peer, and a
+        deaf node would elect itself; it stops instead, so the operator (or
+        the supervisor that restarts it) sees the cause at once."""
+        self.log.failure("HA listener on {listen} failed; the node cannot hear its peer "
+                         "and stops", failure, listen=self.settings.listen)
+        self.reactor.callWhenRunning(self.reactor.stop)
 
     def stopService(self):
         """A graceful stop: hand the primary role over before closing."""
