@@ -7,7 +7,9 @@ direction is one simple stream.
 
 The accepting side opens with ``{"message": "Challenge", "nonce": ...}``;
 the connecting side answers ``{"message": "Hello", "name": ..., "auth":
-HMAC-SHA256(secret, nonce)}`` and then sends, in any order:
+HMAC-SHA256(secret, nonce)}`` and then sends, in any order (either side
+closes a connection whose handshake is not done within the dead-peer
+timeout, so a port that accepts and stays silent cannot hold the link):
 
 ``Heartbeat``   name, configured (role), role, cursors (round-robin positions)
 ``Handover``    "I step down, take over"
@@ -24,6 +26,7 @@ import os
 from twisted.internet import protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
+from twisted.protocols.policies import TimeoutMixin
 
 from ..transports import set_no_delay
 
@@ -38,7 +41,7 @@ def encode(message):
     return json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-class PeerProtocol(LineOnlyReceiver):
+class PeerProtocol(LineOnlyReceiver, TimeoutMixin):
     """One direction of the link; ``outgoing`` is True on the side that
     connected (it sends), False on the side that accepted (it receives)."""
 
@@ -54,6 +57,8 @@ class PeerProtocol(LineOnlyReceiver):
 
     def connectionMade(self):
         set_no_delay(self.transport)
+        self.callLater = self.node.reactor.callLater
+        self.setTimeout(self.node.settings.dead_peer_timeout)
         if not self.outgoing:
             self.nonce = os.urandom(16).hex()
             self.transport.write(encode({"message": "Challenge", "nonce": self.nonce}))
@@ -73,6 +78,7 @@ class PeerProtocol(LineOnlyReceiver):
                 self.send({"message": "Hello", "name": self.node.node_name,
                            "auth": proof(self.node.secret, str(message.get("nonce", "")))})
                 self.authenticated = True
+                self.setTimeout(None)
                 self.node.outgoing_ready(self)
             return
         if not self.authenticated:
@@ -83,11 +89,17 @@ class PeerProtocol(LineOnlyReceiver):
                 self.transport.loseConnection()
                 return
             self.authenticated = True
+            self.setTimeout(None)
             return
         try:
             self.node.peer_message(message)
         except Exception:
             self.log.failure("HA link: error handling {name}", name=name)
+
+    def timeoutConnection(self):
+        self.log.warn("HA link: no handshake from {peer} within {timeout}s; closing",
+                      peer=self.transport.getPeer(), timeout=self.timeOut)
+        self.transport.abortConnection()
 
     def lineLengthExceeded(self, line):
         self.transport.loseConnection()
@@ -96,6 +108,7 @@ class PeerProtocol(LineOnlyReceiver):
         self.transport.write(encode(message))
 
     def connectionLost(self, reason):
+        self.setTimeout(None)
         if self.outgoing:
             self.node.outgoing_lost(self)
 
