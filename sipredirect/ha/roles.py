@@ -13,7 +13,10 @@ current role), so they always agree on who is primary:
   hand-over from the primary (graceful stop or manual switchover): primary
   at once.
 * Primary meeting another primary (a healed partition): the same rule as
-  at start decides; the loser demotes itself.
+  at start decides; the loser demotes itself.  A loser still claiming the
+  role after ``dead_peer_timeout`` does not hear the winner's heartbeats
+  (a one-way link: its listener, a firewall): the winner reports it, once
+  per such spell, since only the operator can mend it.
 """
 
 STARTING = "starting"
@@ -39,6 +42,18 @@ class BecomeBackup:
 
     def __repr__(self):
         return "<BecomeBackup %s>" % self.reason
+
+
+class PeerDeaf:
+    """The peer keeps claiming the primary role it lost: it does not hear us."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __repr__(self):
+        return "<PeerDeaf %s>" % self.reason
 
 
 class SendHandover:
@@ -85,6 +100,8 @@ class RoleMachine:
         self.peer_seen_at = None
         self.started_at = None
         self.next_heartbeat = None
+        self.contested_since = None  # a losing peer has claimed primary since
+        self.contest_reported = False
 
     # -- inputs ---------------------------------------------------------------
 
@@ -98,6 +115,8 @@ class RoleMachine:
         self.peer_seen_at = now
         self.peer_role = peer_role
         me, them = (self.configured, self.name), (peer_configured, peer_name)
+        if peer_role != PRIMARY or self.role != PRIMARY:
+            self.contested_since, self.contest_reported = None, False
         if self.role == STARTING:
             if peer_role == PRIMARY:
                 return self._become(BACKUP, "the peer %s is primary" % peer_name, now)
@@ -105,8 +124,10 @@ class RoleMachine:
                 return self._become(PRIMARY, "elected against %s (%s)"
                                     % (peer_name, peer_role), now)
             return []  # the peer wins the election: wait for it to say so
-        if self.role == PRIMARY and peer_role == PRIMARY and not wins(me, them):
-            return self._become(BACKUP, "two primaries: %s wins" % peer_name, now)
+        if self.role == PRIMARY and peer_role == PRIMARY:
+            if not wins(me, them):
+                return self._become(BACKUP, "two primaries: %s wins" % peer_name, now)
+            return self._contested(peer_name, now)
         if self.role == BACKUP and peer_role == BACKUP and wins(me, them):
             return self._become(PRIMARY, "two backups: %s wins" % self.name, now)
         return []
@@ -158,6 +179,16 @@ class RoleMachine:
         return min(d for d in deadlines if d is not None)
 
     # -- helpers ----------------------------------------------------------------
+
+    def _contested(self, peer_name, now):
+        if self.contested_since is None:
+            self.contested_since = now
+        if self.contest_reported or now < self.contested_since + self.dead_peer_timeout:
+            return []
+        self.contest_reported = True
+        return [PeerDeaf("the peer %s has claimed the primary role for %gs although it "
+                         "lost the election: it does not hear this node's heartbeats"
+                         % (peer_name, now - self.contested_since))]
 
     def _peer_alive(self, now):
         return (self.peer_seen_at is not None

@@ -11,7 +11,7 @@ from ..callmemory import record_from_dict, record_to_dict
 from .commands import run_command
 from .link import PeerFactory
 from .roles import (ASK_STEP_DOWN, BACKUP, PRIMARY, SEND_HANDOVER, SEND_HEARTBEAT,
-                    BecomeBackup, BecomePrimary, RoleMachine)
+                    BecomeBackup, BecomePrimary, PeerDeaf, RoleMachine)
 
 
 def _retry_policy():
@@ -156,6 +156,10 @@ class HaService(service.Service):
                 self._become_primary(action.reason)
             elif isinstance(action, BecomeBackup):
                 self._become_backup(action.reason)
+            elif isinstance(action, PeerDeaf):
+                self.log.warn("HA node {name}: {reason}; check the peer's [ha] listen "
+                              "and this node's [ha] peer", name=self.node_name,
+                              reason=action.reason)
             elif action is SEND_HEARTBEAT:
                 self._send_heartbeat()
             elif action is SEND_HANDOVER:

@@ -2,7 +2,7 @@
 
 from sipredirect.ha.roles import (ASK_STEP_DOWN, BACKUP, PRIMARY, SEND_HANDOVER,
                                   SEND_HEARTBEAT, STARTING, BecomeBackup, BecomePrimary,
-                                  RoleMachine, wins)
+                                  PeerDeaf, RoleMachine, wins)
 
 
 def machine(name="a", configured=PRIMARY):
@@ -80,6 +80,25 @@ def test_two_primaries_meet_and_exactly_one_demotes():
     assert roles(a.heartbeat("b", BACKUP, PRIMARY, 3.0)) == []
     assert roles(b.heartbeat("a", PRIMARY, PRIMARY, 3.0)) == ["BecomeBackup"]
     assert (a.role, b.role) == (PRIMARY, BACKUP)
+
+
+def deaf_reports(actions):
+    return [a.reason for a in actions if isinstance(a, PeerDeaf)]
+
+
+def test_a_losing_primary_that_keeps_its_claim_is_reported_once_per_spell():
+    """b keeps claiming primary: it cannot hear a.  a says so once, after
+    the dead-peer timeout, and again only after b had yielded meanwhile."""
+    a = machine("a", PRIMARY)
+    run_until(a, 2.0)
+    said = []
+    for tick in range(12):  # 3.0 .. 8.5 s, a heartbeat every 0.5 s
+        said += deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 3.0 + tick * 0.5))
+    assert a.role == PRIMARY
+    assert len(said) == 1 and "the peer b has claimed the primary role for 2s" in said[0]
+    assert deaf_reports(a.heartbeat("b", BACKUP, BACKUP, 9.0)) == []
+    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 9.5)) == []
+    assert len(deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 11.5))) == 1
 
 
 def test_same_configured_roles_break_the_tie_by_name():

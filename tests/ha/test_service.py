@@ -1,6 +1,7 @@
 """The HA service glue with a fake clock and fake collaborators."""
 
 from twisted.internet import task
+from twisted.logger import Logger, LogLevel, formatEvent
 
 from sipredirect.callmemory import CallMemory, record_to_dict
 from sipredirect.config import parse_config
@@ -107,3 +108,21 @@ def test_switchover_refused_without_a_live_peer():
     node.machine.start(0)
     node._apply(node.machine.handle_timer(2.0))
     assert node.switchover() is False and node.role == PRIMARY
+
+
+def test_a_primary_warns_when_its_losing_peer_keeps_claiming_the_role():
+    events = []
+    clock = task.Clock()
+    node, _, _ = make("primary", clock)
+    node.log = Logger(observer=events.append)
+    node.machine.start(0)
+    node._apply(node.machine.handle_timer(2.0))  # alone: primary
+    for tick in range(8):  # the backup-configured peer claims primary for 3.5 s
+        clock.advance(0.5)
+        node.peer_message({"message": "Heartbeat", "name": "b", "configured": BACKUP,
+                           "role": PRIMARY})
+    warnings = [formatEvent(e) for e in events if e["log_level"] == LogLevel.warn]
+    assert node.role == PRIMARY
+    assert len(warnings) == 1
+    assert "the peer b has claimed the primary role" in warnings[0]
+    assert "check the peer's [ha] listen" in warnings[0]
