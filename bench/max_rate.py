@@ -322,6 +322,9 @@ def other_cpu_delta(before, after):
     return sum(ticks - before.get(key, 0) for key, ticks in after.items())
 
 
+QUIET_SAMPLE_S = 1.0  # the check before every trial: other programs' CPU over this
+
+
 def wait_for_quiet(exclude, limit_pct, max_wait):
     """Before a trial: wait (at most max_wait seconds) until other programs
     use less than limit_pct of one CPU over one second.  Returns the seconds
@@ -332,7 +335,7 @@ def wait_for_quiet(exclude, limit_pct, max_wait):
     warned = False
     while True:
         before = other_processes_cpu(exclude)
-        time.sleep(1.0)
+        time.sleep(QUIET_SAMPLE_S)
         busy = 100.0 * other_cpu_delta(before, other_processes_cpu(exclude)) / CLK_TCK
         if busy <= limit_pct:
             return time.monotonic() - started
@@ -667,7 +670,7 @@ class Trial:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
+def run_trial(number, rate, args, cfg, server, workdir, nostdin, state, spare=None):
     calls = int(round(rate * args.window))
     trial = Trial(number, rate, calls)
     trial_dir = os.path.join(workdir, "trial-%02d-%s" % (number, fmt_rate(rate)))
@@ -695,8 +698,11 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
         cmd.append("-nostdin")
 
     server_tree = set(process_tree(server.pid))
-    trial.quiet_wait_s = wait_for_quiet({os.getpid()} | server_tree,
-                                        args.max_other_cpu, args.quiet_wait)
+    spare = spare or SpareTime()
+    began = time.monotonic()
+    trial.quiet_wait_s = wait_for_quiet({os.getpid()} | server_tree, args.max_other_cpu,
+                                        spare.wait_limit(args.quiet_wait))
+    spare.spend_wait(time.monotonic() - began)
     info("trial %d: %s calls/s x %g s = %d calls over %s"
          % (number, fmt_rate(rate), args.window, calls, args.transport))
     _, drops_before = udp_socket_counters(cfg.port)
@@ -832,45 +838,61 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state):
 REPEAT_PAUSE_S = 2.0  # between a disturbed trial and its repeat
 
 
-class RepeatAllowance:
-    """The seconds that repeats of disturbed trials may still take.
+class SpareTime:
+    """The seconds that repeats of disturbed trials, and waits for a quiet
+    machine beyond the one-second check before each trial, may still take.
 
-    On a busy machine most trials can be disturbed, and repeating them all
-    would stretch a run without bound; the suite gives each system a share
-    of its time budget in one of these.  ``seconds=None``: no limit.
+    On a busy machine most trials can be disturbed, and repeating them all,
+    or waiting up to ``--quiet-wait`` before each, would stretch a run
+    without bound; the suite gives each system a share of its time budget
+    in one of these.  ``seconds=None``: no limit.
     """
 
     def __init__(self, seconds=None):
         self.seconds = seconds
-        self.spent = 0.0
+        self.repeats_s = 0.0
+        self.waits_s = 0.0
+
+    @property
+    def spent(self):
+        return self.repeats_s + self.waits_s
 
     def covers(self, cost):
         return self.seconds is None or self.spent + cost <= self.seconds
 
-    def spend(self, cost):
-        self.spent += cost
+    def spend_repeat(self, cost):
+        self.repeats_s += cost
+
+    def wait_limit(self, limit):
+        """How long the next wait for a quiet machine may last."""
+        if self.seconds is None:
+            return limit
+        return max(0.0, min(limit, self.seconds - self.spent))
+
+    def spend_wait(self, waited):
+        self.waits_s += max(0.0, waited - QUIET_SAMPLE_S)
 
 
-def run_repeating(args, run, rate, allowance=None):
+def run_repeating(args, run, rate, spare=None):
     """run(rate) -> Trial, repeated (at most --repeat-disturbed times) while
-    other load or the hypervisor disturbed it, and while the allowance
+    other load or the hypervisor disturbed it, and while the spare time
     covers a repeat as long as the trial it repeats.  Every trial run, last
     one last."""
-    allowance = allowance or RepeatAllowance()
+    spare = spare or SpareTime()
     trials = []
     for repeat in range(args.repeat_disturbed + 1):
         began = time.monotonic()
         t = run(rate)
         took = time.monotonic() - began
         if repeat:
-            allowance.spend(took + REPEAT_PAUSE_S)
+            spare.spend_repeat(took + REPEAT_PAUSE_S)
         trials.append(t)
         info("trial %d: %s calls/s: %s%s" % (
             t.number, fmt_rate(rate), "PASS" if t.passed else "FAIL",
             "" if t.passed else " (%s)" % t.reason))
         if not t.disturbed or repeat == args.repeat_disturbed:
             break
-        if not allowance.covers(took + REPEAT_PAUSE_S):
+        if not spare.covers(took + REPEAT_PAUSE_S):
             t.reason = "disturbed, not repeated (time budget spent): " + t.reason
             info("trial %d was disturbed by other load (%s%% of a CPU, steal %s%%), "
                  "and the time budget has no room for a repeat" % (
@@ -883,13 +905,13 @@ def run_repeating(args, run, rate, allowance=None):
     return trials
 
 
-def search(args, run, allowance=None):
+def search(args, run, spare=None):
     """Step up (x2) until a trial fails, then bisect.  run(rate) -> Trial."""
     trials = []
     good = bad = None
 
     def attempt(rate):
-        ran = run_repeating(args, run, float(int(round(rate))), allowance)
+        ran = run_repeating(args, run, float(int(round(rate))), spare)
         trials.extend(ran)
         return ran[-1].passed
 

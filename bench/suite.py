@@ -274,13 +274,14 @@ def parse_args(argv=None):
 
 
 class TimeBudget:
-    """Keeps the whole run inside its budget by rationing the repeats.
+    """Keeps the whole run inside its budget by rationing repeats and waits.
 
     A system's own trials (the search and the half-rate trial) are not
-    negotiable; repeats of disturbed trials are.  Before each system, what
-    the budget leaves after the own trials of every system still to run
-    (estimated from the systems measured so far) is shared out evenly
-    between those systems, as that system's allowance for repeats.
+    negotiable; repeats of disturbed trials, and waits for a quiet machine
+    beyond the one-second check before each trial, are.  Before each
+    system, what the budget leaves after the own trials of every system
+    still to run (estimated from the systems measured so far) is shared out
+    evenly between those systems, as that system's spare time.
     """
 
     def __init__(self, seconds, systems, started):
@@ -291,14 +292,14 @@ class TimeBudget:
     def estimate(self):
         return sum(self.own) / len(self.own) if self.own else SYSTEM_ESTIMATE_S
 
-    def allowance(self, now):
+    def spare_time(self, now):
         if self.end is None:
-            return mr.RepeatAllowance()
+            return mr.SpareTime()
         spare = self.end - now - self.left * self.estimate()
-        return mr.RepeatAllowance(max(0.0, spare / self.left))
+        return mr.SpareTime(max(0.0, spare / self.left))
 
-    def measured(self, took, allowance):
-        self.own.append(max(0.0, took - allowance.spent))
+    def measured(self, took, spare):
+        self.own.append(max(0.0, took - spare.spent))
         self.left -= 1
 
 
@@ -317,13 +318,13 @@ def effective_recv_buffer(port):
     return int(digits) if digits.isdigit() else None
 
 
-def warm_up(system, margs, server, directory, nostdin, state):
+def warm_up(system, margs, server, directory, nostdin, state, spare):
     """A trial at WARMUP_RATE for WARMUP_S on a freshly started system, not
     counted: PyPy's JIT compiles the call path during it."""
     wargs = argparse.Namespace(**vars(margs))
     wargs.window = WARMUP_S
     trial = mr.run_trial(0, float(WARMUP_RATE), wargs, system.cfg, server, directory,
-                         nostdin, state)
+                         nostdin, state, spare)
     trial.number = "warm-up"
     mr.info("%s: warm-up, %s calls/s for %g s (not counted): %s" % (
         system.label, mr.fmt_rate(trial.rate), WARMUP_S,
@@ -331,9 +332,10 @@ def warm_up(system, margs, server, directory, nostdin, state):
     return trial
 
 
-def measure(system, args, workdir, nostdin, state, allowance):
+def measure(system, args, workdir, nostdin, state, spare):
     """Max zero-failure rate of one system, then a trial at half of it;
-    disturbed trials repeated as far as the allowance goes."""
+    disturbed trials repeated, and quiet machines waited for, as far as the
+    spare time goes."""
     sysdir = os.path.join(workdir, system.name)
     os.makedirs(sysdir)
     margs = argparse.Namespace(**vars(args))
@@ -344,7 +346,7 @@ def measure(system, args, workdir, nostdin, state, allowance):
     try:
         state["also_measured"] = system.extra_processes()
         if system.warmup:
-            warmups.append(warm_up(system, margs, server, sysdir, nostdin, state))
+            warmups.append(warm_up(system, margs, server, sysdir, nostdin, state, spare))
         recvbuf = effective_recv_buffer(system.cfg.port)
         mr.info("%s: pid %d on 127.0.0.1:%d, receive buffer %s bytes"
                 % (system.label, server.pid, system.cfg.port, recvbuf))
@@ -352,9 +354,9 @@ def measure(system, args, workdir, nostdin, state, allowance):
 
         def run(rate, server=server, directory=sysdir):
             return mr.run_trial(next(counter), rate, margs, system.cfg, server, directory,
-                                nostdin, state)
+                                nostdin, state, spare)
 
-        trials, good, bad = mr.search(margs, run, allowance)
+        trials, good, bad = mr.search(margs, run, spare)
         half, half_repeats = None, []
         if good is not None and good >= 2:
             # On a fresh start: the latency with headroom, not the recovery
@@ -366,10 +368,11 @@ def measure(system, args, workdir, nostdin, state, allowance):
             server = system.start(margs, halfdir)
             state["also_measured"] = system.extra_processes()
             if system.warmup:
-                warmups.append(warm_up(system, margs, server, halfdir, nostdin, state))
+                warmups.append(warm_up(system, margs, server, halfdir, nostdin, state,
+                                       spare))
             # Repeated when disturbed, as the search's trials are.
             ran = mr.run_repeating(margs, lambda rate: run(rate, server, halfdir),
-                                   float(int(good // 2)), allowance)
+                                   float(int(good // 2)), spare)
             half, half_repeats = ran[-1], ran[:-1]
             mr.info("%s: half rate %s: %s" % (system.label, mr.fmt_rate(half.rate),
                                               "PASS" if half.passed else half.reason))
@@ -387,7 +390,8 @@ def measure(system, args, workdir, nostdin, state, allowance):
             "warmups": [t.as_dict() for t in warmups],
             "udp_drops_total": sum(t.udp_drops or 0 for t in trials),
             "peak_rss_kib": max((t.vm_hwm_kib or 0 for t in trials), default=None),
-            "repeat_allowance_s": allowance.seconds, "repeats_s": round(allowance.spent),
+            "repeat_allowance_s": spare.seconds, "repeats_s": round(spare.repeats_s),
+            "quiet_waits_s": round(spare.waits_s),
         }
     finally:
         system.stop()
@@ -514,8 +518,9 @@ def budget_text(args):
         return "at most %d time(s) each" % args.repeat_disturbed
     return ("at most %d time(s) each, and only as far as the run's time budget of %d s "
             "went: before each system, what the budget left after the trials of every "
-            "system still to run was shared out evenly among them"
-            % (args.repeat_disturbed, args.budget))
+            "system still to run was shared out evenly among them, for repeats and for "
+            "waits for a quiet machine (up to %d s before a trial)"
+            % (args.repeat_disturbed, args.budget, args.quiet_wait))
 
 
 def repeats_line(r):
@@ -526,9 +531,11 @@ def repeats_line(r):
     if "repeats_s" not in r:  # a report from before the time budget
         return "Repeats: %d." % repeated
     allowed = r["repeat_allowance_s"]
-    line = "Repeats: %d, %d s%s." % (
+    waits = r.get("quiet_waits_s")
+    line = "Repeats: %d, %d s%s%s." % (
         repeated, r["repeats_s"],
-        "" if allowed is None else " of the %d s the time budget allowed" % allowed)
+        "" if waits is None else "; waits for a quiet machine: %d s" % waits,
+        "" if allowed is None else "; of the %d s the time budget allowed" % allowed)
     if skipped:
         line += (" Disturbed but not repeated, the budget being spent: trial(s) %s; "
                  "their results count as measured." % ", ".join(skipped))
@@ -626,12 +633,12 @@ def main(argv=None):
     try:
         for system in systems:
             began = time.monotonic()
-            allowance = budget.allowance(began)
-            mr.info("=== %s === (repeats of disturbed trials: %s)" % (
-                system.label, "no limit" if allowance.seconds is None
-                else "up to %d s" % allowance.seconds))
-            results.append(measure(system, args, workdir, nostdin, state, allowance))
-            budget.measured(time.monotonic() - began, allowance)
+            spare = budget.spare_time(began)
+            mr.info("=== %s === (repeats and waits for a quiet machine: %s)" % (
+                system.label, "no limit" if spare.seconds is None
+                else "up to %d s" % spare.seconds))
+            results.append(measure(system, args, workdir, nostdin, state, spare))
+            budget.measured(time.monotonic() - began, spare)
     except mr.BenchError as e:
         mr.info("error: %s" % e)
         return 2

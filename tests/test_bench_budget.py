@@ -1,7 +1,9 @@
-"""The suite's time budget: how repeats of disturbed trials are rationed.
+"""The suite's time budget: how repeats of disturbed trials, and waits for
+a quiet machine, are rationed.
 
 A busy virtual machine disturbs most trials; repeating them all took the
-suite past 20 minutes (1287 and 1427 s on 2 December 2026).
+suite past 20 minutes (1287 and 1427 s on 2 December 2026), and a steady
+background load would make every trial wait --quiet-wait first.
 """
 
 import argparse
@@ -53,7 +55,7 @@ def trials_of(clock, disturbed, seconds=10.0):
 
 def test_a_disturbed_trial_is_repeated_while_the_allowance_covers_it(clock):
     args = argparse.Namespace(repeat_disturbed=5)
-    allowance = mr.RepeatAllowance(25.0)
+    allowance = mr.SpareTime(25.0)
     ran = mr.run_repeating(args, trials_of(clock, [True, True, True, True]), 100.0, allowance)
     # Each repeat costs its trial (10 s) and the pause before it (2 s): two
     # fit in 25 s, a third would not.
@@ -73,7 +75,7 @@ def test_without_an_allowance_only_repeat_disturbed_limits_the_repeats(clock):
 
 def test_an_undisturbed_trial_spends_nothing(clock):
     args = argparse.Namespace(repeat_disturbed=2)
-    allowance = mr.RepeatAllowance(0.0)
+    allowance = mr.SpareTime(0.0)
     ran = mr.run_repeating(args, trials_of(clock, [False]), 100.0, allowance)
     assert len(ran) == 1 and ran[0].passed and allowance.spent == 0
 
@@ -81,28 +83,28 @@ def test_an_undisturbed_trial_spends_nothing(clock):
 def test_the_budget_shares_what_the_systems_own_trials_leave():
     budget = suite.TimeBudget(1140, 4, started=0.0)
     # Nothing measured yet: SYSTEM_ESTIMATE_S per system.
-    first = budget.allowance(0.0)
+    first = budget.spare_time(0.0)
     assert first.seconds == pytest.approx((1140 - 4 * suite.SYSTEM_ESTIMATE_S) / 4)
     # The first system took 200 s, 50 of them repeats: 150 s of its own.
-    first.spend(50.0)
+    first.spend_repeat(50.0)
     budget.measured(200.0, first)
     assert budget.estimate() == 150.0
-    second = budget.allowance(200.0)
+    second = budget.spare_time(200.0)
     assert second.seconds == pytest.approx((1140 - 200 - 3 * 150.0) / 3)
 
 
 def test_a_run_behind_its_budget_repeats_nothing():
     budget = suite.TimeBudget(600, 3, started=0.0)
-    budget.measured(400.0, budget.allowance(0.0))
-    late = budget.allowance(400.0)
+    budget.measured(400.0, budget.spare_time(0.0))
+    late = budget.spare_time(400.0)
     assert late.seconds == 0.0
     assert not late.covers(1.0)
 
 
 def test_no_budget_no_limit():
     budget = suite.TimeBudget(0, 3, started=0.0)
-    assert budget.allowance(10_000.0).seconds is None
-    assert budget.allowance(10_000.0).covers(1e9)
+    assert budget.spare_time(10_000.0).seconds is None
+    assert budget.spare_time(10_000.0).covers(1e9)
 
 
 def test_the_report_says_which_disturbed_trials_were_not_repeated():
@@ -113,5 +115,35 @@ def test_the_report_says_which_disturbed_trials_were_not_repeated():
               "half": trial(4, "ok"), "half_repeats": [],
               "repeat_allowance_s": 30.0, "repeats_s": 14}
     line = suite.repeats_line(result)
-    assert line.startswith("Repeats: 1, 14 s of the 30 s the time budget allowed.")
+    assert line.startswith("Repeats: 1, 14 s; of the 30 s the time budget allowed.")
     assert "trial(s) 3;" in line
+
+
+def test_waits_for_a_quiet_machine_draw_on_the_same_spare_time():
+    spare = mr.SpareTime(5.0)
+    assert spare.wait_limit(30.0) == 5.0
+    spare.spend_wait(4.0)  # the 1 s check is not spare time: 3 s spent
+    assert spare.waits_s == pytest.approx(3.0)
+    assert spare.wait_limit(30.0) == pytest.approx(2.0)
+    assert not spare.covers(2.5)
+    spare.spend_wait(0.5)  # a quiet machine: the check alone
+    assert spare.waits_s == pytest.approx(3.0)
+    assert mr.SpareTime().wait_limit(30.0) == 30.0
+
+
+def test_with_no_wait_left_a_busy_machine_costs_only_the_check(clock, monkeypatch):
+    ticks = iter(range(0, 10_000, 50))  # another program: half a CPU
+    monkeypatch.setattr(mr, "other_processes_cpu", lambda exclude: {"other": next(ticks)})
+    monkeypatch.setattr(mr, "CLK_TCK", 100)
+    began = clock.now
+    assert mr.wait_for_quiet(set(), 10, max_wait=0.0) is None
+    assert clock.now - began == pytest.approx(mr.QUIET_SAMPLE_S)
+
+
+def test_the_report_lists_the_waits_with_the_repeats():
+    result = {"trials": [{"number": 1, "reason": "ok"}], "half": None,
+              "half_repeats": [], "repeat_allowance_s": 40.0, "repeats_s": 0,
+              "quiet_waits_s": 12}
+    assert suite.repeats_line(result) == (
+        "Repeats: 0, 0 s; waits for a quiet machine: 12 s; of the 40 s the time budget "
+        "allowed.")
