@@ -425,7 +425,9 @@ def fmt_ms(value):
         return "n/a"
     if value == 0:
         return "<1 ms"
-    return "%g ms" % value
+    # SIPp's readings are whole steps, but a percentile between two of them
+    # can carry float noise (80.001).
+    return "%g ms" % round(value, 1)
 
 
 def fmt_rate(value):
