@@ -24,36 +24,30 @@ PRIMARY = "primary"
 BACKUP = "backup"
 
 
-class BecomePrimary:
+class _Reasoned:
+    """An action that carries the reason the log gives for it."""
+
     __slots__ = ("reason",)
 
     def __init__(self, reason):
         self.reason = reason
 
     def __repr__(self):
-        return "<BecomePrimary %s>" % self.reason
+        return "<%s %s>" % (type(self).__name__, self.reason)
 
 
-class BecomeBackup:
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def __repr__(self):
-        return "<BecomeBackup %s>" % self.reason
+class BecomePrimary(_Reasoned):
+    __slots__ = ()
 
 
-class PeerDeaf:
+class BecomeBackup(_Reasoned):
+    __slots__ = ()
+
+
+class PeerDeaf(_Reasoned):
     """The peer keeps claiming the primary role it lost: it does not hear us."""
 
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def __repr__(self):
-        return "<PeerDeaf %s>" % self.reason
+    __slots__ = ()
 
 
 class SendHandover:
