@@ -48,6 +48,8 @@ class HaService(service.Service):
         self.port = None
         self.client = None
         self._timer = None
+        self._starting = False
+        self._start_failure = None
         memory.on_remember = self._remembered
 
     @property
@@ -60,18 +62,27 @@ class HaService(service.Service):
             self.router_link.role = "backup"  # until elected
         if self.settings.enable_sip_port_on_backup:
             self.sip.keep_port_while_backup()
+        # Built first: a bad peer endpoint fails the start, before we listen.
+        peer = endpoints.clientFromString(self.reactor, self.settings.peer)
         listen = endpoints.serverFromString(self.reactor, self.settings.listen)
+        self._starting, self._start_failure = True, None
         d = listen.listen(PeerFactory(self, outgoing=False))
-        d.addCallbacks(self._listening, self._listen_failed)
+        d.addCallbacks(self._listening, self._listen_failed, callbackArgs=(peer,))
+        d.addErrback(self._fatal, "HA node {name} could not start")
+        self._starting = False
+        failure, self._start_failure = self._start_failure, None
+        if failure is not None:
+            # TCP and UNIX listens fail at once: the start fails, and twistd
+            # exits with status 1, so a supervisor restarts the node.
+            failure.raiseException()
 
-    def _listening(self, port):
+    def _listening(self, port, peer):
         """The role machine starts only once the peer can reach us: a node
         that cannot hear its peer would, after the dead-peer timeout, take
         the primary role while the peer holds it."""
         self.port = port
         if not self.running:
             return port.stopListening()
-        peer = endpoints.clientFromString(self.reactor, self.settings.peer)
         self.client = internet.ClientService(peer, PeerFactory(self, outgoing=True),
                                              retryPolicy=_retry_policy(), clock=self.reactor)
         self.client.startService()
@@ -82,11 +93,21 @@ class HaService(service.Service):
 
     def _listen_failed(self, failure):
         """Without its heartbeat listener a node is deaf to its peer, and a
-        deaf node would elect itself; it stops instead, so the operator (or
-        the supervisor that restarts it) sees the cause at once."""
-        self.log.failure("HA listener on {listen} failed; the node cannot hear its peer "
-                         "and stops", failure, listen=self.settings.listen)
-        self.reactor.callWhenRunning(self.reactor.stop)
+        deaf node would elect itself; it stops instead."""
+        self._fatal(failure, "HA listener on {listen} failed; the node cannot hear its "
+                             "peer and stops")
+
+    def _fatal(self, failure, message):
+        if self._starting:
+            # Raised by startService; twistd prints the traceback.
+            self.log.error(message + ": {error}", name=self.node_name,
+                           listen=self.settings.listen, error=failure.value)
+            self._start_failure = failure
+            return
+        self.log.failure(message, failure, name=self.node_name, listen=self.settings.listen)
+        if self.running:
+            # Later (an endpoint that listens asynchronously): stop the node.
+            self.reactor.callWhenRunning(self.reactor.stop)
 
     def stopService(self):
         """A graceful stop: hand the primary role over before closing."""

@@ -253,14 +253,15 @@ def test_the_reference_router_follows_the_primary(tmp_path):
 def test_a_node_whose_heartbeat_port_is_taken_stops(tmp_path):
     """Another process holds node a's HA port: a cannot hear its peer, so
     instead of electing itself after the dead-peer timeout it stops at once,
-    saying why, and never takes the SIP port."""
+    saying why, with status 1 (for a supervisor to restart it), and never
+    takes the SIP port."""
     p = Pair(tmp_path)
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     holder.bind(("127.0.0.1", p.ha_ports["a"]))
     holder.listen(1)
     try:
-        with pytest.raises(RuntimeError, match="exited with"):
+        with pytest.raises(RuntimeError, match="exited with 1"):
             p.start("a")
         log = p.nodes["a"].log()
         assert "HA listener on tcp:%d:interface=127.0.0.1 failed" % p.ha_ports["a"] in log
