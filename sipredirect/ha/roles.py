@@ -106,6 +106,9 @@ class RoleMachine:
 
     def heartbeat(self, peer_name, peer_configured, peer_role, now):
         """A heartbeat from the peer."""
+        if not self._peer_alive(now):
+            # Back from silence: whatever it claimed before is a new spell.
+            self.contested_since, self.contest_reported = None, False
         self.peer_seen_at = now
         self.peer_role = peer_role
         me, them = (self.configured, self.name), (peer_configured, peer_name)

@@ -97,8 +97,22 @@ def test_a_losing_primary_that_keeps_its_claim_is_reported_once_per_spell():
     assert a.role == PRIMARY
     assert len(said) == 1 and "the peer b has claimed the primary role for 2s" in said[0]
     assert deaf_reports(a.heartbeat("b", BACKUP, BACKUP, 9.0)) == []
-    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 9.5)) == []
-    assert len(deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 11.5))) == 1
+    again = []
+    for tick in range(5):  # 9.5 .. 11.5 s
+        again += deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 9.5 + tick * 0.5))
+    assert len(again) == 1
+
+
+def test_a_peer_back_from_silence_starts_a_new_spell():
+    a = machine("a", PRIMARY)
+    run_until(a, 2.0)
+    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 3.0)) == []
+    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 4.0)) == []
+    # Silent from 4.0 to 9.0 (a partition), then claiming primary again:
+    # it has not heard us yet, so no report on its first heartbeat.
+    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 9.0)) == []
+    assert deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 10.0)) == []
+    assert len(deaf_reports(a.heartbeat("b", BACKUP, PRIMARY, 11.0))) == 1
 
 
 def test_same_configured_roles_break_the_tie_by_name():

@@ -116,7 +116,8 @@ def test_a_primary_warns_when_its_losing_peer_keeps_claiming_the_role():
     node, _, _ = make("primary", clock)
     node.log = Logger(observer=events.append)
     node.machine.start(0)
-    node._apply(node.machine.handle_timer(2.0))  # alone: primary
+    clock.advance(2.0)
+    node._apply(node.machine.handle_timer(clock.seconds()))  # alone: primary
     for tick in range(8):  # the backup-configured peer claims primary for 3.5 s
         clock.advance(0.5)
         node.peer_message({"message": "Heartbeat", "name": "b", "configured": BACKUP,
