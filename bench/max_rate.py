@@ -423,7 +423,7 @@ def percentile(sorted_values, pct):
 def fmt_ms(value):
     if value is None:
         return "n/a"
-    if value == 0:
+    if round(value, 1) == 0:
         return "<1 ms"
     # SIPp's readings are whole steps, but a percentile between two of them
     # can carry float noise (80.001).
@@ -883,9 +883,11 @@ def run_repeating(args, run, rate, spare=None):
     spare = spare or SpareTime()
     trials = []
     for repeat in range(args.repeat_disturbed + 1):
-        began = time.monotonic()
+        began, waited = time.monotonic(), spare.waits_s
         t = run(rate)
-        took = time.monotonic() - began
+        # The trial's own time: its wait for a quiet machine, if any, was
+        # spent as a wait already.
+        took = time.monotonic() - began - (spare.waits_s - waited)
         if repeat:
             spare.spend_repeat(took + REPEAT_PAUSE_S)
         trials.append(t)

@@ -13,7 +13,7 @@ before the measured trials.
 The report (Markdown, JSON and a latency-vs-rate chart) goes to
 ``bench/results/``::
 
-    python3 bench/suite.py            # everything, under 19 minutes (--budget)
+    python3 bench/suite.py            # everything, 15-19 minutes (--budget)
     python3 bench/suite.py --quick    # smoke run, 5-10 minutes
     python3 bench/suite.py --systems sipredirect-udp,kamailio-stateful
 

@@ -147,3 +147,23 @@ def test_the_report_lists_the_waits_with_the_repeats():
     assert suite.repeats_line(result) == (
         "Repeats: 0, 0 s; waits for a quiet machine: 12 s; of the 40 s the time budget "
         "allowed.")
+
+
+def test_a_repeat_is_charged_its_own_time_and_its_wait_once(clock):
+    args = argparse.Namespace(repeat_disturbed=1)
+    spare = mr.SpareTime(100.0)
+    flags = iter([True, False])
+
+    def run(rate):
+        clock.sleep(6.0)  # waiting for a quiet machine, as run_trial does
+        spare.spend_wait(6.0)  # 1 s of it is the check
+        clock.sleep(10.0)  # the trial
+        t = mr.Trial(1, rate, 100)
+        t.disturbed = next(flags)
+        t.passed, t.reason = True, "ok"
+        return t
+
+    mr.run_repeating(args, run, 100.0, spare)
+    assert spare.waits_s == pytest.approx(10.0)  # 5 s beyond the check, twice
+    assert spare.repeats_s == pytest.approx(11.0 + mr.REPEAT_PAUSE_S)  # the check and trial
+    assert spare.spent == pytest.approx(23.0)

@@ -13,4 +13,5 @@ def test_latencies_are_written_without_float_noise():
     assert mr.fmt_ms(0.5) == "0.5 ms"
     assert mr.fmt_ms(1234.56) == "1234.6 ms"
     assert mr.fmt_ms(0) == "<1 ms"
+    assert mr.fmt_ms(0.01) == "<1 ms"
     assert mr.fmt_ms(None) == "n/a"
