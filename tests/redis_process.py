@@ -12,13 +12,7 @@ import socket
 import subprocess
 import time
 
-
-def _free_tcp_port(host="127.0.0.1"):
-    sock = socket.socket()
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+from free_ports import free_port
 
 
 class RedisServer:
@@ -31,7 +25,7 @@ class RedisServer:
         self.master_name = master_name
         self.workdir = str(workdir)
         self.host = host
-        self.port = port or _free_tcp_port(host)
+        self.port = port or free_port(host)
         self.process = None
         self.logfile = os.path.join(self.workdir, "redis-%d.log" % self.port)
 

@@ -15,12 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from free_ports import address_family, free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "bench" / "scenarios"
-
-
-def _family(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def terminate(process, timeout=10.0):
@@ -55,37 +53,9 @@ def wait_until_ready(process, ready, what, output, timeout):
     raise RuntimeError("%s was not ready within %ss:\n%s" % (what, timeout, output()))
 
 
-# Every port free_port has handed out in this process.  The kernel may give
-# a just-closed port to the next bind(0), so two ports asked for before
-# either is bound (the SIP and HA ports of a pair) could otherwise be one.
-_handed_out = set()
-
-
-def free_port(host="127.0.0.1"):
-    """A port free for both UDP and TCP on ``host``, and never one this
-    process was given before."""
-    for _ in range(100):
-        tcp = socket.socket(_family(host), socket.SOCK_STREAM)
-        tcp.bind((host, 0))
-        port = tcp.getsockname()[1]
-        udp = socket.socket(_family(host), socket.SOCK_DGRAM)
-        try:
-            if port in _handed_out:
-                continue
-            udp.bind((host, port))
-        except OSError:
-            continue
-        finally:
-            udp.close()
-            tcp.close()
-        _handed_out.add(port)
-        return port
-    raise RuntimeError("no free port")
-
-
 def options_probe(port, host="127.0.0.1", timeout=0.5):
     """Send one OPTIONS over UDP; return the response bytes or None."""
-    sock = socket.socket(_family(host), socket.SOCK_DGRAM)
+    sock = socket.socket(address_family(host), socket.SOCK_DGRAM)
     sock.settimeout(timeout)
     sock.bind((host, 0))
     local = sock.getsockname()[1]

@@ -186,9 +186,10 @@ def test_database_and_password_are_used(redis_server):
 @pytest_twisted.inlineCallbacks
 def test_sentinel_names_the_master_even_when_the_first_sentinel_is_down(
         redis_server, tmp_path):
-    from redis_process import RedisServer, _free_tcp_port
+    from free_ports import free_port
+    from redis_process import RedisServer
     sentinel = RedisServer(tmp_path / "sentinel", sentinel_of=redis_server).start()
-    dead = _free_tcp_port()
+    dead = free_port()
     address = "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/calls/0" % (dead, sentinel.port)
     client = RedisClient(parse_call_memory(address), 0.5, reactor)
     memory = RedisCallMemory(client, CallMemory(30, 100), reactor)
