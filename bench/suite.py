@@ -246,7 +246,8 @@ def parse_args(argv=None):
     p.add_argument("--repeat-disturbed", type=int, default=1)
     p.add_argument("--budget", type=float, default=BUDGET_S, metavar="SECONDS",
                    help="time budget of the whole run (default %d): disturbed trials are "
-                        "repeated only as far as it goes; 0: no budget" % BUDGET_S)
+                        "repeated, and quiet machines waited for, only as far as it "
+                        "goes; 0: no budget" % BUDGET_S)
     p.add_argument("--quiet-wait", type=float, default=30)
     p.add_argument("--kamailio", default=shutil.which("kamailio") or "/usr/sbin/kamailio")
     p.add_argument("--kamailio-children", type=int, default=1,
@@ -287,7 +288,7 @@ class TimeBudget:
     def __init__(self, seconds, systems, started):
         self.end = started + seconds if seconds else None
         self.left = systems
-        self.own = []  # seconds each measured system took, repeats excepted
+        self.own = []  # seconds each measured system took, its spare time excepted
 
     def estimate(self):
         return sum(self.own) / len(self.own) if self.own else SYSTEM_ESTIMATE_S

@@ -106,14 +106,12 @@ class RoleMachine:
 
     def heartbeat(self, peer_name, peer_configured, peer_role, now):
         """A heartbeat from the peer."""
-        if not self._peer_alive(now):
-            # Back from silence: whatever it claimed before is a new spell.
+        if peer_role != PRIMARY or self.role != PRIMARY or not self._peer_alive(now):
+            # No contest, or the peer is back from silence: a new spell.
             self.contested_since, self.contest_reported = None, False
         self.peer_seen_at = now
         self.peer_role = peer_role
         me, them = (self.configured, self.name), (peer_configured, peer_name)
-        if peer_role != PRIMARY or self.role != PRIMARY:
-            self.contested_since, self.contest_reported = None, False
         if self.role == STARTING:
             if peer_role == PRIMARY:
                 return self._become(BACKUP, "the peer %s is primary" % peer_name, now)
