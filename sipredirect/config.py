@@ -14,8 +14,8 @@ from .schema import (
     HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
     PLUGIN_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, ROUTING_POINT_PREFIX,
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
-    reference_rst, reference_text, _dotted_name, _endpoint, _networks, _sip_uri_list,
-    _str)
+    reference_rst, reference_text, _dotted_name, _endpoint, _host_names, _networks,
+    _sip_uri_list, _str)
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
 
@@ -187,7 +187,7 @@ def _parse_section(parser, section, schema, path):
     for option in schema:
         raw = given.get(option.name, option.default)
         if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint,
-                                              _networks):
+                                              _networks, _host_names):
             values[option.attr] = None
             continue
         try:
