@@ -15,6 +15,9 @@ import urllib.request
 from harness import REPO, RouterProcess, free_port, options_probe, run_sipp, split_trace
 
 DESTINATION = "sip:agent@127.0.0.1:5070"
+# The API token file is created by the server next to its INI.
+MANAGEMENT = ("[management]\nendpoint = tcp:0:interface=127.0.0.1\n"
+              "token-file = management.token\ndecision-log = decisions.jsonl\n")
 
 
 def scrape(server):
@@ -95,8 +98,7 @@ def test_drain_under_load_loses_no_call_in_flight(server_factory, tmp_path):
         "router-timeout = 5\n",
         routing_points="8001 =\n",
         extra_sections=("[router]\nendpoint = tcp:%d:interface=127.0.0.1\n"
-                        "[management]\nendpoint = tcp:0:interface=127.0.0.1\ntoken-file = management.token\ndecision-log = decisions.jsonl\n"
-                        "drain-retry-after = 17\n" % router_port))
+                        % router_port + MANAGEMENT + "drain-retry-after = 17\n"))
     router = RouterProcess(tmp_path / "router", ["tcp:127.0.0.1:%d" % router_port],
                            "[rule slow]\ndn = 8001\nroute = %s\ndelay = 0.4\n"
                            % DESTINATION).start()
@@ -145,7 +147,7 @@ def test_reload_under_load_switches_destination_and_refuses_a_broken_file(
     a broken file is refused and traffic carries on with the running one."""
     server = server_factory(
         "default-routing-destinations = sip:old@127.0.0.1:5070\n",
-        extra_sections="[management]\nendpoint = tcp:0:interface=127.0.0.1\ntoken-file = management.token\ndecision-log = decisions.jsonl\n")
+        extra_sections=MANAGEMENT)
     original = server.config.read_text()
     outcome = {}
     sipp = threading.Thread(target=lambda: outcome.update(result=run_sipp(
@@ -191,8 +193,7 @@ def test_reload_under_load_switches_destination_and_refuses_a_broken_file(
 def test_explain_returns_the_decision_of_a_sipp_call(server_factory, tmp_path):
     server = server_factory(
         "default-routing-destinations = %s\n" % DESTINATION,
-        extra_sections="[management]\nendpoint = tcp:0:interface=127.0.0.1\ntoken-file = management.token\ndecision-log = decisions.jsonl\n"
-                       "decisions-kept = 1\n")
+        extra_sections=MANAGEMENT + "decisions-kept = 1\n")
     result = run_sipp(tmp_path / "sipp", "uac_redirect.xml", server.port, calls=3,
                       rate=10, trace_messages=True)
     assert result.successful == 3, result.summary()

@@ -80,7 +80,10 @@ def test_every_series_is_there_at_zero_before_the_first_call(make_node):
                 ("sipredirect_remembered_calls", ()),
                 ("sipredirect_call_memory_redis_total", (("event", "fallbacks"),)),
                 ("sipredirect_call_memory_redis_connected", ()),
-                ("sipredirect_invite_answer_seconds_count", ())]:
+                ("sipredirect_invite_answer_seconds_count", ()),
+                ("sipredirect_config_reloads_total", (("result", "refused"),)),
+                ("sipredirect_management_refused_total", (("reason", "host"),)),
+                ("sipredirect_management_refused_total", (("reason", "token"),))]:
         assert values[key] == 0, key
     assert values[("sipredirect_ha_role", (("role", "standalone"),))] == 1
 
