@@ -83,6 +83,24 @@ def _networks(text):
     return parse_networks(text)
 
 
+def _host_names(text):
+    names = []
+    for name in _words(text):
+        name = name.rstrip(".")
+        if not name or any(ch in name for ch in "/@:[]") and not _is_ipv6(name):
+            raise ValueError("%r is not a host name or address (no port, no URL)"
+                             % name)
+        names.append(name)
+    return names
+
+
+def _is_ipv6(text):
+    try:
+        return ipaddress.ip_address(text).version == 6
+    except ValueError:
+        return False
+
+
 def _call_memory(text):
     from .redislink.address import parse_call_memory
     return parse_call_memory(text)
@@ -113,6 +131,7 @@ class Option:
         self.kind = kind or {_int: "integer", _float: "number", _bool: "boolean",
                              _ip_address: "IP address", _words: "list",
                              _networks: "network list",
+                             _host_names: "name list",
                              _sip_uri_list: "SIP URI list"}.get(parse, "string")
 
     @property
@@ -388,6 +407,17 @@ MANAGEMENT_SCHEMA = [
            "Networks allowed to use the management endpoint (empty: any that can "
            "reach it; keep the endpoint on loopback or list your Prometheus "
            "servers here)."),
+    Option("token-file", _str, "",
+           "File holding the API token that sipredirect-ctl sends (Authorization: "
+           "Bearer TOKEN) for every command and for /status and /explain; a relative "
+           "path is taken from the directory of this INI file. Created with a random "
+           "token (mode 0600) when absent; the nodes of a pair may share it. Empty: "
+           "no token, so only /metrics, /health and /ready are served."),
+    Option("allowed-hosts", _host_names, "",
+           "Host names (besides the endpoint's own address, and localhost on a "
+           "loopback endpoint) that requests may carry in their Host header, e.g. "
+           "the name Prometheus scrapes; any other Host is refused with 421, which "
+           "defeats DNS rebinding."),
     Option("decision-log", _str, "",
            "File that receives one JSON line per call decision (Call-ID, ConnID, "
            "routing point, who routed it and why, the answer); empty: none. "

@@ -164,6 +164,13 @@ class ServerCollector:
         for result in ("applied", "refused"):
             reloads.add_metric([result], node.reloads[result])
         yield reloads
+        management = CounterMetricFamily("sipredirect_management_refused",
+                                         "Management requests refused, by reason "
+                                         "(source, host, origin, token, no-token, "
+                                         "header)", labels=["reason"])
+        for reason, count in node.management_refused.items():
+            management.add_metric([reason], count)
+        yield management
 
         histogram = core.latency
         latency = HistogramMetricFamily(
