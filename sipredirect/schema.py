@@ -305,7 +305,7 @@ SCHEMA = [
            "Most calls waiting for a routing decision; a new INVITE beyond is "
            "answered 503 with Retry-After instead of queueing without bound.",
            1, 10000000),
-    Option("max-transactions", _int, "50000",
+    Option("max-transactions", _int, "20000",
            "Most SIP transactions kept at once (an INVITE unanswered by an ACK is "
            "kept for Timer H, 32 s); a new request beyond is answered 503 with "
            "overload-retry-after and nothing is kept for it, so a flood cannot grow "
