@@ -123,7 +123,9 @@ def test_hijack_a_router_registered_for_8002_cannot_route_an_8001_call(link_serv
     gets EventError 6 and every call goes where the real router says."""
     server, router = link_server(settings="event-trace = yes\n",
                                  rules=RULES_8001 + "delay = 0.5\n")
-    attacker = Attacker(server.router_port)
+    # A short read timeout: on b9baa1e a RequestRouteCall that wins gets no
+    # answer at all, and the attacker moves on to the next call.
+    attacker = Attacker(server.router_port, timeout=0.5)
     assert attacker.register("evil", PASSWORD, "8002")["message"] == "EventClientRegistered"
     answers = collections.Counter()
     stop = threading.Event()
