@@ -285,6 +285,13 @@ def parse_config(text, path="<string>"):
                           "transports", given.get("transports", ""))
     from .tls import parse_names, server_tls_options
     router = _parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path)
+    if router["password_file"]:
+        if router["password"]:
+            raise ConfigError("give password or password-file, not both", path,
+                              ROUTER_SECTION, "password-file", router["password_file"])
+        from .secretfiles import read_secret
+        router["password"] = read_secret(router["password_file"], path, ROUTER_SECTION,
+                                         "password-file")
     router["tls_options"] = None
     if any(router[key] for key in ("tls_certificate", "tls_private_key",
                                    "tls_ca_certificates", "tls_verify_client",

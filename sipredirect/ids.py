@@ -1,30 +1,65 @@
 """Call identifiers in the T-Library formats (ConnID, CallUUID)."""
 
+import array
+import hashlib
 import os
+import sys
 import time
 
 
 class ConnIdGenerator:
-    """ConnIDs: 16 lower-case hex digits, never repeated by a server.
+    """ConnIDs: 16 lower-case hex digits, never repeated by a server, and
+    not guessable from the ones a router has seen.
 
     The high 32 bits hold the second the generator started (bumped when the
     counter wraps), 4 bits the node number (so that the two servers of an
-    HA pair never collide), 28 bits a counter.
+    HA pair never collide), 28 bits a counter passed through a keyed
+    permutation.  A plain counter let anyone who saw one ConnID name the
+    next call's (issue 18, point 4); a permutation, unlike random bits,
+    keeps every value of a counter cycle distinct, so uniqueness is still
+    the counter's.  The permutation is a balanced Feistel network of
+    :data:`ROUNDS` rounds over two 14-bit halves whose round functions are
+    tables drawn from the key (a fresh random key for each generator unless
+    ``key`` is given, as tests do): any Feistel network is a bijection,
+    whatever its round functions.
     """
 
-    def __init__(self, node=0, start=None):
+    ROUNDS = 6
+    _HALF = 14
+    _MASK = (1 << 14) - 1
+
+    def __init__(self, node=0, start=None, key=None):
         if not 0 <= node <= 15:
             raise ValueError("node must be 0..15")
         self._node = node
         self._epoch = int(time.time() if start is None else start) & 0xFFFFFFFF
         self._counter = 0
+        if key is None:
+            key = os.urandom(32)
+        size = 1 << self._HALF
+        # One 14-bit value per possible half, per round: 32 KiB a round.
+        self._tables = []
+        for number in range(self.ROUNDS):
+            raw = hashlib.shake_256(b"sipredirect-connid" + bytes([number]) + key).digest(
+                2 * size)
+            table = array.array("H", raw)
+            if sys.byteorder != "little":
+                table.byteswap()
+            self._tables.append(array.array("H", (v & self._MASK for v in table)))
+
+    def _permute(self, value):
+        mask = self._MASK
+        left, right = value >> self._HALF, value & mask
+        for table in self._tables:
+            left, right = right, left ^ table[right]
+        return (left << self._HALF) | right
 
     def next(self):
         self._counter += 1
         if self._counter >= 1 << 28:
             self._counter = 1
             self._epoch = (self._epoch + 1) & 0xFFFFFFFF
-        value = (self._epoch << 32) | (self._node << 28) | self._counter
+        value = (self._epoch << 32) | (self._node << 28) | self._permute(self._counter)
         return "%016x" % value
 
 

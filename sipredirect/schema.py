@@ -367,7 +367,24 @@ ROUTER_SCHEMA = [
            "Where routers connect (a Twisted server endpoint string). Set it "
            "empty (endpoint =) for a server without a router link.", kind="endpoint"),
     Option("password", _str, "",
-           "Password routers must give in RequestRegisterClient (empty: none)."),
+           "Password routers must give in RequestRegisterClient (empty: none). "
+           "Prefer password-file: a secret in the INI travels with every copy of it."),
+    Option("password-file", _str, "",
+           "File holding the router password (its first line, without the line end); "
+           "a relative path is taken from the directory of this INI file. Give it or "
+           "password, not both. sipredirect-router reads the same file with "
+           "--password-file."),
+    Option("register-timeout", _float, "5",
+           "A router connection that has not registered (RequestRegisterClient) within "
+           "this many seconds is closed, so idle connections cannot hold every slot.",
+           0.1, 3600, unit="s"),
+    Option("max-connections-per-source", _int, "8",
+           "Most router connections at once from one IP address; more are "
+           "disconnected, counted and logged (once per bad-input-log-interval).",
+           1, 100000),
+    Option("max-dns-per-connection", _int, "1000",
+           "Most DNs one router connection may register; RequestRegisterAddress "
+           "beyond it gets EventError 5.", 1, 1000000),
     Option("server-name", _str, "sipredirect",
            "ServerName in EventServerInfo."),
     Option("allowed-sources", _networks, "",

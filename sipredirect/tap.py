@@ -147,7 +147,10 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         link = RouterLink(config.routing_points, config.router_timeout, reactor, tracer,
                           resolver=build_resolver(config, reactor),
                           password=config.router.password,
-                          server_name=config.router.server_name)
+                          server_name=config.router.server_name,
+                          register_timeout=config.router.register_timeout,
+                          max_dns_per_connection=config.router.max_dns_per_connection,
+                          log_interval=config.bad_input_log_interval or 10.0)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
     routing = build_routing(config, reactor, user_service, link)
@@ -166,6 +169,7 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         RouterLinkService(link, config.router.endpoint, reactor,
                           allowed=config.router.allowed_sources,
                           max_connections=config.router.max_connections,
+                          max_per_source=config.router.max_connections_per_source,
                           tls_options=config.router.tls_options,
                           allowed_client_names=config.router.tls_allowed_client_names,
                           ).setServiceParent(top)

@@ -103,3 +103,34 @@ def test_reference_table_lists_every_option():
     table = reference_rst()
     for option in SCHEMA:
         assert "``%s``" % option.name in table
+
+
+def test_router_password_file_is_read_relative_to_the_ini_directory(tmp_path, monkeypatch):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "router.secret").write_text("from the file\n")
+    ini = conf / "server.ini"
+    ini.write_text("[router]\npassword-file = router.secret\n")
+    monkeypatch.chdir(tmp_path)  # not the INI's directory
+    config = load_config(str(ini))
+    assert config.router.password == "from the file"
+    assert config.router.register_timeout == 5.0
+    assert config.router.max_connections_per_source == 8
+    assert config.router.max_dns_per_connection == 1000
+
+
+def test_router_password_file_problems_name_file_section_and_option(tmp_path):
+    ini = tmp_path / "server.ini"
+    ini.write_text("[router]\npassword-file = missing.secret\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(str(ini))
+    assert str(error.value).startswith(
+        "%s: [router] password-file = missing.secret: cannot read %s"
+        % (ini, tmp_path / "missing.secret"))
+    (tmp_path / "empty.secret").write_text("\n")
+    ini.write_text("[router]\npassword-file = empty.secret\n")
+    with pytest.raises(ConfigError, match="empty.secret is empty"):
+        load_config(str(ini))
+    ini.write_text("[router]\npassword = x\npassword-file = empty.secret\n")
+    with pytest.raises(ConfigError, match="password or password-file, not both"):
+        load_config(str(ini))

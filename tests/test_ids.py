@@ -13,7 +13,37 @@ def test_conn_ids_are_16_hex_digits_carry_the_node_and_never_repeat():
     ids = [generator.next() for _ in range(1000)]
     assert len(set(ids)) == 1000
     assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
-    assert ids[0] == "5f00000050000001"
+    assert all(i.startswith("5f0000005") for i in ids)
+
+
+def test_the_counter_part_of_conn_ids_cannot_be_guessed_from_the_previous_one():
+    """Issue 18, point 4: the low 28 bits are a keyed permutation of the
+    counter, not the counter: consecutive ConnIDs are not consecutive
+    numbers, and two generators (two keys) started in the same second
+    give different sequences."""
+    one = ConnIdGenerator(node=1, start=0x5F000000)
+    two = ConnIdGenerator(node=1, start=0x5F000000)
+    first = [int(one.next(), 16) & 0xFFFFFFF for _ in range(200)]
+    second = [int(two.next(), 16) & 0xFFFFFFF for _ in range(200)]
+    assert first != second
+    steps = {b - a for a, b in zip(first, first[1:])}
+    assert len(steps) > 190  # no fixed stride either
+
+
+def test_the_keyed_permutation_keeps_a_whole_counter_cycle_unique():
+    generator = ConnIdGenerator(node=0, start=0, key=b"fixed key")
+    values = {generator._permute(n) for n in range(1 << 18)}
+    assert len(values) == 1 << 18 and max(values) < 1 << 28
+    # The same key gives the same sequence (the key is all that hides it).
+    a = ConnIdGenerator(node=0, start=0, key=b"fixed key")
+    b = ConnIdGenerator(node=0, start=0, key=b"fixed key")
+    assert [a.next() for _ in range(3)] == [b.next() for _ in range(3)]
+
+
+def test_a_wrapped_counter_moves_to_the_next_second():
+    generator = ConnIdGenerator(node=2, start=7, key=b"k")
+    generator._counter = (1 << 28) - 1
+    assert generator.next().startswith("000000082")
 
 
 def test_call_uuids_are_32_base32hex_digits_using_the_whole_alphabet():

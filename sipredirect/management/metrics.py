@@ -28,7 +28,11 @@ DROP_REASONS = ("untrusted", "rate-limited", "oversize", "too-many-connections",
                 "tls-handshake", "tls-identity", "not_primary",
                 "too-many-connections-per-source", "message-timeout")
 # router_connections_refused_total{reason}: the router link's refusals.
-ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "password")
+ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "password",
+                   "per_source", "register_timeout", "client_name")
+# router_requests_refused_total{reason}: requests of registered routers
+# refused for their own sake (a call not offered to that router, too many DNs).
+ROUTER_REQUEST_REFUSALS = ("not_offered", "dn_limit")
 HA_ROLES = ("primary", "backup", "standalone")
 
 
@@ -124,6 +128,20 @@ class ServerCollector:
             refused.add_metric([reason.replace("_", "-")],
                                link.stats["refused_" + reason] if link is not None else 0)
         yield refused
+        requests_refused = CounterMetricFamily(
+            "sipredirect_router_requests_refused",
+            "Router requests refused: RequestRouteCall for a call not offered to that "
+            "router (not-offered), RequestRegisterAddress past max-dns-per-connection "
+            "(dn-limit)", labels=["reason"])
+        for reason in ROUTER_REQUEST_REFUSALS:
+            requests_refused.add_metric([reason.replace("_", "-")],
+                                        link.stats["refused_" + reason]
+                                        if link is not None else 0)
+        yield requests_refused
+        yield _counter("sipredirect_router_registrations_delayed",
+                       "RequestRegisterClient held by the wrong-password delay of its "
+                       "source address",
+                       link.stats["registrations_delayed"] if link is not None else 0)
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)

@@ -37,7 +37,11 @@ def build_parser():
                         help="the rules file (INI)")
     parser.add_argument("--name", help="ClientName to register (default: [router] "
                         "name, else %s)" % DEFAULT_NAME)
-    parser.add_argument("--password", help="Password for RequestRegisterClient")
+    parser.add_argument("--password", help="Password for RequestRegisterClient (it "
+                        "shows in the process list: prefer --password-file)")
+    parser.add_argument("--password-file", metavar="FILE",
+                        help="read the password from this file (its first line, "
+                             "without the line end): the server's [router] password-file")
     parser.add_argument("--dn", action="append", metavar="DN",
                         help="a DN to register; repeat for more (default: [router] "
                              "dns, else *)")
@@ -74,6 +78,22 @@ def load_rules(path):
         raise RulesError("cannot read it (%s)" % (getattr(e, "strerror", None) or e),
                          path) from None
     return parse_rules(text, path)
+
+
+def read_password_file(path):
+    """The password in ``path``: its text without the final line end.  An
+    unreadable or empty file is a ValueError saying so."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            password = handle.read().rstrip("\r\n")
+    except OSError as e:
+        raise ValueError("cannot read --password-file %s (%s)"
+                         % (path, e.strerror or e)) from None
+    except UnicodeDecodeError:
+        raise ValueError("--password-file %s is not UTF-8 text" % path) from None
+    if not password:
+        raise ValueError("--password-file %s is empty" % path)
+    return password
 
 
 def settings_from(args, rules):
@@ -120,6 +140,14 @@ def main(argv=None, reactor=None):
     args = parser.parse_args(argv)
     if len(set(args.server)) != len(args.server):
         parser.error("the same --server is given twice")
+    if args.password_file is not None:
+        if args.password is not None:
+            parser.error("give --password or --password-file, not both")
+        try:
+            args.password = read_password_file(args.password_file)
+        except ValueError as e:
+            sys.stderr.write("sipredirect-router: %s\n" % e)
+            return EX_CONFIG
     try:
         rules = load_rules(args.rules)
     except RulesError as e:

@@ -1,7 +1,6 @@
 """The router link's call logic: sessions, registrations, calls waiting
 for a route, and the IRoutingService the routing chain asks."""
 
-import hmac
 from collections import defaultdict
 
 from twisted.internet import defer
@@ -14,9 +13,11 @@ from ..deadlines import DeadlineQueue
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..routing import Redirect, Reject
+from .admission import RefusalLog
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
-                       extensions, reference_id, reject_status, sip_headers,
+                       extensions, printable, reference_id, reject_status, sip_headers,
                        string_attribute)
+from .registration import Registrar
 
 ALL_DNS = "*"
 
@@ -60,18 +61,31 @@ class RouterLink:
     log = Logger()
 
     def __init__(self, routing_points, router_timeout, clock, tracer, resolver=None,
-                 password="", server_name="sipredirect", role="primary"):
+                 password="", server_name="sipredirect", role="primary",
+                 register_timeout=5.0, max_dns_per_connection=1000, log_interval=10.0,
+                 password_guard=None):
         self.routing_points = routing_points
         self.router_timeout = router_timeout
         self.clock = clock
         self.tracer = tracer
         self.resolver = resolver or UriResolver()
-        self.password = password
         self.server_name = server_name
         self.role = role
+        # A connection that has not registered within this many seconds is
+        # closed (the protocol keeps the timer): idle connections once held
+        # every max-connections slot for as long as they liked.
+        self.register_timeout = register_timeout
+        self.max_dns_per_connection = max_dns_per_connection
+        self.refusals = RefusalLog(log_interval)
+        self.registrar = Registrar(self, password, password_guard)
         self.sessions = set()
+        # Open connections per source address ([router]
+        # max-connections-per-source is checked against it).
+        self.per_source = {}
         self.clients = {}
-        self.by_dn = defaultdict(set)
+        # DN -> sessions registered for it; a DN without sessions has no
+        # entry (unregistering unknown DNs must not grow memory).
+        self.by_dn = {}
         self.pending = {}
         # Deadlines are queued by ConnID, not by PendingCall: an entry stays
         # queued for the whole router-timeout even when the router answered
@@ -105,20 +119,35 @@ class RouterLink:
 
     # -- sessions ---------------------------------------------------------------
 
+    @property
+    def password(self):
+        return self.registrar.password
+
     def session_opened(self, session):
         session.client_name = None
         session.dns = set()
+        session.held_registration = None
+        source = getattr(session, "source", "")
+        self.per_source[source] = self.per_source.get(source, 0) + 1
         self.sessions.add(session)
         self.stats["connections"] += 1
         session.send_event(self._server_info())
 
     def session_closed(self, session):
+        if session in self.sessions:
+            source = getattr(session, "source", "")
+            left = self.per_source.get(source, 1) - 1
+            if left > 0:
+                self.per_source[source] = left
+            else:
+                self.per_source.pop(source, None)
         self.sessions.discard(session)
+        self.registrar.session_closed(session)
         if session.client_name and self.clients.get(session.client_name) is session:
             del self.clients[session.client_name]
             self.log.info("router {name} disconnected", name=session.client_name)
         for dn in session.dns:
-            self.by_dn[dn].discard(session)
+            self._drop_registration(dn, session)
         session.dns = set()
         # Calls that only this router was asked about fall back at once.
         for conn_id, call in list(self.pending.items()):
@@ -139,7 +168,7 @@ class RouterLink:
             handler = self._handlers.get(name)
             if handler is None:
                 raise RouterProtocolError(ErrorCode.UNKNOWN_MESSAGE,
-                                          "unknown message %s" % name[:64])
+                                          "unknown message %s" % printable(name[:64]))
             ref = reference_id(message, required=(name == "RequestRouteCall"))
             if name != "RequestRegisterClient" and session.client_name is None:
                 raise RouterProtocolError(ErrorCode.NOT_REGISTERED,
@@ -151,44 +180,36 @@ class RouterLink:
                 session.close()
 
     def _register_client(self, session, message, ref):
-        name = string_attribute(message, "ClientName", 64)
-        if self.password:
-            given = message.get("Password")
-            if not isinstance(given, str) or not hmac.compare_digest(
-                    given.encode("utf-8"), self.password.encode("utf-8")):
-                self.stats["refused_password"] += 1
-                self.log.warn("router {name}: registration refused (bad password)",
-                              name=name)
-                raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
-                                          "bad password", close=True)
-        holder = self.clients.get(name)
-        if holder is not None and holder is not session:
-            raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
-                                      "client name %s is in use" % name, close=True)
-        if session.client_name not in (None, name):
-            raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
-                                      "already registered as %s" % session.client_name)
-        session.client_name = name
-        self.clients[name] = session
-        self.log.info("router {name} registered", name=name)
-        session.send_event(self._event("EventClientRegistered",
-                                       {"ReferenceID": ref, "ClientName": name}))
+        self.registrar.register(session, message, ref)
 
     def _register_address(self, session, message, ref):
         dn = string_attribute(message, "ThisDN", 128)
         if dn != ALL_DNS and dn not in self.routing_points:
             raise RouterProtocolError(ErrorCode.NOT_A_ROUTING_POINT,
                                       "%s is not a configured routing point" % dn)
+        if dn not in session.dns and len(session.dns) >= self.max_dns_per_connection:
+            self.stats["refused_dn_limit"] += 1
+            raise RouterProtocolError(ErrorCode.NOT_A_ROUTING_POINT,
+                                      "this connection has registered %d DNs "
+                                      "(max-dns-per-connection)" % len(session.dns))
         session.dns.add(dn)
-        self.by_dn[dn].add(session)
+        self.by_dn.setdefault(dn, set()).add(session)
         session.send_event(self._event("EventRegistered", {"ReferenceID": ref, "ThisDN": dn}))
 
     def _unregister_address(self, session, message, ref):
         dn = string_attribute(message, "ThisDN", 128)
-        session.dns.discard(dn)
-        self.by_dn[dn].discard(session)
+        if dn in session.dns:
+            session.dns.discard(dn)
+            self._drop_registration(dn, session)
         session.send_event(self._event("EventUnregistered",
                                        {"ReferenceID": ref, "ThisDN": dn}))
+
+    def _drop_registration(self, dn, session):
+        sessions = self.by_dn.get(dn)
+        if sessions is not None:
+            sessions.discard(session)
+            if not sessions:
+                del self.by_dn[dn]
 
     def _query_server(self, session, message, ref):
         session.send_event(self._server_info(ref))
@@ -199,11 +220,16 @@ class RouterLink:
         if call is None:
             raise RouterProtocolError(ErrorCode.NO_SUCH_CALL,
                                       "no call %s is waiting for a route" % conn_id)
+        if session not in call.recipients:
+            # A router routes only the calls offered to it (an
+            # EventRouteRequest sent on this very connection): to any other
+            # the call does not exist (issue 18, point 4).
+            self._not_offered(session, conn_id)
         this_dn = message.get("ThisDN")
         if this_dn is not None and this_dn != call.request.this_dn:
             raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
                                       "ThisDN %s is not the call's routing point %s"
-                                      % (str(this_dn)[:64], call.request.this_dn))
+                                      % (printable(str(this_dn)[:64]), call.request.this_dn))
         ext = extensions(message)
         route_type = message.get("RouteType", "Default")
         headers = sip_headers(ext)
@@ -234,6 +260,16 @@ class RouterLink:
                 lambda reason: self._unresolved(session, ref, other_dn, reason))
             return
         self._resolved(session, conn_id, ref, other_dn, contacts, headers)
+
+    def _not_offered(self, session, conn_id):
+        self.stats["refused_not_offered"] += 1
+        source = getattr(session, "source", "")
+        self.refusals.refused(source, "not_offered", self.clock.seconds(),
+                              "router {name} from {source} tried to route call {conn_id}, "
+                              "which was not offered to it: refused (ErrorCode 6)",
+                              name=session.client_name, conn_id=conn_id)
+        raise RouterProtocolError(ErrorCode.NO_SUCH_CALL,
+                                  "no call %s is waiting for a route" % conn_id)
 
     def _resolved(self, session, conn_id, ref, other_dn, contacts, headers):
         call = self.pending.get(conn_id)

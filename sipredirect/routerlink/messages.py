@@ -5,11 +5,19 @@ the ErrorCode of the protocol, so the link answers it with EventError.
 """
 
 import json
+import re
 
 from ..sip.grammar import is_token
 
 MAX_LINE = 65536
 PROTOCOL_VERSION = 1
+# Deepest nesting of arrays and objects a line may have.  Real messages
+# nest two or three levels (Extensions, UserData); 60,000 nested "[" made
+# the JSON decoder raise RecursionError (issue 18, point 7).
+MAX_DEPTH = 32
+# The largest ReferenceID: T-Library's is a 32-bit number; 2**63 - 1 leaves
+# room for clients that count in 64 bits.
+MAX_REFERENCE_ID = (1 << 63) - 1
 
 
 class ErrorCode:
@@ -33,23 +41,59 @@ class RouterProtocolError(Exception):
 
 
 def decode_line(line):
-    """One line (without LF) -> a dict with a string ``message``."""
+    """One line (without LF) -> a dict with a string ``message``.
+
+    Any bytes at all give a message or a :class:`RouterProtocolError`,
+    never another exception (tests/routerlink/test_decode_property.py).
+    """
     if len(line) > MAX_LINE:
         raise RouterProtocolError(ErrorCode.MALFORMED, "line longer than %d bytes" % MAX_LINE,
                                   close=True)
     if line.endswith(b"\r"):
         line = line[:-1]
+    # Counting brackets is a C loop; only a line with many of them is
+    # measured properly (strings skipped) before the decoder sees it.
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH and nesting_depth(line) > MAX_DEPTH:
+        raise RouterProtocolError(ErrorCode.MALFORMED,
+                                  "JSON nested deeper than %d levels" % MAX_DEPTH, close=True)
     try:
         message = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON line (%s)" % e,
-                                  close=True) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON line (%s)"
+                                  % str(e)[:200], close=True) from None
     if not isinstance(message, dict):
         raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON object", close=True)
     name = message.get("message")
     if not isinstance(name, str) or not name:
         raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE, "missing attribute 'message'")
     return message
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nesting_depth(line):
+    """The deepest nesting of ``[`` and ``{`` in ``line``, brackets inside
+    JSON strings not counted (an unclosed string counts as text)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub(b"", line)):
+        if bracket in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def printable(value):
+    """``value`` as it may go into a log line or an ErrorMessage: a string
+    a router sent may hold lone surrogates ("\\ud800" in JSON), which
+    cannot be encoded as UTF-8; repr() escapes them and control characters."""
+    if isinstance(value, str) and value.isprintable():
+        return value
+    return repr(value)[:200]
 
 
 # One encoder for every event: json.dumps with options of its own builds a
@@ -76,9 +120,10 @@ def reference_id(message, required=False):
     value = message.get("ReferenceID")
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if (isinstance(value, bool) or not isinstance(value, int) or value <= 0
+            or value > MAX_REFERENCE_ID):
         raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
-                                  "ReferenceID must be a positive integer")
+                                  "ReferenceID must be a positive integer below 2**63")
     return value
 
 
@@ -92,6 +137,11 @@ def string_attribute(message, name, max_length=256, required=True):
     if len(value) > max_length:
         raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
                                   "%s longer than %d characters" % (name, max_length))
+    if not value.isprintable():
+        # Control characters or lone surrogates: such a value would break
+        # log lines and could not be sent back (UTF-8 has no surrogates).
+        raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE,
+                                  "%s must be printable text" % name)
     return value
 
 

@@ -12,9 +12,10 @@ class RouterLinkService(service.Service):
     name = "router-link"
 
     def __init__(self, link, endpoint, reactor=None, allowed=(), max_connections=64,
-                 tls_options=None, allowed_client_names=()):
+                 tls_options=None, allowed_client_names=(), max_per_source=8):
         self.allowed = allowed
         self.max_connections = max_connections
+        self.max_per_source = max_per_source
         self.tls_options = tls_options
         self.allowed_client_names = list(allowed_client_names)
         if reactor is None:
@@ -36,7 +37,7 @@ class RouterLinkService(service.Service):
     def _listen(self):
         endpoint = endpoints.serverFromString(self.reactor, self.endpoint)
         factory = RouterLinkFactory(self.link, self.allowed, self.max_connections,
-                                    self.allowed_client_names)
+                                    self.allowed_client_names, self.max_per_source)
         if self.tls_options is not None:
             from ..tls import TLSServerFactory
             factory = TLSServerFactory(self.tls_options, factory)

@@ -323,7 +323,8 @@ class RouterProcess:
     """The reference router (``python -m sipredirect.router``) as a real
     peer, with its counters in a JSON stats file."""
 
-    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None):
+    def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None,
+                 password_file=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rules = self.workdir / "rules.ini"
@@ -334,6 +335,7 @@ class RouterProcess:
         self.name = name
         self.dns = list(dns)
         self.password = password
+        self.password_file = password_file
         self.process = None
 
     def start(self, timeout=20.0):
@@ -348,6 +350,8 @@ class RouterProcess:
             args += ["--dn", dn]
         if self.password is not None:
             args += ["--password", self.password]
+        if self.password_file is not None:
+            args += ["--password-file", str(self.password_file)]
         self.process = subprocess.Popen(args, cwd=str(self.workdir), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT, start_new_session=True)

@@ -77,3 +77,27 @@ def test_service_connects_to_every_server_and_keeps_a_stats_file(tmp_path):
         ("127.0.0.1", 3000), ("127.0.0.1", 3001)]
     assert stats_file.exists()
     top.stopService()
+
+
+def test_password_file_gives_the_password_without_its_line_end(tmp_path):
+    secret = tmp_path / "router.secret"
+    secret.write_text("s3cret with spaces\n")
+    assert cli.read_password_file(str(secret)) == "s3cret with spaces"
+
+
+@pytest.mark.parametrize("content", [None, "", "\n"])
+def test_missing_or_empty_password_file_exits_78(tmp_path, capsys, content):
+    rules = tmp_path / "rules.ini"
+    rules.write_text("[rule r]\nroute = sip:a@h\n")
+    secret = tmp_path / "router.secret"
+    if content is not None:
+        secret.write_text(content)
+    assert cli.main(["--server", "tcp:127.0.0.1:3000", "--rules", str(rules),
+                     "--password-file", str(secret)]) == 78
+    assert "--password-file" in capsys.readouterr().err
+
+
+def test_password_and_password_file_together_are_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit):
+        cli.main(["--server", "tcp:h:1", "--rules", "x", "--password", "a",
+                  "--password-file", "f"])
