@@ -14,6 +14,7 @@ CONFIG = """
 role = {role}
 listen = tcp:0:interface=127.0.0.1
 peer = tcp:127.0.0.1:1
+secret = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 """
 
 
