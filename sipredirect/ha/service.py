@@ -162,7 +162,10 @@ class HaService(service.Service):
                 self._restore_cursors(message.get("cursors") or {})
             self._apply(actions)
         elif kind == "Handover":
-            self._apply(self.machine.handover(now))
+            # One reactor turn later: when both nodes are stopped at once,
+            # the peer's Handover may be read in the same turn as our own
+            # SIGTERM, whose reactor.stop() only runs at the next turn.
+            self.reactor.callLater(0, self._handover)
         elif kind in ("StepDown", "Switchover"):
             self.switchover()
         elif kind == "Remember":
@@ -193,6 +196,14 @@ class HaService(service.Service):
         if allowed:
             self.log.warn(text + "{more}", more=" (%d more like it not logged)"
                           % suppressed if suppressed else "", **fields)
+
+    def _handover(self):
+        now = self.reactor.seconds()
+        if getattr(self.reactor, "_stopped", False):
+            # The reactor is stopping (it has no public flag for the moment
+            # between stop() and the shutdown event): so is this node.
+            self._apply(self.machine.stepping_down(now))
+        self._apply(self.machine.handover(now))
 
     def switchover(self):
         """A manual switchover; returns False when refused (no live peer)."""
