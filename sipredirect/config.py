@@ -6,6 +6,7 @@ exists (``sip-port``, ``t1-timeout``, ``router-timeout``, ...), so that a
 migrating engineer finds the settings under the names they know.
 """
 
+import ast
 import configparser
 import os
 
@@ -13,8 +14,8 @@ from .schema import (
     HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
     PLUGIN_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, ROUTING_POINT_PREFIX,
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
-    reference_rst, reference_text, _dotted_name, _endpoint, _networks, _sip_uri_list,
-    _str)
+    reference_rst, reference_text, _dotted_name, _endpoint, _host_names, _networks,
+    _sip_uri_list, _str)
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
 
@@ -31,12 +32,14 @@ __all__ = [
 class ConfigError(Exception):
     """A configuration problem, located as precisely as it can be."""
 
-    def __init__(self, reason, path=None, section=None, option=None, value=None):
+    def __init__(self, reason, path=None, section=None, option=None, value=None,
+                 line=None):
         self.reason = reason
         self.path = path
         self.section = section
         self.option = option
         self.value = value
+        self.line = line
         super().__init__(str(self))
 
     def __str__(self):
@@ -49,6 +52,9 @@ class ConfigError(Exception):
             else:
                 place.append(self.option)
         parts = [str(self.path)] if self.path else []
+        if self.line is not None:
+            # "etc/x.ini, line 12: ...", as compilers name a line.
+            parts = [", ".join(parts + ["line %d" % self.line])]
         if place:
             parts.append(" ".join(place))
         parts.append(self.reason)
@@ -181,7 +187,7 @@ def _parse_section(parser, section, schema, path):
     for option in schema:
         raw = given.get(option.name, option.default)
         if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint,
-                                              _networks):
+                                              _networks, _host_names):
             values[option.attr] = None
             continue
         try:
@@ -191,14 +197,54 @@ def _parse_section(parser, section, schema, path):
     return values
 
 
+def resolve_relative(path, value):
+    """``value`` (a file an option names) made absolute: a relative one is
+    taken from the directory of the INI file ``path``, so that the server
+    and sipredirect-ctl find the same file whatever their working
+    directory."""
+    if not value:
+        return value
+    base = os.path.dirname(os.path.abspath(str(path))) if path else os.getcwd()
+    return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+
+
 def _parse_management(parser, path):
     management = _Section(_parse_section(parser, MANAGEMENT_SECTION, MANAGEMENT_SCHEMA,
                                          path))
+    management.token_file = resolve_relative(path, management.token_file)
     if management.drain_answer == 302 and len(management.drain_redirect_to) != 1:
         raise ConfigError("drain-answer = 302 needs exactly one SIP URI here",
                           path, MANAGEMENT_SECTION, "drain-redirect-to",
                           ", ".join(str(u) for u in management.drain_redirect_to))
     return management
+
+
+def syntax_error(error, path):
+    """A ConfigError naming the file and line of configparser's ``error``
+    ("Source contains parsing errors" alone leaves the operator to search
+    the file)."""
+    if isinstance(error, configparser.DuplicateOptionError):
+        return ConfigError("option given twice", path, error.section, error.option,
+                           line=error.lineno)
+    if isinstance(error, configparser.DuplicateSectionError):
+        return ConfigError("section given twice", path, error.section,
+                           line=error.lineno)
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return ConfigError("%s comes before any [section]" % error.line.strip()[:80],
+                           path, line=error.lineno)
+    if isinstance(error, configparser.ParsingError) and error.errors:
+        lineno, text = error.errors[0]
+        try:
+            text = repr(ast.literal_eval(text).strip())  # configparser gives a repr
+        except (ValueError, SyntaxError, AttributeError):
+            pass
+        more = len(error.errors) - 1
+        return ConfigError("cannot parse %s (options are written 'name = value', "
+                           "sections '[name]')%s" % (text.strip()[:80], " (and %d more "
+                           "line%s)" % (more, "s" if more > 1 else "") if more else ""),
+                           path, line=lineno)
+    lineno = getattr(error, "lineno", None)
+    return ConfigError(error.message.splitlines()[0], path, line=lineno)
 
 
 def _check_dn(dn, path, section, raw):
@@ -236,16 +282,8 @@ def parse_config(text, path="<string>"):
     parser.optionxform = str
     try:
         parser.read_string(text, source=str(path))
-    except configparser.DuplicateOptionError as e:
-        raise ConfigError("option given twice (line %s)" % e.lineno, path,
-                          e.section, e.option) from None
-    except configparser.DuplicateSectionError as e:
-        raise ConfigError("section given twice (line %s)" % e.lineno, path,
-                          e.section) from None
-    except configparser.MissingSectionHeaderError as e:
-        raise ConfigError("line %d is not inside a [section]" % e.lineno, path) from None
     except configparser.Error as e:
-        raise ConfigError(e.message.splitlines()[0], path) from None
+        raise syntax_error(e, path) from None
 
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,

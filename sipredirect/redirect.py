@@ -13,6 +13,8 @@ from twisted.logger import Logger
 
 from .ids import ConnIdGenerator, new_call_uuid, new_tag
 from .logthrottle import LogThrottle
+from .maddr import MaddrPolicy
+from .capacity import TransactionCap
 from .callmodel.mapping import AttributeMapper
 from .decisions import LatencyHistogram, decision_facts
 from .routing import Contact, Redirect, Reject, RouteRequest
@@ -145,16 +147,25 @@ class RouteUnconfirmed:
         self.decision = decision
 
 
-def response_destination(request, peer):
+def response_destination(request, peer, maddr_policy=None):
     """Where a response to ``request`` goes, and the top Via to put in it.
 
     RFC 3261 18.2.2: over a stream, back on the same connection; over UDP
-    to ``maddr`` if present, else to the source address (the ``received``
+    to ``maddr`` if present and ``maddr_policy`` allows it (see
+    :class:`~sipredirect.maddr.MaddrPolicy`; without one, only the source
+    address itself), else to the source address (the ``received``
     parameter 18.2.1 adds) at the sent-by port, or at the source port when
     the client asked for ``rport`` (RFC 3581 4).
     """
+    destination, top, _ = routed_response(request, peer, maddr_policy)
+    return destination, top
+
+
+def routed_response(request, peer, maddr_policy=None):
+    """:func:`response_destination`, plus why the ``maddr`` was not
+    followed (None when there was none, or it was)."""
     if not request.vias:
-        return peer, None
+        return peer, None, None
     via = request.vias[0]
     top = type(via)(via.transport, via.host, via.port, via.params, via.protocol)
     if via.host.strip("[]").lower() != peer.host.lower():
@@ -164,14 +175,21 @@ def response_destination(request, peer):
         top.set_param("rport", str(peer.port))
         top.set_param("received", peer.host)
     if peer.reliable:
-        return peer, top
+        return peer, top, None
     maddr = via.param("maddr")
+    refused = None
     if maddr:
-        return Peer(peer.transport, maddr.strip("[]"), via.port or 5060, peer.conn), top
+        refused = (maddr_policy or _STRICT_MADDR).check(maddr, peer.host)
+        if refused is None:
+            return (Peer(peer.transport, maddr.strip("[]"), via.port or 5060, peer.conn),
+                    top, None)
     port = via.port or 5060
     if rport is not None or port == peer.port:
-        return peer, top
-    return Peer(peer.transport, peer.host, port, peer.conn), top
+        return peer, top, refused
+    return Peer(peer.transport, peer.host, port, peer.conn), top, refused
+
+
+_STRICT_MADDR = MaddrPolicy()
 
 
 class RedirectCore:
@@ -189,8 +207,11 @@ class RedirectCore:
                  max_header_lines=256, no_route_status=480, memory=None,
                  num_of_rerouting=3, reroute_limit_status=480, mapper=None,
                  max_line=None, max_pending_routes=None, overload_retry_after=5,
-                 tls_contacts="as-routed"):
+                 tls_contacts="as-routed", maddr_policy=None, max_transactions=None):
         self.tls_contacts = tls_contacts
+        self.maddr_policy = maddr_policy or MaddrPolicy()
+        self.cap = TransactionCap(max_transactions, overload_retry_after,
+                                  bad_input_log_interval)
         self.max_line = max_line
         self.max_pending_routes = max_pending_routes
         self.overload_retry_after = overload_retry_after
@@ -249,6 +270,8 @@ class RedirectCore:
         txn = self.transactions.get(key)
         if txn is not None:
             return self._retransmission(txn)
+        if self.cap.full(len(self.transactions)):
+            return self._over_capacity(message, peer, now)
         if method == "INVITE":
             return self._invite(message, key, peer, now)
         return self._non_invite(message, key, peer, now)
@@ -266,7 +289,7 @@ class RedirectCore:
             self.stats["dropped"] += 1
             return []
         self.stats["responses_%d" % error.status] += 1
-        destination, top = response_destination(request, peer)
+        destination, top = self._destination(request, peer, now)
         response = response_bytes(request, error.status, reason=_reason(error),
                                   to_tag=self._new_tag(), top_via=top,
                                   extra_headers=self._server_headers())
@@ -283,7 +306,7 @@ class RedirectCore:
     # -- INVITE ---------------------------------------------------------------
 
     def _invite(self, request, key, peer, now):
-        destination, top = response_destination(request, peer)
+        destination, top = self._destination(request, peer, now)
         txn = InviteServerTransaction(key, request, destination, peer.reliable,
                                       self.timers, self._new_tag())
         txn.top_via = top
@@ -506,9 +529,11 @@ class RedirectCore:
         own = self.transactions.get(key)
         if own is not None:
             return self._retransmission(own)
-        destination, top = response_destination(request, peer)
+        destination, top = self._destination(request, peer, now)
         invite = self.transactions.get(transaction_key(request, "INVITE"))
         if not isinstance(invite, InviteServerTransaction):
+            if self.cap.full(len(self.transactions)):
+                return self._stateless(request, destination, top, 481)
             txn = self._new_non_invite(request, key, destination, top, peer)
             return self._final(txn, 481, now)
         txn = self._new_non_invite(request, key, destination, top, peer)
@@ -526,6 +551,42 @@ class RedirectCore:
                 actions.append(CancelRouting(call))
         return actions
 
+    # -- past max-transactions ---------------------------------------------------
+
+    def _over_capacity(self, request, peer, now):
+        """A new request while max-transactions are live: 503 with
+        Retry-After, and no transaction kept (its retransmissions get the
+        same answer again)."""
+        self.cap.refused(request.method, len(self.transactions), now)
+        if request.method == "INVITE":
+            self.stats["rejects_max-transactions"] += 1
+        else:
+            self.stats["refused_max_transactions"] += 1
+        destination, top = self._destination(request, peer, now)
+        return self._stateless(request, destination, top, 503, self.cap.headers)
+
+    def _stateless(self, request, destination, top, status, extra_headers=()):
+        self.stats["responses_%d" % status] += 1
+        data = response_bytes(request, status, to_tag=self._new_tag(), top_via=top,
+                              extra_headers=list(extra_headers) + self._server_headers())
+        return [Send(destination, data)]
+
+    def _destination(self, request, peer, now):
+        """:func:`routed_response`, counting and logging (throttled) a
+        ``maddr`` that was not followed."""
+        destination, top, refused = routed_response(request, peer, self.maddr_policy)
+        if refused is not None:
+            self.stats["maddr_ignored_" + refused] += 1
+            allowed, suppressed = self.throttle.allow(("maddr", peer.host), now)
+            if allowed:
+                self.log.warn("ignoring Via maddr={maddr} from {host}:{port} ({reason}; "
+                              "see maddr-allowed): answering the source{more}",
+                              maddr=request.vias[0].param("maddr"), host=peer.host,
+                              port=peer.port, reason=refused,
+                              more=" (%d more suppressed)" % suppressed
+                              if suppressed else "")
+        return destination, top
+
     # -- other methods ----------------------------------------------------------
 
     def _new_non_invite(self, request, key, destination, top, peer):
@@ -536,7 +597,7 @@ class RedirectCore:
         return txn
 
     def _non_invite(self, request, key, peer, now):
-        destination, top = response_destination(request, peer)
+        destination, top = self._destination(request, peer, now)
         txn = self._new_non_invite(request, key, destination, top, peer)
         if request.method == "OPTIONS":
             if request.uri.scheme not in SUPPORTED_SCHEMES:
@@ -625,4 +686,5 @@ def _reason(error):
 
 __all__ = ["RedirectCore", "Peer", "Send", "Close", "StartRouting", "CancelRouting",
            "LookUpCall", "CallLookup",
-           "RouteConfirmed", "RouteUnconfirmed", "response_destination", "COMPLETED"]
+           "RouteConfirmed", "RouteUnconfirmed", "response_destination", "routed_response",
+           "COMPLETED"]

@@ -83,6 +83,24 @@ def _networks(text):
     return parse_networks(text)
 
 
+def _host_names(text):
+    names = []
+    for name in _words(text):
+        name = name.rstrip(".")
+        if not name or any(ch in name for ch in "/@:[]") and not _is_ipv6(name):
+            raise ValueError("%r is not a host name or address (no port, no URL)"
+                             % name)
+        names.append(name)
+    return names
+
+
+def _is_ipv6(text):
+    try:
+        return ipaddress.ip_address(text).version == 6
+    except ValueError:
+        return False
+
+
 def _call_memory(text):
     from .redislink.address import parse_call_memory
     return parse_call_memory(text)
@@ -113,6 +131,7 @@ class Option:
         self.kind = kind or {_int: "integer", _float: "number", _bool: "boolean",
                              _ip_address: "IP address", _words: "list",
                              _networks: "network list",
+                             _host_names: "name list",
                              _sip_uri_list: "SIP URI list"}.get(parse, "string")
 
     @property
@@ -262,8 +281,14 @@ SCHEMA = [
            "Largest SIP message accepted on a TCP or TLS connection; a larger one "
            "closes the connection.", 1024, 1 << 24, unit="bytes"),
     Option("tcp-idle-timeout", _float, "300",
-           "Close a TCP or TLS connection after this long without a byte (0: never).",
+           "Close a TCP or TLS connection after this long without a complete message "
+           "or a CRLFCRLF keep-alive (stray bytes do not count; 0: never).",
            0, 86400, unit="s"),
+    Option("tcp-message-timeout", _float, "5",
+           "Seconds a TCP or TLS peer has to complete a SIP message once its first "
+           "byte came (and to complete the TLS handshake); bytes trickling in do "
+           "not restart it. Past it the connection is closed and counted "
+           "(slowloris). 0: no deadline.", 0, 3600, unit="s"),
     Option("max-header-lines", _int, "256",
            "Most header lines accepted in one SIP message (more: 400).", 16, 10000),
     Option("max-line-length", _int, "8192",
@@ -274,6 +299,9 @@ SCHEMA = [
     Option("tcp-max-connections", _int, "1024",
            "Most TCP and TLS connections at once (together); a connection beyond "
            "is closed at once and counted.", 1, 1000000),
+    Option("tcp-max-connections-per-source", _int, "32",
+           "Most TCP and TLS connections one source address may have open at once; "
+           "a connection beyond is closed at once and counted.", 1, 1000000),
     Option("allowed-sources-udp", _networks, "",
            "Networks (CIDR, comma-separated) whose UDP requests are served; others "
            "are dropped silently (no response to spoofed sources) and counted. "
@@ -296,8 +324,22 @@ SCHEMA = [
            "Most calls waiting for a routing decision; a new INVITE beyond is "
            "answered 503 with Retry-After instead of queueing without bound.",
            1, 10000000),
+    Option("max-transactions", _int, "20000",
+           "Most SIP transactions kept at once (an INVITE unanswered by an ACK is "
+           "kept for Timer H, 32 s); a new request beyond is answered 503 with "
+           "overload-retry-after and nothing is kept for it, so a flood cannot grow "
+           "memory without bound. Retransmissions of live transactions are still "
+           "answered.", 100, 10000000),
     Option("overload-retry-after", _int, "5",
-           "Retry-After (seconds) of the 503 sent when overloaded.", 1, 3600, unit="s"),
+           "Retry-After (seconds) of the 503 sent when overloaded (max-pending-routes "
+           "or max-transactions).", 1, 3600, unit="s"),
+    Option("maddr-allowed", _networks, "",
+           "Networks a UDP response may be sent to when the top Via names them in "
+           "maddr (RFC 3261 18.2.2). A maddr equal to the request's source address "
+           "is always followed; any other is ignored (the response goes to the "
+           "source as RFC 3581 / 18.2.2 say), counted and logged: an maddr chosen by "
+           "the sender would make us send answers and retransmissions to a victim. "
+           "Multicast, broadcast and host-name values are never followed."),
     Option("server-header", _str, "",
            "Value of a Server header in every response; empty: no Server header "
            "(nothing tells a scanner what runs here)."),
@@ -397,6 +439,17 @@ MANAGEMENT_SCHEMA = [
            "Networks allowed to use the management endpoint (empty: any that can "
            "reach it; keep the endpoint on loopback or list your Prometheus "
            "servers here)."),
+    Option("token-file", _str, "",
+           "File holding the API token that sipredirect-ctl sends (Authorization: "
+           "Bearer TOKEN) for every command and for /status and /explain; a relative "
+           "path is taken from the directory of this INI file. Created with a random "
+           "token (mode 0600) when absent; the nodes of a pair may share it. Empty: "
+           "no token, so only /metrics, /health and /ready are served."),
+    Option("allowed-hosts", _host_names, "",
+           "Host names (besides the endpoint's own address, and localhost on a "
+           "loopback endpoint) that requests may carry in their Host header, e.g. "
+           "the name Prometheus scrapes; any other Host is refused with 421, which "
+           "defeats DNS rebinding."),
     Option("decision-log", _str, "",
            "File that receives one JSON line per call decision (Call-ID, ConnID, "
            "routing point, who routed it and why, the answer); empty: none. "

@@ -15,6 +15,8 @@ from . import collector
 from .callmemory import CallMemory
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
+from .maddr import MaddrPolicy
+from .streamguard import SourceConnections
 from .ids import ConnIdGenerator
 from .callmodel.mapping import AttributeMapper
 from .redirect import (CancelRouting, Close, LookUpCall, RedirectCore, RouteConfirmed,
@@ -57,6 +59,8 @@ class SipServerService(service.Service):
             max_pending_routes=config.max_pending_routes,
             overload_retry_after=config.overload_retry_after,
             tls_contacts=config.tls_contacts,
+            maddr_policy=MaddrPolicy(config.maddr_allowed),
+            max_transactions=config.max_transactions,
             mapper=AttributeMapper(config.attribute_mapping, config.call_model,
                                    config.customer_id))
         self.stats = self.core.stats
@@ -69,6 +73,7 @@ class SipServerService(service.Service):
         self.ports = []
         self.udp_protocols = []
         self.connections = set()
+        self.source_connections = SourceConnections(config.tcp_max_connections_per_source)
         self._routing = {}
         self._timer = None
         self._timer_at = None
@@ -240,10 +245,14 @@ class SipServerService(service.Service):
                           if suppressed else "")
 
     def connection_opened(self, conn):
-        self.connections.add(conn)
+        if conn not in self.connections:
+            self.connections.add(conn)
+            self.source_connections.opened(conn.peer.host)
 
     def connection_closed(self, conn):
-        self.connections.discard(conn)
+        if conn in self.connections:
+            self.connections.discard(conn)
+            self.source_connections.closed(conn.peer.host)
 
     # -- actions ------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class Options(usage.Options):
                 ha_secret(self["parsed"].ha, self["parsed"].path)
             self["routing_service"] = load_routing_service(self["parsed"])
             self["decision_log"] = open_decision_log(self["parsed"])
+            self["management_token"] = load_management_token(self["parsed"])
         except ConfigError as error:
             # One line, not twistd's full usage text: the operator needs to
             # see which file/section/option is wrong, nothing else.
@@ -120,8 +121,15 @@ def build_resolver(config, clock):
     return DnResolver(config.call_model, hosts)
 
 
+def load_management_token(config):
+    """The management API token (its file created when absent); None
+    without ``token-file``.  Raises ConfigError."""
+    from .management.token import management_token
+    return management_token(config)
+
+
 def make_services(config, reactor=None, user_service=None, decision_log=None,
-                  handle_sighup=False):
+                  handle_sighup=False, management_token=None):
     """All services of one server, under one MultiService.
 
     The management endpoint (metrics, drain, reload) sees every other part
@@ -182,9 +190,12 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     sip.core.on_decision = decision_log
     node = ServerNode(config, sip, selector, routing, reactor, link=link, ha=ha_service,
                       user_service=user_service, decisions=decision_log)
+    if management_token is None:
+        management_token = load_management_token(config)
     ManagementService(node, Reloader(node), config.management.endpoint,
                       config.management.allowed_sources, reactor,
-                      handle_sighup=handle_sighup).setServiceParent(top)
+                      handle_sighup=handle_sighup, token=management_token,
+                      allowed_hosts=config.management.allowed_hosts).setServiceParent(top)
     return top
 
 
@@ -228,4 +239,5 @@ def round_robin_cursors(selector, chain):
 
 def makeService(options):
     return make_services(options["parsed"], user_service=options.get("routing_service"),
-                         decision_log=options.get("decision_log"), handle_sighup=True)
+                         decision_log=options.get("decision_log"), handle_sighup=True,
+                         management_token=options.get("management_token"))

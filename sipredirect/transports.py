@@ -16,7 +16,9 @@ from twisted.protocols.policies import TimeoutMixin
 from zope.interface import implementer
 
 from .redirect import Peer
+from .logthrottle import LogThrottle
 from .sip import PING, FramingError, StreamFramer
+from .streamguard import MessageDeadline
 
 _READ_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
 _WRITE_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR)
@@ -139,6 +141,7 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         self._peers = {}
         self._written = 0
         self._turn_call = None
+        self._send_errors_log = LogThrottle(10.0)
 
     def datagramReceived(self, data, addr):
         peer = self._peers.get(addr)
@@ -185,8 +188,12 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
 
     def _drop(self, host, port, error):
         self.server.stats["udp_send_errors"] += 1
-        self.log.warn("cannot send to {host}:{port}: {error}", host=host, port=port,
-                      error=error)
+        allowed, suppressed = self._send_errors_log.allow(host, self.clock.seconds())
+        if allowed:
+            self.log.warn("cannot send to {host}:{port}: {error}{more}", host=host,
+                          port=port, error=error,
+                          more=" (%d more since the last such line)" % suppressed
+                          if suppressed else "")
 
     def _enqueue(self, data, host, port):
         if len(self._queue) >= MAX_UDP_QUEUE:
@@ -220,15 +227,24 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
 @implementer(interfaces.IHandshakeListener)
 class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
     """TCP (and later TLS): frames the stream, answers CRLF keep-alives,
-    closes idle or oversized connections."""
+    closes idle or oversized connections, and those that take longer than
+    ``message_timeout`` to complete a message or the TLS handshake
+    (:class:`~sipredirect.streamguard.MessageDeadline`).
+
+    The idle timer restarts with each complete message or keep-alive, not
+    with each byte: stray bytes would otherwise keep a connection open
+    forever."""
 
     log = Logger()
 
-    def __init__(self, server, transport_name, max_message_size, idle_timeout):
+    def __init__(self, server, transport_name, max_message_size, idle_timeout,
+                 message_timeout=None):
         self.server = server
         self.transport_name = transport_name
         self.framer = StreamFramer(max_message_size)
         self.idle_timeout = idle_timeout or None
+        self.message_timeout = message_timeout or None
+        self.deadline = None
         self.peer = None
         self.handshake_done = False
         self.refused = False
@@ -239,12 +255,18 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.peer = Peer(self.transport_name, address.host, address.port, self)
         self.callLater = self.server.clock.callLater
         self.setTimeout(self.idle_timeout)
+        self.deadline = MessageDeadline(self.server.clock, self.message_timeout,
+                                        self._message_overdue)
+        # Over TLS the handshake must finish within the same deadline.
+        self.deadline.update(self.transport_name == "tls" and not self.handshake_done)
         self.server.connection_opened(self)
 
     def handshakeCompleted(self):
         """Over TLS: check the client certificate's names (service-identity)
         before a byte of SIP is read."""
         self.handshake_done = True
+        if self.deadline is not None:
+            self.deadline.update(False)
         from .tls import client_identity_allowed
         if not client_identity_allowed(self.transport,
                                        self.server.config.tls_allowed_client_names):
@@ -255,7 +277,6 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
     def dataReceived(self, data):
         if self.refused:
             return  # bytes that came with the handshake of a refused client
-        self.resetTimeout()
         try:
             events = self.framer.feed(data)
         except FramingError as e:
@@ -265,6 +286,9 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
                           port=self.peer.port, error=e)
             self.transport.loseConnection()
             return
+        if events:
+            self.resetTimeout()
+        self.deadline.update(self.framer.message_started)
         for event in events:
             if event is PING:
                 self.server.stats["keepalives"] += 1
@@ -282,12 +306,21 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         if self.transport is not None:
             self.transport.loseConnection()
 
+    def _message_overdue(self):
+        """A message (or the TLS handshake) was not complete in time."""
+        self.refused = True
+        self.server.refuse("message-timeout", self.peer,
+                           detail="incomplete after %gs" % self.message_timeout)
+        self.transport.abortConnection()
+
     def timeoutConnection(self):
         self.server.stats["stream_idle_closed"] += 1
         self.transport.loseConnection()
 
     def connectionLost(self, reason):
         self.setTimeout(None)
+        if self.deadline is not None:
+            self.deadline.stop()
         if self.transport_name == "tls" and not self.handshake_done:
             from .tls import handshake_failure
             why = handshake_failure(reason)
@@ -302,8 +335,9 @@ class SipStreamFactory(protocol.ServerFactory):
         self.transport_name = transport_name
 
     def buildProtocol(self, addr):
-        """None (the connection is closed at once) for an untrusted source
-        or past tcp-max-connections."""
+        """None (the connection is closed at once) for an untrusted source,
+        past tcp-max-connections, or past tcp-max-connections-per-source for
+        this source."""
         server = self.server
         config = server.config
         peer = Peer(self.transport_name, addr.host, addr.port)
@@ -313,7 +347,11 @@ class SipStreamFactory(protocol.ServerFactory):
         if len(server.connections) >= config.tcp_max_connections:
             server.refuse("too-many-connections", peer)
             return None
+        if not server.source_connections.admit(addr.host):
+            server.refuse("too-many-connections-per-source", peer)
+            return None
         proto = SipStreamProtocol(self.server, self.transport_name,
-                                  config.tcp_max_message_size, config.tcp_idle_timeout)
+                                  config.tcp_max_message_size, config.tcp_idle_timeout,
+                                  config.tcp_message_timeout)
         proto.factory = self
         return proto

@@ -38,24 +38,50 @@ def url_from_endpoint(endpoint):
     return "http://%s:%s" % (host, parts[1])
 
 
-def url_from_config(path):
+def _load(path):
     from ..config import ConfigError, load_config
     try:
-        config = load_config(path)
+        return load_config(path)
     except ConfigError as e:
         raise CtlError(str(e)) from None
+
+
+def url_from_config(path):
+    config = _load(path)
     if not config.management.endpoint:
         raise CtlError("%s: [management] endpoint is empty: the server has no "
                        "management endpoint" % path)
     return url_from_endpoint(config.management.endpoint)
 
 
-class Client:
-    """The management endpoint at ``base``."""
+def token_file_from_config(path):
+    """The token file that the INI ``path`` names (relative to its directory)."""
+    token_file = _load(path).management.token_file
+    if not token_file:
+        raise CtlError("%s: [management] token-file is empty: the server accepts no "
+                       "command without an API token (name a token file there and "
+                       "restart it)" % path)
+    return token_file
 
-    def __init__(self, base, timeout=10.0):
+
+def read_token_file(path):
+    """The token, or a CtlError that says which file could not be used."""
+    from .token import TokenError, read_token
+    try:
+        return read_token(path).decode("ascii")
+    except TokenError as e:
+        raise CtlError("%s (it is created by the server when it starts; run "
+                       "sipredirect-ctl as a user who may read it)" % e) from None
+
+
+class Client:
+    """The management endpoint at ``base``; ``token`` is sent with every
+    request (``Authorization: Bearer``)."""
+
+    def __init__(self, base, timeout=10.0, token=None):
         self.base = base.rstrip("/")
         self.timeout = timeout
+        self.token = token
 
     def call(self, method, path, query=None):
         """(HTTP status, decoded JSON body)."""
@@ -63,6 +89,8 @@ class Client:
         if query:
             url += "?" + urllib.parse.urlencode(query)
         headers = {"X-Sipredirect-Ctl": "1"} if method == "POST" else {}
+        if self.token is not None:
+            headers["Authorization"] = "Bearer " + self.token
         request = urllib.request.Request(url, method=method, headers=headers,
                                          data=b"" if method == "POST" else None)
         try:
@@ -125,11 +153,18 @@ SIMPLE_COMMANDS = {"status": "GET", "resume": "POST", "reload": "POST",
 
 def run(args):
     base = args.url or (url_from_config(args.config) if args.config else DEFAULT_URL)
-    client = Client(base, timeout=args.timeout)
+    token_file = args.token_file
+    if token_file is None and args.config:
+        token_file = token_file_from_config(args.config)
+    if token_file is None:
+        raise CtlError("no API token: give --config FILE (its [management] token-file "
+                       "is read) or --token-file FILE")
+    client = Client(base, timeout=args.timeout, token=read_token_file(token_file))
     command = args.command
     if command in SIMPLE_COMMANDS:
         # Print the server's answer; the exit status says whether it agreed.
-        code, body = client.call(SIMPLE_COMMANDS[command], "/" + command)
+        query = {"force": "yes"} if getattr(args, "force", False) else None
+        code, body = client.call(SIMPLE_COMMANDS[command], "/" + command, query)
         _print(body)
         return 0 if code == 200 else 1
     if command == "drain":
@@ -171,6 +206,9 @@ def main(argv=None):
     where.add_argument("--url", help="the management endpoint (default %s)" % DEFAULT_URL)
     where.add_argument("--config", "-c",
                        help="read the endpoint from this INI file's [management]")
+    parser.add_argument("--token-file", metavar="FILE",
+                        help="the file holding the API token (default: the "
+                        "[management] token-file of --config)")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to wait for an answer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,8 +220,12 @@ def main(argv=None):
                        help="wait until no INVITE is in flight (then the server can "
                        "stop without losing a call)")
     sub.add_parser("resume", help="take new calls again after a drain")
-    sub.add_parser("reload", help="reload routing from the configuration file "
-                   "(as SIGHUP does); prints what changed and what needs a restart")
+    reload = sub.add_parser("reload", help="reload routing from the configuration "
+                            "file (as SIGHUP does); prints what changed and what "
+                            "needs a restart")
+    reload.add_argument("--force", action="store_true",
+                        help="apply a file that is empty or has no routing point and "
+                        "no default destination (refused otherwise)")
     sub.add_parser("switchover", help="make the HA peer primary (refused when the peer "
                    "is down)")
     explain = sub.add_parser("explain", help="why a call got its answer")

@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
 
+from ..maddr import MADDR_REFUSALS
+
 METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
 # Every status the server itself answers with; a router may choose others
 # (400-699), which then appear as they are sent.
@@ -20,10 +22,11 @@ ROUTE_SOURCES = ("router", "static", "default-destinations", "draining")
 REJECT_REASONS = ("router", "no-route", "error", "overload", "reroute-limit",
                   "draining", "no-routing-point", "own-request-uri",
                   "unsupported-uri-scheme", "max-forwards-exhausted",
-                  "to-tag-on-new-invite", "cancelled")
+                  "to-tag-on-new-invite", "cancelled", "max-transactions")
 # dropped_total{reason}: traffic dropped without an answer.
 DROP_REASONS = ("untrusted", "rate-limited", "oversize", "too-many-connections",
-                "tls-handshake", "tls-identity", "not_primary")
+                "tls-handshake", "tls-identity", "not_primary",
+                "too-many-connections-per-source", "message-timeout")
 # router_connections_refused_total{reason}: the router link's refusals.
 ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "password")
 HA_ROLES = ("primary", "backup", "standalone")
@@ -85,6 +88,17 @@ class ServerCollector:
         for reason in _with_extra(DROP_REASONS, stats, "dropped_"):
             dropped.add_metric([reason.replace("_", "-")], stats["dropped_" + reason])
         yield dropped
+
+        maddr = CounterMetricFamily("sipredirect_maddr_ignored",
+                                    "Requests whose Via maddr was not followed (the "
+                                    "response went to the source), by reason",
+                                    labels=["reason"])
+        for reason in MADDR_REFUSALS:
+            maddr.add_metric([reason], stats["maddr_ignored_" + reason])
+        yield maddr
+        yield _gauge("sipredirect_sip_transactions",
+                     "Live SIP server transactions (max-transactions caps them)",
+                     len(core.transactions))
 
         yield _counter("sipredirect_reroutes", "Re-routing attempts (an INVITE with "
                        "the Call-ID of a call answered within final-timeout)",
@@ -166,6 +180,13 @@ class ServerCollector:
         for result in ("applied", "refused"):
             reloads.add_metric([result], node.reloads[result])
         yield reloads
+        management = CounterMetricFamily("sipredirect_management_refused",
+                                         "Management requests refused, by reason "
+                                         "(source, host, origin, token, no-token, "
+                                         "header)", labels=["reason"])
+        for reason, count in node.management_refused.items():
+            management.add_metric([reason], count)
+        yield management
 
         histogram = core.latency
         latency = HistogramMetricFamily(

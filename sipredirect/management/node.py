@@ -7,6 +7,7 @@ import hashlib
 from twisted.logger import Logger
 
 from ..decisions import DrainAnswer
+from .guard import REFUSALS
 
 
 def file_hash(path):
@@ -45,6 +46,8 @@ class ServerNode:
         self.started_at = clock.seconds()
         self.drain_answer = DrainAnswer.from_config(config.management)
         self.reloads = {"applied": 0, "refused": 0}
+        # Refused management requests by reason (ManagementResource's guard).
+        self.management_refused = dict.fromkeys(REFUSALS, 0)
         self.last_reload = None
 
     # -- state ---------------------------------------------------------------------

@@ -22,7 +22,9 @@ from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
                       ROUTING_POINT_PREFIX, ROUTING_POINTS_SECTION, SCHEMA, ConfigError,
                       parse_config)
 from ..decisions import DrainAnswer
+from ..logthrottle import LogThrottle
 from ..routing import RoutingPointSelector
+from .changes import accident, describe, option_changes, routing_point_changes
 
 RELOADABLE_OPTIONS = {
     MAIN_SECTION: frozenset([
@@ -72,17 +74,31 @@ def _name(key):
 
 class ReloadResult:
     """What a reload did: ``applied`` or the ``error`` that refused it, the
-    options it changed and those that need a restart."""
+    options it changed (``values``: old and new), the routing points added,
+    removed and changed, and the options that need a restart.
+    ``forceable``: a refusal that ``reload --force`` would override."""
 
-    def __init__(self, applied, error=None, changed=(), needs_restart=(), sha256=None):
+    def __init__(self, applied, error=None, changed=(), needs_restart=(), sha256=None,
+                 values=None, routing_points=None, forceable=False, forced=False):
         self.applied = applied
         self.error = error
         self.changed = list(changed)
         self.needs_restart = list(needs_restart)
         self.sha256 = sha256
+        self.values = dict(values or {})
+        self.routing_points = dict(routing_points or {})
+        self.forceable = forceable
+        self.forced = forced
+
+    @property
+    def result(self):
+        return "applied" if self.applied else "refused"
 
     def as_dict(self):
-        return {"applied": self.applied, "error": self.error, "changed": self.changed,
+        return {"applied": self.applied, "result": self.result, "error": self.error,
+                "forceable": self.forceable, "forced": self.forced,
+                "changed": self.changed, "values": self.values,
+                "routing_points": self.routing_points,
                 "needs_restart": self.needs_restart, "config_sha256": self.sha256}
 
 
@@ -96,6 +112,7 @@ class Reloader:
         text = self._read_text(node.config.path) if node.config.path else None
         self.started = raw_options(text) if text is not None else {}
         self.applied = dict(self.started)
+        self._refusal_log = LogThrottle(10.0, max_sources=16)
 
     @staticmethod
     def _read_text(path):
@@ -105,8 +122,14 @@ class Reloader:
         except (OSError, UnicodeDecodeError, TypeError):
             return None
 
-    def reload(self):
-        """Validate, then apply; the running configuration stays on error."""
+    def reload(self, force=False):
+        """Validate, then apply; the running configuration stays on error.
+
+        An empty file, or one without any routing point or default
+        destination when the running one has some, is refused unless
+        ``force`` (``sipredirect-ctl reload --force``; SIGHUP never forces):
+        applied, it would make every call fail, and it is far more often a
+        truncated write than a wish."""
         node = self.node
         path = node.config.path
         try:
@@ -122,6 +145,10 @@ class Reloader:
                 raise ConfigError("the file is not UTF-8 text", path) from None
             config = parse_config(text, path)
             raw = raw_options(text)
+            why = accident(text, node.config, config)
+            if why is not None and not force:
+                return self._refused("%s: %s (sipredirect-ctl reload --force "
+                                     "applies it)" % (path, why), forceable=True)
             pieces = self._build(config)
         except ConfigError as error:
             return self._refused(str(error))
@@ -132,8 +159,11 @@ class Reloader:
         keys = set(raw) | set(self.started)
         needs_restart = sorted(_name(k) for k in keys if not reloadable(k)
                                and raw.get(k) != self.started.get(k))
-        changed = sorted(_name(k) for k in set(raw) | set(self.applied)
-                         if reloadable(k) and raw.get(k) != self.applied.get(k))
+        changed_keys = [k for k in set(raw) | set(self.applied)
+                        if reloadable(k) and raw.get(k) != self.applied.get(k)]
+        changed = sorted(_name(k) for k in changed_keys)
+        values = option_changes(self.applied, raw, changed_keys)
+        points = routing_point_changes(node.config.routing_points, config.routing_points)
         self._swap(config, *pieces)
         self.applied = raw
         node.config_hash = hashlib.sha256(data).hexdigest()
@@ -141,21 +171,31 @@ class Reloader:
         if node.decisions is not None:
             node.decisions.reopen()
         result = ReloadResult(True, changed=changed, needs_restart=needs_restart,
-                              sha256=node.config_hash)
+                              sha256=node.config_hash, values=values,
+                              routing_points=points, forced=why is not None)
         node.last_reload = dict(result.as_dict(), at=node.clock.seconds())
-        self.log.info("configuration reloaded from {path}: {changed}{restart}",
-                      path=path, changed=", ".join(changed) or "no routing change",
+        self.log.info("configuration reloaded from {path}{forced}: {changes}{restart}",
+                      path=path, forced=" (forced: %s)" % why if why else "",
+                      changes=describe(values, points),
                       restart="; needs a restart to take effect: " + ", ".join(
                           needs_restart) if needs_restart else "")
         return result
 
-    def _refused(self, error):
+    def _refused(self, error, forceable=False):
         node = self.node
         node.reloads["refused"] += 1
-        node.last_reload = {"applied": False, "error": error, "at": node.clock.seconds()}
-        self.log.error("reload refused, the running configuration stays: {error}",
-                       error=error)
-        return ReloadResult(False, error=error, sha256=node.config_hash)
+        result = ReloadResult(False, error=error, sha256=node.config_hash,
+                              forceable=forceable)
+        node.last_reload = dict(result.as_dict(), at=node.clock.seconds())
+        # The same refusal again within the interval (a SIGHUP loop) is
+        # counted, not logged again.
+        allowed, suppressed = self._refusal_log.allow(error, node.clock.seconds())
+        if allowed:
+            self.log.error("reload refused, the running configuration stays: "
+                           "{error}{suppressed}", error=error,
+                           suppressed=" (refused %d more times since the last line)"
+                           % suppressed if suppressed else "")
+        return result
 
     def _build(self, config):
         """Every new piece, built before anything is swapped."""

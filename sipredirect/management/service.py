@@ -35,14 +35,16 @@ class ManagementService(service.Service):
     name = "management"
 
     def __init__(self, node, reloader, endpoint, allowed=(), reactor=None,
-                 handle_sighup=False):
+                 handle_sighup=False, token=None, allowed_hosts=()):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
         self.node = node
         self.reloader = reloader
         self.endpoint = endpoint
-        self.resource = ManagementResource(node, reloader, allowed, reactor)
+        self.token = token
+        self.resource = ManagementResource(node, reloader, allowed, reactor, token,
+                                           allowed_hosts)
         self.site = _QuietSite(self.resource)
         self.handle_sighup = handle_sighup
         self.port = None
@@ -62,6 +64,10 @@ class ManagementService(service.Service):
         self.port = port
         self.log.info("management endpoint listening on {address}",
                       address=port.getHost())
+        if self.token is None:
+            self.log.warn("management endpoint has no API token ([management] "
+                          "token-file is empty): it serves /metrics, /health and "
+                          "/ready only; sipredirect-ctl commands are refused")
 
     def _listen_failed(self, failure):
         self.log.error("management endpoint {endpoint} unavailable: {error}; SIP "
@@ -83,7 +89,7 @@ class ManagementService(service.Service):
 
     def _reload_from_signal(self):
         self.log.info("SIGHUP: reloading the configuration")
-        self.reloader.reload()
+        self.reloader.reload()  # never forced: only sipredirect-ctl reload --force
 
     def stopService(self):
         service.Service.stopService(self)

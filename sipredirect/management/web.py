@@ -1,10 +1,11 @@
 """The management HTTP resource (twisted.web).
 
-Read-only: ``GET /metrics``, ``/health``, ``/ready``, ``/status``,
-``/explain?call-id=ID``.  Commands (``POST /drain``, ``/resume``,
-``/reload``, ``/switchover``) must carry the header ``X-Sipredirect-Ctl``:
-a web page the operator happens to have open cannot make a browser send
-that header cross-origin, so it cannot drain the server behind their back.
+Open to scrapers and probes: ``GET /metrics``, ``/health``, ``/ready``.
+With the API token (``[management] token-file``): ``GET /status``,
+``/drain``, ``/explain?call-id=ID`` and the commands ``POST /drain``,
+``/resume``, ``/reload[?force=yes]``, ``/switchover``, which must also carry
+the header ``X-Sipredirect-Ctl``.  Every request's ``Host`` must name this
+endpoint.  :mod:`.guard` makes those checks.
 """
 
 import json
@@ -15,9 +16,8 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from ..limits import NetworkSet
+from .guard import OPEN_PAGES, Refusal, RequestGuard
 from .metrics import make_registry
-
-COMMAND_HEADER = b"x-sipredirect-ctl"
 
 
 class ManagementResource(resource.Resource):
@@ -27,29 +27,29 @@ class ManagementResource(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, node, reloader, allowed=(), reactor=None):
+    def __init__(self, node, reloader, allowed=(), reactor=None, token=None,
+                 allowed_hosts=()):
         super().__init__()
         self.node = node
         self.reloader = reloader
-        self.allowed = NetworkSet(allowed)
         self.registry = make_registry(node)
         self.reactor = reactor
+        self.guard = RequestGuard(token, NetworkSet(allowed), allowed_hosts,
+                                  clock=reactor, counts=node.management_refused)
 
     def render(self, request):
-        host = getattr(request.getClientAddress(), "host", "")
-        if self.allowed and host not in self.allowed:
-            self.log.warn("management request from {host} refused (allowed-sources)",
-                          host=host)
-            return _json(request, 403, {"error": "source not allowed"})
         path = request.path.rstrip(b"/") or b"/"
         method = request.method
+        try:
+            self.guard.check(request, path, protected=path not in OPEN_PAGES)
+        except Refusal as refusal:
+            if refusal.code == 401:
+                request.setHeader(b"www-authenticate", b'Bearer realm="sipredirect"')
+            return _json(request, refusal.code, {"error": refusal.message})
         if method in (b"GET", b"HEAD"):
             handler = self._gets.get(path)
         elif method == b"POST":
             handler = self._posts.get(path)
-            if handler is not None and not request.getHeader(COMMAND_HEADER):
-                return _json(request, 403, {"error": "commands need the header "
-                                            "X-Sipredirect-Ctl (use sipredirect-ctl)"})
         else:
             handler = None
         if handler is None:
@@ -119,7 +119,9 @@ class ManagementResource(resource.Resource):
         return _json(request, 200, self.node.resume())
 
     def _reload(self, request):
-        result = self.reloader.reload()
+        force = (request.args.get(b"force") or [b""])[0].lower() in (b"1", b"yes",
+                                                                     b"true")
+        result = self.reloader.reload(force=force)
         return _json(request, 200 if result.applied else 422, result.as_dict())
 
     def _switchover(self, request):

@@ -124,7 +124,12 @@ class ServerProcess:
                 r"(?ms)^\[management\][^\[]*^endpoint\s*=\s*tcp:", text):
             self.management_port = None  # turned off or not TCP: left as given
         else:
+            added = "[management]" not in text
             text = move_endpoint(text, "management", self.management_port)
+            if added:
+                # sipredirect-ctl and /status need the API token; the
+                # server creates the file in workdir at start.
+                text += "token-file = management.token\n"
         self.config.write_text(text)
         self.process = None
 
@@ -154,6 +159,12 @@ class ServerProcess:
     @property
     def management_url(self):
         return "http://127.0.0.1:%d" % self.management_port
+
+    @property
+    def token_file(self):
+        """The API token file the harness names (``token-file =
+        management.token``, next to the INI); exists once started."""
+        return self.workdir / "management.token"
 
     def metrics(self):
         """{(sample name, sorted labels): value} of the server's /metrics."""

@@ -3,7 +3,8 @@ server in tests/integration/test_operations.py)."""
 
 import pytest
 
-from sipredirect.management.ctl import (CtlError, explain_text, main, url_from_config,
+from sipredirect.management.ctl import (CtlError, explain_text, main,
+                                        token_file_from_config, url_from_config,
                                         url_from_endpoint)
 
 
@@ -47,6 +48,40 @@ def test_explain_text_tells_the_story_of_a_call():
     assert "Contact: <sip:b@h>" in text
 
 
-def test_an_unreachable_server_is_exit_status_1(capsys):
-    assert main(["--url", "http://127.0.0.1:1", "--timeout", "2", "status"]) == 1
+def test_an_unreachable_server_is_exit_status_1(capsys, tmp_path):
+    token = tmp_path / "management.token"
+    token.write_text("x" * 32 + "\n")
+    assert main(["--url", "http://127.0.0.1:1", "--token-file", str(token),
+                 "--timeout", "2", "status"]) == 1
     assert "cannot reach http://127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_the_token_file_is_read_relative_to_the_ini(tmp_path):
+    (tmp_path / "etc").mkdir()
+    ini = tmp_path / "etc" / "a.ini"
+    ini.write_text("[management]\ntoken-file = management.token\n")
+    assert token_file_from_config(str(ini)) == str(tmp_path / "etc" / "management.token")
+    ini.write_text("[management]\ntoken-file = /run/x.token\n")
+    assert token_file_from_config(str(ini)) == "/run/x.token"
+
+
+@pytest.mark.parametrize("ini, token, message", [
+    ("[management]\n", None, "token-file is empty: the server accepts no command"),
+    ("[management]\ntoken-file = m.token\n", None,
+     "cannot read the token file {dir}/m.token (No such file or directory) (it is "
+     "created by the server when it starts"),
+    ("[management]\ntoken-file = m.token\n", "short\n",
+     "the token file {dir}/m.token must hold one token of at least 16 printable"),
+])
+def test_a_token_it_cannot_use_is_a_clear_error(tmp_path, capsys, ini, token, message):
+    path = tmp_path / "a.ini"
+    path.write_text(ini)
+    if token is not None:
+        (tmp_path / "m.token").write_text(token)
+    assert main(["--config", str(path), "status"]) == 1
+    assert message.format(dir=tmp_path) in capsys.readouterr().err
+
+
+def test_url_without_token_file_says_how_to_give_one(capsys):
+    assert main(["--url", "http://127.0.0.1:1", "status"]) == 1
+    assert "give --config FILE" in capsys.readouterr().err

@@ -13,14 +13,30 @@ from sipredirect.redirect import Peer
 from sipredirect.testing import RecordingConnection, invite, options, status_of
 
 
-def call(resource, method, path, command=False):
-    """(status code, body) of one request; DummyChannel's peer is 192.168.1.1."""
+TOKEN = b"t" * 32
+
+
+def resource_of(node, allowed=(), token=TOKEN, **kwargs):
+    return ManagementResource(node, getattr(node, "reloader", None), allowed,
+                              token=token, **kwargs)
+
+
+def call(resource, method, path, command=False, token=TOKEN, host=b"10.0.0.1:80",
+         headers=()):
+    """(status code, body) of one request; DummyChannel's peer is
+    192.168.1.1, and its local address (the endpoint's) 10.0.0.1:80."""
     channel = DummyChannel()
     channel.site = server.Site(resource)
     request = server.Request(channel)
     request.content = io.BytesIO()
     if command:
         request.requestHeaders.addRawHeader(b"X-Sipredirect-Ctl", b"1")
+    if token is not None:
+        request.requestHeaders.addRawHeader(b"Authorization", b"Bearer " + token)
+    if host is not None:
+        request.requestHeaders.addRawHeader(b"Host", host)
+    for name, value in headers:
+        request.requestHeaders.addRawHeader(name, value)
     request.requestReceived(method, path, b"HTTP/1.1")
     head, _, body = channel.transport.written.getvalue().partition(b"\r\n\r\n")
     return int(head.split()[1]), body
@@ -41,7 +57,7 @@ def place_call(node, **kwargs):
 
 
 def test_every_series_is_there_at_zero_before_the_first_call(make_node):
-    resource = ManagementResource(make_node(), None)
+    resource = resource_of(make_node())
     values = metrics(resource)
     for key in [("sipredirect_sip_requests_total", (("method", "INVITE"),)),
                 ("sipredirect_sip_responses_total", (("status", "302"),)),
@@ -64,14 +80,17 @@ def test_every_series_is_there_at_zero_before_the_first_call(make_node):
                 ("sipredirect_remembered_calls", ()),
                 ("sipredirect_call_memory_redis_total", (("event", "fallbacks"),)),
                 ("sipredirect_call_memory_redis_connected", ()),
-                ("sipredirect_invite_answer_seconds_count", ())]:
+                ("sipredirect_invite_answer_seconds_count", ()),
+                ("sipredirect_config_reloads_total", (("result", "refused"),)),
+                ("sipredirect_management_refused_total", (("reason", "host"),)),
+                ("sipredirect_management_refused_total", (("reason", "token"),))]:
         assert values[key] == 0, key
     assert values[("sipredirect_ha_role", (("role", "standalone"),))] == 1
 
 
 def test_counters_follow_the_calls(make_node):
     node = make_node()
-    resource = ManagementResource(node, None)
+    resource = resource_of(node)
     assert place_call(node) == [302]
     assert place_call(node, user="nobody") == [404]
     values = metrics(resource)
@@ -86,15 +105,15 @@ def test_counters_follow_the_calls(make_node):
 def test_two_servers_in_one_process_have_their_own_metrics(make_node):
     first, second = make_node(), make_node()
     place_call(first)
-    assert metrics(ManagementResource(first, None))[
+    assert metrics(resource_of(first))[
         ("sipredirect_sip_requests_total", (("method", "INVITE"),))] == 1
-    assert metrics(ManagementResource(second, None))[
+    assert metrics(resource_of(second))[
         ("sipredirect_sip_requests_total", (("method", "INVITE"),))] == 0
 
 
 def test_ready_needs_a_bound_port_and_no_drain(make_node):
     node = make_node()
-    resource = ManagementResource(node, None)
+    resource = resource_of(node)
     code, body = call(resource, b"GET", b"/ready")
     assert code == 503 and json.loads(body)["reasons"] == ["SIP port not bound"]
     node.sip.ports = ["bound"]
@@ -107,7 +126,7 @@ def test_ready_needs_a_bound_port_and_no_drain(make_node):
 
 def test_commands_need_the_ctl_header(make_node):
     node = make_node()
-    resource = ManagementResource(node, None)
+    resource = resource_of(node)
     assert call(resource, b"POST", b"/drain")[0] == 403
     assert not node.draining
     code, body = call(resource, b"POST", b"/drain", command=True)
@@ -122,16 +141,16 @@ def test_commands_need_the_ctl_header(make_node):
 
 def test_sources_outside_allowed_sources_are_refused(make_node):
     node = make_node()
-    assert call(ManagementResource(node, None, parse_networks("127.0.0.0/8")),
+    assert call(resource_of(node, parse_networks("127.0.0.0/8")),
                 b"GET", b"/status")[0] == 403
-    assert call(ManagementResource(node, None, parse_networks("192.168.1.0/24")),
+    assert call(resource_of(node, parse_networks("192.168.1.0/24")),
                 b"GET", b"/status")[0] == 200
 
 
 def test_status_tells_role_config_hash_and_per_dn_counts(make_node):
     node = make_node()
     place_call(node)
-    code, body = call(ManagementResource(node, None), b"GET", b"/status")
+    code, body = call(resource_of(node), b"GET", b"/status")
     status = json.loads(body)
     assert code == 200 and status["role"] == "standalone"
     assert status["config_file"] == str(node.path)
@@ -143,7 +162,7 @@ def test_status_tells_role_config_hash_and_per_dn_counts(make_node):
 def test_explain_finds_a_call_in_memory(make_node):
     node = make_node()
     place_call(node, call_id="explain-me")
-    resource = ManagementResource(node, None)
+    resource = resource_of(node)
     code, body = call(resource, b"GET", b"/explain?call-id=explain-me")
     (record,) = json.loads(body)["decisions"]
     assert code == 200 and record["why"] == "routed"
@@ -153,13 +172,13 @@ def test_explain_finds_a_call_in_memory(make_node):
 
 
 def test_switchover_without_a_pair_is_refused(make_node):
-    code, body = call(ManagementResource(make_node(), None), b"POST", b"/switchover",
+    code, body = call(resource_of(make_node()), b"POST", b"/switchover",
                       command=True)
     assert code == 409 and "not part of a pair" in json.loads(body)["message"]
 
 
 def test_unknown_pages_and_methods(make_node):
-    resource = ManagementResource(make_node(), None)
+    resource = resource_of(make_node())
     assert call(resource, b"GET", b"/nope")[0] == 404
     assert call(resource, b"DELETE", b"/status")[0] == 405
     assert call(resource, b"GET", b"/reload")[0] == 405
