@@ -54,6 +54,7 @@ class HaService(service.Service):
         self.link_refusals = dict.fromkeys(REFUSAL_REASONS, 0)
         self.records_rejected = dict.fromkeys(REJECT_REASONS, 0)
         self._log_throttle = LogThrottle(LOG_INTERVAL)
+        self._held = None  # messages waiting one turn behind a Handover
         self.machine = RoleMachine(settings.name, settings.role,
                                    settings.heartbeat_interval, settings.dead_peer_timeout)
         self.outgoing = None
@@ -152,6 +153,30 @@ class HaService(service.Service):
             self.outgoing = None
 
     def peer_message(self, message):
+        if self._held is not None:
+            self._held.append(message)  # behind a Handover: keep the order
+            return
+        kind = message.get("message")
+        if kind == "Handover":
+            # One reactor turn later, with what follows it: when both nodes
+            # are stopped at once, the peer's Handover may be read in the
+            # same turn as our own SIGTERM, whose reactor.stop() only runs
+            # at the next turn.
+            self._held = [message]
+            self.reactor.callLater(0, self._release)
+            return
+        self._handle(message)
+
+    def _release(self):
+        held, self._held = self._held, None
+        if getattr(self.reactor, "_stopped", False):
+            # The reactor is stopping (it has no public flag for the moment
+            # between stop() and the shutdown event): so is this node.
+            self._apply(self.machine.stepping_down(self.reactor.seconds()))
+        for message in held:
+            self._handle(message)
+
+    def _handle(self, message):
         now = self.reactor.seconds()
         kind = message.get("message")
         if kind == "Heartbeat":
@@ -162,10 +187,7 @@ class HaService(service.Service):
                 self._restore_cursors(message.get("cursors") or {})
             self._apply(actions)
         elif kind == "Handover":
-            # One reactor turn later: when both nodes are stopped at once,
-            # the peer's Handover may be read in the same turn as our own
-            # SIGTERM, whose reactor.stop() only runs at the next turn.
-            self.reactor.callLater(0, self._handover)
+            self._apply(self.machine.handover(now))
         elif kind in ("StepDown", "Switchover"):
             self.switchover()
         elif kind == "Remember":
@@ -196,14 +218,6 @@ class HaService(service.Service):
         if allowed:
             self.log.warn(text + "{more}", more=" (%d more like it not logged)"
                           % suppressed if suppressed else "", **fields)
-
-    def _handover(self):
-        now = self.reactor.seconds()
-        if getattr(self.reactor, "_stopped", False):
-            # The reactor is stopping (it has no public flag for the moment
-            # between stop() and the shutdown event): so is this node.
-            self._apply(self.machine.stepping_down(now))
-        self._apply(self.machine.handover(now))
 
     def switchover(self):
         """A manual switchover; returns False when refused (no live peer)."""
