@@ -58,13 +58,63 @@ def record_to_dict(record):
             "expires_at": record.expires_at, "selected_by": record.selected_by}
 
 
+# Bounds of a record received from elsewhere (the HA peer): generous for
+# real calls, small enough that a flood of records cannot grow memory much
+# beyond ``max_entries`` times a few kilobytes.
+MAX_CALL_ID = 512
+MAX_ID = 64
+MAX_DN = 128
+MAX_DESTINATION = 512
+MAX_DESTINATIONS = 32
+MAX_ATTEMPTS = 1000
+
+
+class RecordError(ValueError):
+    """A record from elsewhere that is not kept; ``reason`` is the label it
+    is counted under (malformed, oversize, expires-at, unknown-routing-point)."""
+
+    def __init__(self, reason, detail):
+        ValueError.__init__(self, "%s: %s" % (reason, detail))
+        self.reason = reason
+
+
+def _bounded(data, key, limit, default=None):
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise RecordError("malformed", "%s is not a string" % key)
+    if len(value) > limit:
+        raise RecordError("oversize", "%s is longer than %d characters" % (key, limit))
+    return value
+
+
 def record_from_dict(data):
-    """The inverse of :func:`record_to_dict`; raises KeyError/TypeError/
-    ValueError on a malformed record."""
-    return CallRecord(str(data["call_id"]), str(data["conn_id"]), str(data["call_uuid"]),
-                      str(data["this_dn"]), int(data["attempts"]),
-                      frozenset(str(u) for u in data["used"]), float(data["expires_at"]),
-                      str(data.get("selected_by", "username")))
+    """The inverse of :func:`record_to_dict`, refusing what a peer could
+    not have made: wrong types and fields or lists beyond their bounds
+    raise :class:`RecordError` (a ValueError)."""
+    if not isinstance(data, dict):
+        raise RecordError("malformed", "not an object")
+    used = data.get("used")
+    if not isinstance(used, list):
+        raise RecordError("malformed", "used is not a list")
+    if len(used) > MAX_DESTINATIONS:
+        raise RecordError("oversize", "more than %d destinations" % MAX_DESTINATIONS)
+    for item in used:
+        if not isinstance(item, str):
+            raise RecordError("malformed", "a destination is not a string")
+        if len(item) > MAX_DESTINATION:
+            raise RecordError("oversize", "a destination is longer than %d characters"
+                              % MAX_DESTINATION)
+    attempts, expires_at = data.get("attempts"), data.get("expires_at")
+    if (not isinstance(attempts, int) or isinstance(attempts, bool)
+            or not 0 <= attempts <= MAX_ATTEMPTS):
+        raise RecordError("malformed", "attempts is not a whole number 0-%d" % MAX_ATTEMPTS)
+    if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) \
+            or expires_at != expires_at or expires_at in (float("inf"), float("-inf")):
+        raise RecordError("malformed", "expires_at is not a finite number")
+    return CallRecord(_bounded(data, "call_id", MAX_CALL_ID),
+                      _bounded(data, "conn_id", MAX_ID), _bounded(data, "call_uuid", MAX_ID),
+                      _bounded(data, "this_dn", MAX_DN), attempts, frozenset(used),
+                      float(expires_at), _bounded(data, "selected_by", MAX_ID, "username"))
 
 
 @implementer(ICallMemory)

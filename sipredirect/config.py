@@ -253,6 +253,25 @@ def _check_dn(dn, path, section, raw):
                           path, section, dn if raw is not None else None, raw)
 
 
+def _check_ha_secret(ha, path):
+    """[ha] needs a secret: inline and long enough, or a file (its path
+    resolved against the INI's directory; it is read, or created, when the
+    node starts: :func:`sipredirect.ha.secret.ha_secret`)."""
+    ha.secret_key = None
+    if ha.secret and ha.secret_file:
+        raise ConfigError("give secret or secret-file, not both", path, HA_SECTION,
+                          "secret-file", ha.secret_file)
+    if ha.secret_file:
+        base = os.path.dirname(os.path.abspath(str(path)))
+        ha.secret_file = os.path.join(base, os.path.expanduser(ha.secret_file))
+        return
+    if not ha.secret:
+        raise ConfigError("is required for a pair (or secret-file, created with a random "
+                          "secret when absent)", path, HA_SECTION, "secret")
+    from .ha.secret import check_inline
+    check_inline(ha.secret, path)
+
+
 def parse_config(text, path="<string>"):
     from .callmodel.model import DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, parse_call_model
     # Only "=" separates option and value: [extensions] names elements such
@@ -314,6 +333,7 @@ def parse_config(text, path="<string>"):
         for option in ("listen", "peer"):
             if not getattr(ha, option):
                 raise ConfigError("is required for a pair", path, HA_SECTION, option)
+        _check_ha_secret(ha, path)
         ha.name = ha.name or ha.role
         ha.node_id = ha.node_id or (1 if ha.role == "primary" else 2)
         if ha.dead_peer_timeout <= ha.heartbeat_interval:

@@ -214,6 +214,11 @@ class RoutingPointSelector:
         # Turns follow the configuration file's order.
         self.turns = RoundRobin(list(self._points))
 
+    def knows(self, dn):
+        """Could ``dn`` be a routing point a call was routed on?  (Any DN
+        when none is configured: the username itself is then the DN.)"""
+        return not self._points or dn in self._points
+
     def select(self, request):
         """The DN, or None when the INVITE matches no routing point (404)."""
         return self.select_with_reason(request)[0]

@@ -419,7 +419,16 @@ HA_SCHEMA = [
            0.05, 60, unit="s"),
     Option("dead-peer-timeout", _float, "2",
            "A peer silent this long is dead: the backup takes over.", 0.2, 600, unit="s"),
-    Option("secret", _str, "", "Shared secret of the pair (HMAC of a challenge)."),
+    Option("secret", _str, "",
+           "Shared secret of the pair, at least 32 bytes (prefer secret-file: an INI "
+           "is often readable by more people than a secret should be). [ha] needs "
+           "secret or secret-file."),
+    Option("secret-file", _str, "",
+           "File holding the pair's shared secret (at least 32 bytes, not readable "
+           "by every user). A relative path is resolved against the directory of "
+           "this INI file. When the file is absent, the first node to start creates "
+           "it with a random secret (mode 0600) and logs it; two nodes on one "
+           "machine may share it, nodes on two machines need a copy of it."),
     Option("enable-sip-port-on-backup", _bool, "no",
            "Seed row 13: yes keeps the SIP port bound on the backup (traffic is "
            "dropped) for IP-takeover scripts; no closes it, as SIP Server does."),

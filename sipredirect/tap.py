@@ -33,6 +33,10 @@ class Options(usage.Options):
     def postOptions(self):
         try:
             self["parsed"] = load_config(self["config"])
+            if self["parsed"].ha is not None:
+                # Read (or created) now: a bad secret file stops the start here.
+                from .ha.secret import ha_secret
+                ha_secret(self["parsed"].ha, self["parsed"].path)
             self["routing_service"] = load_routing_service(self["parsed"])
             self["decision_log"] = open_decision_log(self["parsed"])
             self["management_token"] = load_management_token(self["parsed"])
@@ -177,8 +181,12 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
+        from .ha.secret import ha_secret
         from .ha.service import HaService
-        ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor)
+        ha_secret(ha, config.path)
+        ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor,
+                               known_routing_point=lambda dn: sip.core.selector.knows(dn),
+                               final_timeout=config.final_timeout)
         ha_service.setServiceParent(top)
     from .management import ManagementService, Reloader, ServerNode
     if decision_log is None:

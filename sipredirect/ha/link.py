@@ -1,124 +1,145 @@
-"""The heartbeat link between the two nodes of an HA pair.
+"""The heartbeat link between the two nodes of an HA pair: the Twisted
+side of :mod:`sipredirect.ha.wire` (which describes the handshake, the
+MAC'd lines and the caps).
 
-JSON lines over TCP, like the router link.  Each node listens on its own
-``[ha] listen`` endpoint and connects to the peer's; a node *sends* on the
-connection it made and *receives* on the one it accepted, so each
-direction is one simple stream.
-
-The accepting side opens with ``{"message": "Challenge", "nonce": ...}``;
-the connecting side answers ``{"message": "Hello", "name": ..., "auth":
-HMAC-SHA256(secret, nonce)}`` and then sends, in any order (either side
-closes a connection whose handshake is not done within the dead-peer
-timeout, so a port that accepts and stays silent cannot hold the link):
+Each node listens on its own ``[ha] listen`` endpoint and connects to the
+peer's; a node *sends* on the connection it made and *receives* on the one
+it accepted, so each direction is one simple stream.  After the handshake
+the connecting side sends, in any order (either side closes a connection
+whose handshake is not done within the dead-peer timeout, so a port that
+accepts and stays silent cannot hold the link):
 
 ``Heartbeat``   name, configured (role), role, cursors (round-robin positions)
 ``Handover``    "I step down, take over"
 ``StepDown``    "please hand over to me" (a switchover asked on the backup)
 ``Remember``    record: one call-memory record (final-timeout entry)
 ``Switchover``  a management client asks this node to switch over
+
+Whatever the link refuses is counted in the node's ``link_refused``
+(by reason) and logged at most once per reason per ``LOG_INTERVAL``.
 """
 
-import hashlib
-import hmac
-import json
-import os
+from collections import OrderedDict
 
 from twisted.internet import protocol
 from twisted.logger import Logger
-from twisted.protocols.basic import LineOnlyReceiver
 from twisted.protocols.policies import TimeoutMixin
 
 from ..transports import set_no_delay
+from .wire import HaLinkError, LinkEnd
 
-MAX_LINE = 1 << 20
+# Connections to the listener that have not finished their handshake; a
+# new one beyond this closes the oldest (an attacker's idle connections
+# then cannot keep the real peer out).  Authenticated ones: the peer and a
+# switchover client.
+MAX_PENDING = 4
+MAX_AUTHENTICATED = 4
+LOG_INTERVAL = 10.0
 
 
-def proof(secret, nonce):
-    return hmac.new(secret.encode("utf-8"), nonce.encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def encode(message):
-    return json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
-class PeerProtocol(LineOnlyReceiver, TimeoutMixin):
+class PeerProtocol(protocol.Protocol, TimeoutMixin):
     """One direction of the link; ``outgoing`` is True on the side that
     connected (it sends), False on the side that accepted (it receives)."""
 
-    delimiter = b"\n"
-    MAX_LENGTH = MAX_LINE
     log = Logger()
 
     def __init__(self, node, outgoing):
         self.node = node
         self.outgoing = outgoing
-        self.authenticated = False
-        self.nonce = None
+        self.end = LinkEnd(node.secret, node.node_name, accepting=not outgoing)
+        self.closed = False
+
+    @property
+    def authenticated(self):
+        return self.end.authenticated
 
     def connectionMade(self):
         set_no_delay(self.transport)
         self.callLater = self.node.reactor.callLater
         self.setTimeout(self.node.settings.dead_peer_timeout)
-        if not self.outgoing:
-            self.nonce = os.urandom(16).hex()
-            self.transport.write(encode({"message": "Challenge", "nonce": self.nonce}))
+        greeting = self.end.start()
+        if greeting:
+            self.transport.write(greeting)
 
-    def lineReceived(self, line):
+    def dataReceived(self, data):
+        if self.closed:
+            return
+        was_authenticated = self.end.authenticated
         try:
-            message = json.loads(line.decode("utf-8"))
-            if not isinstance(message, dict):
-                raise ValueError("not an object")
-        except ValueError as e:
-            self.log.warn("HA link: bad line from the peer ({error}); closing", error=e)
-            self.transport.loseConnection()
+            out, messages = self.end.receive(data)
+        except HaLinkError as e:
+            self.refuse(e.reason, e.detail)
             return
-        name = message.get("message")
-        if self.outgoing:
-            if name == "Challenge" and not self.authenticated:
-                self.send({"message": "Hello", "name": self.node.node_name,
-                           "auth": proof(self.node.secret, str(message.get("nonce", "")))})
-                self.authenticated = True
-                self.setTimeout(None)
-                self.node.outgoing_ready(self)
-            return
-        if not self.authenticated:
-            expected = proof(self.node.secret, self.nonce)
-            given = str(message.get("auth", ""))
-            if name != "Hello" or not hmac.compare_digest(given, expected):
-                self.log.warn("HA link: peer failed authentication; closing")
-                self.transport.loseConnection()
-                return
-            self.authenticated = True
+        if out:
+            self.transport.write(out)
+        if self.end.authenticated and not was_authenticated:
             self.setTimeout(None)
-            return
-        try:
-            self.node.peer_message(message)
-        except Exception:
-            self.log.failure("HA link: error handling {name}", name=name)
+            self.factory.authenticated(self)
+            if self.closed:
+                return
+            if self.outgoing:
+                self.node.outgoing_ready(self)
+        for message in messages:
+            if self.closed:
+                return
+            try:
+                self.node.peer_message(message)
+            except Exception:
+                self.log.failure("HA link: error handling {name}",
+                                 name=str(message.get("message"))[:40])
 
-    def timeoutConnection(self):
-        self.log.warn("HA link: no handshake from {peer} within {timeout}s; closing",
-                      peer=self.transport.getPeer(), timeout=self.timeOut)
+    def refuse(self, reason, detail):
+        """Close this connection, counted and logged (throttled) under
+        ``reason``."""
+        self.closed = True
+        self.node.link_refused(reason, detail, self.transport.getPeer())
+        self.setTimeout(None)
         self.transport.abortConnection()
 
-    def lineLengthExceeded(self, line):
-        self.transport.loseConnection()
+    def timeoutConnection(self):
+        self.refuse("timeout", "no handshake within %ss" % self.timeOut)
 
     def send(self, message):
-        self.transport.write(encode(message))
+        if not self.closed:
+            self.transport.write(self.end.seal(message))
 
     def connectionLost(self, reason):
+        self.closed = True
         self.setTimeout(None)
+        self.factory.lost(self)
         if self.outgoing:
             self.node.outgoing_lost(self)
 
 
 class PeerFactory(protocol.Factory):
+    """Builds both directions; on the listening side it caps the
+    connections (see :data:`MAX_PENDING`, :data:`MAX_AUTHENTICATED`)."""
+
     def __init__(self, node, outgoing):
         self.node = node
         self.outgoing = outgoing
+        self.pending = OrderedDict()
+        self.established = set()
 
     def buildProtocol(self, addr):
+        if not self.outgoing and len(self.pending) >= MAX_PENDING:
+            oldest = next(iter(self.pending))
+            self.pending.pop(oldest)
+            oldest.refuse("connections", "more than %d connections in their handshake; "
+                          "closed the oldest" % MAX_PENDING)
         proto = PeerProtocol(self.node, self.outgoing)
         proto.factory = self
+        self.pending[proto] = None
         return proto
+
+    def authenticated(self, proto):
+        self.pending.pop(proto, None)
+        if not self.outgoing and len(self.established) >= MAX_AUTHENTICATED:
+            proto.refuse("connections", "more than %d authenticated connections"
+                         % MAX_AUTHENTICATED)
+            return
+        self.established.add(proto)
+
+    def lost(self, proto):
+        self.pending.pop(proto, None)
+        self.established.discard(proto)

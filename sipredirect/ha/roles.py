@@ -17,6 +17,10 @@ current role), so they always agree on who is primary:
   role after ``dead_peer_timeout`` does not hear the winner's heartbeats
   (a one-way link: its listener, a firewall): the winner reports it, once
   per such spell, since only the operator can mend it.
+* Stopping: a node that is stopping hands the role over if it holds it and
+  never takes it again, whatever the peer says (two nodes stopped at once
+  would otherwise hand the role back and forth, each re-binding the SIP
+  port on its way out).
 """
 
 STARTING = "starting"
@@ -46,6 +50,12 @@ class BecomeBackup(_Reasoned):
 
 class PeerDeaf(_Reasoned):
     """The peer keeps claiming the primary role it lost: it does not hear us."""
+
+    __slots__ = ()
+
+
+class StayDown(_Reasoned):
+    """The rules would make this node primary, but it is stopping."""
 
     __slots__ = ()
 
@@ -96,6 +106,7 @@ class RoleMachine:
         self.next_heartbeat = None
         self.contested_since = None  # a losing peer has claimed primary since
         self.contest_reported = False
+        self.stopping = False
 
     # -- inputs ---------------------------------------------------------------
 
@@ -137,15 +148,18 @@ class RoleMachine:
 
     def switchover(self, now):
         """A manual switchover request, on either node: the primary hands
-        over to the backup.  Refused (no actions) without a live peer."""
-        if not self._peer_alive(now):
+        over to the backup.  Refused (no actions) without a live peer, or
+        while stopping."""
+        if self.stopping or not self._peer_alive(now):
             return None
         if self.role == PRIMARY:
             return [SEND_HANDOVER] + self._become(BACKUP, "manual switchover", now)
         return [ASK_STEP_DOWN]
 
     def stepping_down(self, now):
-        """A graceful stop: hand the role over if we hold it."""
+        """A graceful stop: hand the role over if we hold it, and never
+        take it again."""
+        self.stopping = True
         if self.role == PRIMARY and self._peer_alive(now):
             return [SEND_HANDOVER] + self._become(BACKUP, "graceful stop", now)
         return []
@@ -192,6 +206,8 @@ class RoleMachine:
     def _become(self, role, reason, now):
         if role == self.role:
             return []
+        if role == PRIMARY and self.stopping:
+            return [StayDown(reason)]
         self.role = role
         self.next_heartbeat = now  # tell the peer at once
         action = BecomePrimary(reason) if role == PRIMARY else BecomeBackup(reason)

@@ -7,11 +7,15 @@ from twisted.application import internet, service
 from twisted.internet import endpoints
 from twisted.logger import Logger
 
-from ..callmemory import record_from_dict, record_to_dict
+from ..callmemory import RecordError, record_to_dict
+from ..logthrottle import LogThrottle
 from .commands import run_command
-from .link import PeerFactory
+from .link import LOG_INTERVAL, PeerFactory
+from .secret import ha_secret
+from .records import REJECT_REASONS, accept_record
+from .wire import REFUSAL_REASONS
 from .roles import (ASK_STEP_DOWN, BACKUP, PRIMARY, SEND_HANDOVER, SEND_HEARTBEAT,
-                    BecomeBackup, BecomePrimary, PeerDeaf, RoleMachine)
+                    BecomeBackup, BecomePrimary, PeerDeaf, RoleMachine, StayDown)
 
 
 def _retry_policy():
@@ -31,7 +35,8 @@ class HaService(service.Service):
     log = Logger()
     name = "ha"
 
-    def __init__(self, settings, sip, router_link, memory, cursors, reactor=None):
+    def __init__(self, settings, sip, router_link, memory, cursors, reactor=None,
+                 known_routing_point=None, final_timeout=None):
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -41,7 +46,15 @@ class HaService(service.Service):
         self.memory = memory
         self.cursors = cursors
         self.node_name = settings.name
-        self.secret = settings.secret
+        # Bytes: [ha] secret, or read from (or created as) secret-file.
+        self.secret = ha_secret(settings, None)
+        self.known_routing_point = known_routing_point or (lambda dn: True)
+        self.final_timeout = final_timeout
+        # Counted for /metrics: what the link refused, records not kept.
+        self.link_refusals = dict.fromkeys(REFUSAL_REASONS, 0)
+        self.records_rejected = dict.fromkeys(REJECT_REASONS, 0)
+        self._log_throttle = LogThrottle(LOG_INTERVAL)
+        self._held = None  # messages waiting one turn behind a Handover
         self.machine = RoleMachine(settings.name, settings.role,
                                    settings.heartbeat_interval, settings.dead_peer_timeout)
         self.outgoing = None
@@ -140,6 +153,30 @@ class HaService(service.Service):
             self.outgoing = None
 
     def peer_message(self, message):
+        if self._held is not None:
+            self._held.append(message)  # behind a Handover: keep the order
+            return
+        kind = message.get("message")
+        if kind == "Handover":
+            # One reactor turn later, with what follows it: when both nodes
+            # are stopped at once, the peer's Handover may be read in the
+            # same turn as our own SIGTERM, whose reactor.stop() only runs
+            # at the next turn.
+            self._held = [message]
+            self.reactor.callLater(0, self._release)
+            return
+        self._handle(message)
+
+    def _release(self):
+        held, self._held = self._held, None
+        if getattr(self.reactor, "_stopped", False):
+            # The reactor is stopping (it has no public flag for the moment
+            # between stop() and the shutdown event): so is this node.
+            self._apply(self.machine.stepping_down(self.reactor.seconds()))
+        for message in held:
+            self._handle(message)
+
+    def _handle(self, message):
         now = self.reactor.seconds()
         kind = message.get("message")
         if kind == "Heartbeat":
@@ -155,10 +192,32 @@ class HaService(service.Service):
             self.switchover()
         elif kind == "Remember":
             if self.machine.role != PRIMARY:
-                try:
-                    self.memory.apply(record_from_dict(message["record"]), now)
-                except (KeyError, TypeError, ValueError) as e:
-                    self.log.warn("HA link: bad Remember record ({error})", error=e)
+                self._keep_record(message.get("record"), now)
+
+    def _keep_record(self, data, now):
+        final_timeout = self.final_timeout
+        if final_timeout is None:
+            final_timeout = getattr(self.memory, "final_timeout", 0)
+        try:
+            record = accept_record(data, now, final_timeout, self.known_routing_point)
+        except RecordError as e:
+            self.records_rejected[e.reason] += 1
+            self._throttled("record:" + e.reason, "HA link: a replicated Remember record "
+                            "was not kept ({error})", error=e)
+            return
+        self.memory.apply(record, now)
+
+    def link_refused(self, reason, detail, peer):
+        """Called by the link for every connection it closes on bad input."""
+        self.link_refusals[reason] += 1
+        self._throttled("link:" + reason, "HA link: closed the connection from {peer} "
+                        "({reason}: {detail})", peer=peer, reason=reason, detail=detail)
+
+    def _throttled(self, key, text, **fields):
+        allowed, suppressed = self._log_throttle.allow(key, self.reactor.seconds())
+        if allowed:
+            self.log.warn(text + "{more}", more=" (%d more like it not logged)"
+                          % suppressed if suppressed else "", **fields)
 
     def switchover(self):
         """A manual switchover; returns False when refused (no live peer)."""
@@ -177,6 +236,10 @@ class HaService(service.Service):
                 self._become_primary(action.reason)
             elif isinstance(action, BecomeBackup):
                 self._become_backup(action.reason)
+            elif isinstance(action, StayDown):
+                self._throttled("stay-down", "HA node {name}: stopping, so not taking the "
+                                "primary role ({reason})", name=self.node_name,
+                                reason=action.reason)
             elif isinstance(action, PeerDeaf):
                 self.log.warn("HA node {name}: {reason}; check the peer's [ha] listen "
                               "and this node's [ha] peer", name=self.node_name,
@@ -228,6 +291,8 @@ class HaService(service.Service):
             self.outgoing.send({"message": "Remember", "record": record_to_dict(record)})
 
     def _restore_cursors(self, positions):
+        if not isinstance(positions, dict):
+            return
         for name, position in positions.items():
             table = self.cursors.get(name)
             if table is not None and isinstance(position, int):

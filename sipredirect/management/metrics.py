@@ -190,6 +190,8 @@ class ServerCollector:
             role.add_metric([name], int(name == current))
         yield role
 
+        yield from _ha_families(node.ha)
+
         reloads = CounterMetricFamily("sipredirect_config_reloads",
                                       "Configuration reloads, by result",
                                       labels=["result"])
@@ -215,6 +217,24 @@ class ServerCollector:
 
         yield _gauge("sipredirect_start_time_seconds", "When this server started "
                      "(Unix time)", node.started_at)
+
+
+def _ha_families(ha):
+    """The HA link's refusals and the replicated records it did not keep."""
+    from ..ha.records import REJECT_REASONS
+    from ..ha.wire import REFUSAL_REASONS
+    refused = CounterMetricFamily("sipredirect_ha_link_refused",
+                                  "HA heartbeat-link connections closed on bad input, "
+                                  "by reason", labels=["reason"])
+    for reason in REFUSAL_REASONS:
+        refused.add_metric([reason], ha.link_refusals[reason] if ha is not None else 0)
+    yield refused
+    rejected = CounterMetricFamily("sipredirect_ha_records_rejected",
+                                   "Call-memory records from the HA peer not kept, by "
+                                   "reason", labels=["reason"])
+    for reason in REJECT_REASONS:
+        rejected.add_metric([reason], ha.records_rejected[reason] if ha is not None else 0)
+    yield rejected
 
 
 def _with_extra(known, stats, prefix):

@@ -1,11 +1,15 @@
-"""The heartbeat link's handshake, on StringTransports and a fake clock."""
+"""The heartbeat link's protocol and factory on StringTransports and a
+fake clock: handshake, caps, refusals counted."""
 
 import json
 
 from twisted.internet import task
 from twisted.internet.testing import StringTransport
 
-from sipredirect.ha.link import PeerProtocol, encode, proof
+from sipredirect.ha.link import MAX_PENDING, PeerFactory
+from sipredirect.ha.wire import LinkEnd
+
+SECRET = b"k" * 32
 
 
 class Settings:
@@ -14,7 +18,7 @@ class Settings:
 
 class Node:
     node_name = "a"
-    secret = "s3cret"
+    secret = SECRET
     settings = Settings()
 
     def __init__(self):
@@ -22,6 +26,7 @@ class Node:
         self.ready = []
         self.lost = []
         self.messages = []
+        self.refused = []
 
     def outgoing_ready(self, proto):
         self.ready.append(proto)
@@ -32,45 +37,59 @@ class Node:
     def peer_message(self, message):
         self.messages.append(message)
 
+    def link_refused(self, reason, detail, peer):
+        self.refused.append(reason)
 
-def connect(outgoing):
-    node = Node()
-    proto = PeerProtocol(node, outgoing)
+
+def connect(outgoing, node=None, factory=None):
+    node = node or Node()
+    factory = factory or PeerFactory(node, outgoing)
+    proto = factory.buildProtocol(None)
     transport = StringTransport()
     proto.makeConnection(transport)
     return node, proto, transport
 
 
-def lines(transport):
-    return [json.loads(line) for line in transport.value().splitlines()]
+def take(transport):
+    data = transport.value()
+    transport.clear()
+    return data
 
 
-def test_the_accepting_side_challenges_and_takes_messages_after_a_good_hello():
+def test_the_accepting_side_challenges_and_takes_messages_after_the_handshake():
     node, proto, transport = connect(outgoing=False)
-    [challenge] = lines(transport)
-    assert challenge["message"] == "Challenge"
-    proto.dataReceived(encode({"message": "Hello", "name": "b",
-                               "auth": proof("s3cret", challenge["nonce"])}))
-    proto.dataReceived(encode({"message": "Heartbeat", "name": "b"}))
+    peer = LinkEnd(SECRET, "b", accepting=False)
+    hello, _ = peer.receive(take(transport))
+    proto.dataReceived(hello)
+    welcome = take(transport)
+    assert json.loads(welcome)["message"] == "Welcome"
+    peer.receive(welcome)
+    proto.dataReceived(peer.seal({"message": "Heartbeat", "name": "b"}))
     assert node.messages == [{"message": "Heartbeat", "name": "b"}]
     node.reactor.advance(10)
-    assert not transport.disconnecting
+    assert not transport.disconnecting and node.refused == []
 
 
-def test_a_wrong_proof_closes_the_connection_unheard():
+def test_a_hello_under_another_secret_closes_the_connection_unheard_and_counted():
     node, proto, transport = connect(outgoing=False)
-    proto.dataReceived(encode({"message": "Hello", "name": "b", "auth": "0" * 64}))
-    proto.dataReceived(encode({"message": "Heartbeat", "name": "b"}))
-    assert transport.disconnecting and node.messages == []
+    peer = LinkEnd(b"", "b", accepting=False)  # the shipped empty secret of old
+    hello, _ = peer.receive(take(transport))
+    proto.dataReceived(hello)
+    assert transport.disconnecting and node.refused == ["authentication"]
+    assert take(transport) == b""  # no Welcome
 
 
-def test_the_connecting_side_answers_the_challenge_then_is_ready():
+def test_the_connecting_side_is_ready_only_after_a_good_welcome():
     node, proto, transport = connect(outgoing=True)
     assert transport.value() == b""
-    proto.dataReceived(encode({"message": "Challenge", "nonce": "ab" * 16}))
-    [hello] = lines(transport)
-    assert hello == {"message": "Hello", "name": "a", "auth": proof("s3cret", "ab" * 16)}
+    peer = LinkEnd(SECRET, "b", accepting=True)
+    proto.dataReceived(peer.start())
+    assert node.ready == []
+    welcome, _ = peer.receive(take(transport))
+    proto.dataReceived(welcome)
     assert node.ready == [proto]
+    proto.send({"message": "Heartbeat"})
+    assert peer.receive(take(transport))[1] == [{"message": "Heartbeat"}]
     node.reactor.advance(10)
     assert not transport.disconnecting
 
@@ -82,18 +101,29 @@ def test_a_peer_that_never_sends_its_challenge_is_dropped_after_the_dead_peer_ti
     node.reactor.advance(1.9)
     assert not transport.disconnecting
     node.reactor.advance(0.2)
-    assert transport.disconnecting and node.ready == []
+    assert transport.disconnecting and node.ready == [] and node.refused == ["timeout"]
     proto.connectionLost(None)
     assert node.lost == [proto] and node.reactor.getDelayedCalls() == []
-
-
-def test_a_connection_that_never_says_hello_is_dropped_after_the_dead_peer_timeout():
-    node, proto, transport = connect(outgoing=False)
-    node.reactor.advance(2.1)
-    assert transport.disconnecting
 
 
 def test_a_bad_line_closes_the_connection():
     node, proto, transport = connect(outgoing=False)
     proto.dataReceived(b"not json\n")
-    assert transport.disconnecting
+    assert transport.disconnecting and node.refused == ["malformed"]
+
+
+def test_a_megabyte_before_the_handshake_is_cut_at_the_pre_auth_cap():
+    node, proto, transport = connect(outgoing=False)
+    for _ in range(16):
+        proto.dataReceived(b"x" * 65536)
+    assert transport.disconnecting and node.refused == ["oversize"]
+
+
+def test_connections_beyond_the_cap_close_the_oldest_unauthenticated_one():
+    node = Node()
+    factory = PeerFactory(node, outgoing=False)
+    connections = [connect(False, node, factory) for _ in range(MAX_PENDING + 2)]
+    closed = [transport.disconnecting for _, _, transport in connections]
+    assert closed == [True, True] + [False] * MAX_PENDING
+    assert node.refused == ["connections", "connections"]
+    assert len(factory.pending) == MAX_PENDING

@@ -14,6 +14,7 @@ CONFIG = """
 role = {role}
 listen = tcp:0:interface=127.0.0.1
 peer = tcp:127.0.0.1:1
+secret = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 """
 
 
@@ -97,6 +98,7 @@ def test_role_change_reaches_the_router_link_and_the_sip_service():
     node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
                        "role": PRIMARY})
     node.peer_message({"message": "Handover"})
+    clock.advance(0)
     assert node.role == PRIMARY
     assert node.sip.calls == ["backup", "primary"]
     assert node.router_link.role == "primary"
@@ -127,3 +129,71 @@ def test_a_primary_warns_when_its_losing_peer_keeps_claiming_the_role():
     assert len(warnings) == 1
     assert "the peer b has claimed the primary role" in warnings[0]
     assert "check the peer's [ha] listen" in warnings[0]
+
+
+def _record(call_id="c1", this_dn="8001", expires_at=10.0, used=("sip:a@h",), **extra):
+    data = {"call_id": call_id, "conn_id": "000000000000000a", "call_uuid": "X" * 32,
+            "this_dn": this_dn, "attempts": 1, "used": list(used),
+            "expires_at": expires_at, "selected_by": "username"}
+    data.update(extra)
+    return {"message": "Remember", "record": data}
+
+
+def test_replicated_records_beyond_bounds_far_future_or_unknown_are_counted_not_kept():
+    events = []
+    clock = task.Clock()
+    node, memory, _ = make("backup", clock)
+    node.log = Logger(observer=events.append)
+    node.known_routing_point = lambda dn: dn == "8001"
+    node.machine.start(0)
+    clock.advance(1.0)
+    node.peer_message(_record("ok", expires_at=30.0))
+    node.peer_message(_record("big", call_id_pad=None, used=["x" * 1000]))
+    node.peer_message(_record("c" * 10 ** 6))
+    node.peer_message(_record("many", used=["sip:%d@h" % i for i in range(1000)]))
+    node.peer_message(_record("future", expires_at=10 ** 9))
+    node.peer_message(_record("nowhere", this_dn="9999"))
+    node.peer_message(_record("typed", attempts="1"))
+    node.peer_message({"message": "Remember", "record": "not an object"})
+    assert len(memory) == 1 and memory.lookup("ok", 1.0) is not None
+    assert node.records_rejected == {"malformed": 2, "oversize": 3, "expires-at": 1,
+                                     "unknown-routing-point": 1}
+    warnings = [formatEvent(e) for e in events if e["log_level"] == LogLevel.warn]
+    # One line per reason per interval: the second oversize record is not logged.
+    assert len(warnings) == 4
+    assert any("expires" in w for w in warnings)
+
+
+def test_a_stopping_node_never_takes_the_primary_role_back():
+    """Both nodes stopped at once: the primary hands over, the stopping
+    backup declines (it logs why) and never binds the SIP port."""
+    clock = task.Clock()
+    node, _, _ = make("backup", clock)
+    node.machine.start(0)
+    node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
+                       "role": PRIMARY})
+    assert node.role == BACKUP
+    node.startService = None  # not started on a reactor: stop the machine only
+    node._apply(node.machine.stepping_down(clock.seconds()))
+    node.peer_message({"message": "Handover"})
+    clock.advance(0)
+    node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
+                       "role": BACKUP})
+    clock.advance(5)
+    node._apply(node.machine.handle_timer(clock.seconds()))
+    assert node.role == BACKUP and node.sip.calls == ["backup"]
+    assert node.switchover() is False
+
+
+def test_a_handover_read_in_the_turn_of_our_own_sigterm_is_declined():
+    """reactor.stop() from a signal runs one turn after the peer's
+    Handover may have been read: the hand-over waits for that turn."""
+    clock = task.Clock()
+    node, _, _ = make("backup", clock)
+    node.machine.start(0)
+    node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
+                       "role": PRIMARY})
+    node.peer_message({"message": "Handover"})
+    clock._stopped = True  # what reactor.stop() sets, before the shutdown event
+    clock.advance(0)
+    assert node.role == BACKUP and node.sip.calls == ["backup"]

@@ -36,7 +36,7 @@ listen = tcp:{listen}:interface=127.0.0.1
 peer = tcp:127.0.0.1:{peer}
 heartbeat-interval = 0.5
 dead-peer-timeout = 2
-secret = s3cret
+secret-file = ../pair.secret
 """
 
 
@@ -56,6 +56,8 @@ class Pair:
         self.ha_ports = ports = {"a": free_port(), "b": free_port()}
         self.router_ports = {"a": free_port(), "b": free_port()}
         self.nodes = {}
+        # Shared by both nodes; the first to start creates it.
+        self.secret_file = tmp_path / "pair.secret"
         for name, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
             workdir = tmp_path / name
             workdir.mkdir()
@@ -202,7 +204,7 @@ def test_manual_switchover_from_the_command_line(pair):
         env = dict(os.environ, PYTHONPATH=str(REPO))
         return subprocess.run([sys.executable, "-m", "sipredirect.ha", "switchover",
                                "--node", "127.0.0.1:%d" % pair.ha_ports[node],
-                               "--secret", "s3cret"], env=env, capture_output=True,
+                               "--secret-file", str(pair.secret_file)], env=env, capture_output=True,
                               text=True, timeout=30)
 
     assert switchover("b").returncode == 0
@@ -211,7 +213,8 @@ def test_manual_switchover_from_the_command_line(pair):
     assert switchover("b").returncode == 0  # b is primary now: it hands over
     wait_log(pair.nodes["a"], "now PRIMARY (hand-over from the peer)")
     bad = subprocess.run([sys.executable, "-m", "sipredirect.ha", "switchover", "--node",
-                          "127.0.0.1:1"], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          "127.0.0.1:1", "--secret-file", str(pair.secret_file)],
+                         env=dict(os.environ, PYTHONPATH=str(REPO)),
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and "sipredirect-ha:" in bad.stderr
 
