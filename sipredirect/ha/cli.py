@@ -30,7 +30,10 @@ def switchover(host, port, secret, timeout=5.0, tls=None):
         if tls is not None:
             sock = _wrap(sock, *tls)
         while not end.authenticated:
-            data = sock.recv(4096)
+            try:
+                data = sock.recv(4096)
+            except ConnectionResetError:
+                data = b""  # closed by an abort: the same as a close
             if not data:
                 raise RuntimeError("the node closed the connection during the handshake "
                                    "(a wrong secret? or a listener over mutual TLS, which "
