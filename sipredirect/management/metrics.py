@@ -110,6 +110,13 @@ class ServerCollector:
             refused.add_metric([reason.replace("_", "-")],
                                link.stats["refused_" + reason] if link is not None else 0)
         yield refused
+        failures = CounterMetricFamily("sipredirect_routing_service_failures",
+                                       "Calls a routing service failed on (answered "
+                                       "500, never passed on), by service",
+                                       labels=["service"])
+        for service in _with_extra(("router",), stats, "routing_service_failures_"):
+            failures.add_metric([service], stats["routing_service_failures_" + service])
+        yield failures
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)

@@ -292,6 +292,11 @@ class RouterLink:
             request.note = "no router registered for %s" % request.this_dn
             return None
         conn_id = request.conn_id
+        # The line is made before the call waits: should making it fail,
+        # nothing is left waiting in the link until router-timeout.
+        line = encode_event(request.route_event or self._event(
+            "EventRouteRequest", request.attributes or {"ThisDN": request.this_dn,
+                                                        "ConnID": conn_id}))
         d = defer.Deferred(lambda d: self._abandon(conn_id))
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
@@ -302,11 +307,9 @@ class RouterLink:
         self.deadlines.add(conn_id, deadline, timeout)
         if self._timer_at is None or deadline < self._timer_at:
             self._set_timer(deadline)
-        event = request.route_event or self._event("EventRouteRequest", request.attributes
-                                                   or {"ThisDN": request.this_dn,
-                                                       "ConnID": conn_id})
         self.stats["route_requests"] += 1
-        _send_to(recipients, event)
+        for session in recipients:
+            session.send_line(line)
         return d
 
     def _win(self, conn_id, decision):

@@ -5,6 +5,7 @@ the ErrorCode of the protocol, so the link answers it with EventError.
 """
 
 import json
+import re
 
 from ..sip.grammar import is_token
 
@@ -66,10 +67,88 @@ if _C_ENCODER is not None:
 
 
 def encode_event(event):
-    """One event as its line: compact JSON, UTF-8, LF."""
+    """One event as its line: compact JSON, UTF-8, LF.
+
+    Never fails for text that came off the wire: every string in the event
+    (keys and values, at any depth) goes out in the escaped form of
+    :func:`escape_text` (docs/router-protocol.rst, "Text that is not
+    UTF-8").  Almost every event has no backslash and no byte that was not
+    UTF-8, so its strings are the same escaped or not; the encoding is then
+    checked on the JSON text, and only the rare event needs the walk.
+    """
+    text = _json(event)
+    # A backslash in any string shows in the JSON text as two of them.
+    if "\\\\" not in text:
+        try:
+            return (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return (_json(_escaped(event)) + "\n").encode("utf-8")
+
+
+def _json(event):
     if _C_ENCODER is not None:
-        return ("".join(_C_ENCODER(event, 0)) + "\n").encode("utf-8")
-    return _ENCODER.encode(event).encode("utf-8") + b"\n"
+        return "".join(_C_ENCODER(event, 0))
+    return _ENCODER.encode(event)
+
+
+# A lone surrogate: U+DC80..U+DCFF stands for a byte that was not UTF-8
+# (the parser decodes with "surrogateescape"); others can only come from
+# a router's own JSON ("\ud800").
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match):
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return "\\x%02x" % (code - 0xDC00)
+    return "\\u%04x" % code
+
+
+def escape_text(text):
+    """``text`` as it goes to routers: a backslash doubled, a byte that was
+    not UTF-8 (a surrogate U+DC80..U+DCFF, how the SIP parser keeps it) as
+    ``\\xhh``, any other lone surrogate as ``\\uhhhh``.
+
+    Unambiguous and reversible (:func:`unescape_text`), and the identity on
+    text with neither a backslash nor such bytes, which is nearly all of it.
+    """
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+_ESCAPE = re.compile(r"\\(?:\\|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
+
+
+def _unescape_one(match):
+    byte, code = match.groups()
+    if byte is not None:
+        return chr(0xDC00 + int(byte, 16)) if int(byte, 16) >= 0x80 else chr(int(byte, 16))
+    if code is not None:
+        return chr(int(code, 16))
+    return "\\"
+
+
+def unescape_text(text):
+    """The inverse of :func:`escape_text`: a router written in Python gets
+    the server's own text back (bytes that were not UTF-8 as surrogates;
+    ``text.encode("utf-8", "surrogateescape")`` gives the wire bytes)."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(_unescape_one, text)
+
+
+def _escaped(value):
+    """``value`` with :func:`escape_text` applied to every string in it."""
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, dict):
+        return {_escaped(k) if isinstance(k, str) else k: _escaped(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def reference_id(message, required=False):
