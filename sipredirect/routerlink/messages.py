@@ -5,9 +5,9 @@ the ErrorCode of the protocol, so the link answers it with EventError.
 """
 
 import json
-import re
 
 from ..sip.grammar import is_token
+from ..wiretext import escape_text, unescape_text  # noqa: F401 (unescape_text: for routers)
 
 MAX_LINE = 65536
 PROTOCOL_VERSION = 1
@@ -90,53 +90,6 @@ def _json(event):
     if _C_ENCODER is not None:
         return "".join(_C_ENCODER(event, 0))
     return _ENCODER.encode(event)
-
-
-# A lone surrogate: U+DC80..U+DCFF stands for a byte that was not UTF-8
-# (the parser decodes with "surrogateescape"); others can only come from
-# a router's own JSON ("\ud800").
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escape_surrogate(match):
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:
-        return "\\x%02x" % (code - 0xDC00)
-    return "\\u%04x" % code
-
-
-def escape_text(text):
-    """``text`` as it goes to routers: a backslash doubled, a byte that was
-    not UTF-8 (a surrogate U+DC80..U+DCFF, how the SIP parser keeps it) as
-    ``\\xhh``, any other lone surrogate as ``\\uhhhh``.
-
-    Unambiguous and reversible (:func:`unescape_text`), and the identity on
-    text with neither a backslash nor such bytes, which is nearly all of it.
-    """
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    return _SURROGATE.sub(_escape_surrogate, text)
-
-
-_ESCAPE = re.compile(r"\\(?:\\|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
-
-
-def _unescape_one(match):
-    byte, code = match.groups()
-    if byte is not None:
-        return chr(0xDC00 + int(byte, 16)) if int(byte, 16) >= 0x80 else chr(int(byte, 16))
-    if code is not None:
-        return chr(int(code, 16))
-    return "\\"
-
-
-def unescape_text(text):
-    """The inverse of :func:`escape_text`: a router written in Python gets
-    the server's own text back (bytes that were not UTF-8 as surrogates;
-    ``text.encode("utf-8", "surrogateescape")`` gives the wire bytes)."""
-    if "\\" not in text:
-        return text
-    return _ESCAPE.sub(_unescape_one, text)
 
 
 def _escaped(value):
