@@ -120,6 +120,10 @@ class ServerCollector:
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)
+        yield _counter("sipredirect_router_events_not_utf8",
+                       "EventRouteRequests whose INVITE had bytes that are not UTF-8, "
+                       "sent in the escaped form (docs/router-protocol.rst)",
+                       link.stats["events_not_utf8"] if link is not None else 0)
 
         connections = GaugeMetricFamily("sipredirect_sip_connections",
                                         "Open SIP stream connections, by transport",

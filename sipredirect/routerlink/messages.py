@@ -66,23 +66,28 @@ if _C_ENCODER is not None:
                             None, ":", ",", False, False, True)
 
 
-def encode_event(event):
+def encode_event(event, stats=None):
     """One event as its line: compact JSON, UTF-8, LF.
 
     Never fails for text that came off the wire: every string in the event
     (keys and values, at any depth) goes out in the escaped form of
-    :func:`escape_text` (docs/router-protocol.rst, "Text that is not
-    UTF-8").  Almost every event has no backslash and no byte that was not
-    UTF-8, so its strings are the same escaped or not; the encoding is then
-    checked on the JSON text, and only the rare event needs the walk.
+    :func:`~sipredirect.wiretext.escape_text` (docs/router-protocol.rst,
+    "Text that is not UTF-8").  Almost every event has no backslash and no
+    byte that was not UTF-8, so its strings are the same escaped or not;
+    that is checked on the JSON text, and only the rare event needs the
+    walk.  An event that held bytes that are not UTF-8 is counted in
+    ``stats["events_not_utf8"]`` when ``stats`` is given.
     """
     text = _json(event)
+    try:
+        line = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        line = None
+        if stats is not None:
+            stats["events_not_utf8"] += 1
     # A backslash in any string shows in the JSON text as two of them.
-    if "\\\\" not in text:
-        try:
-            return (text + "\n").encode("utf-8")
-        except UnicodeEncodeError:
-            pass
+    if line is not None and "\\\\" not in text:
+        return line
     return (_json(_escaped(event)) + "\n").encode("utf-8")
 
 

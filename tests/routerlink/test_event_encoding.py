@@ -76,6 +76,7 @@ def test_the_route_request_of_a_latin1_from_reaches_the_router_escaped():
     assert event["message"] == "EventRouteRequest"
     assert event["Extensions"]["From"].startswith('"Jos\\xe9 \\\\\\\\ \\xff" <sip:29111@')
     assert not d.called and list(link.pending) == ["0000000000000001"]
+    assert link.stats["events_not_utf8"] == 1
 
 
 def test_an_event_that_cannot_be_made_leaves_no_call_waiting():
