@@ -8,7 +8,7 @@ EventRouteRequest, and the chain then routed the call by the default
 destinations: a 302 past the router.  Now the router is asked, sees the
 escaped From, and its 403 is what the caller gets; calls to 8002 (no
 router registered) still go to the fallback; the escaped events are
-counted on /metrics and logged once.
+counted on /metrics and logged once; the event trace shows them escaped.
 """
 
 import json
@@ -105,7 +105,8 @@ def metric(server, name, **labels):
 def test_a_latin1_display_name_gets_the_routers_403_not_a_302_past_it(server_factory):
     router_port = free_port()
     server = server_factory(
-        "router-timeout = 5\ndefault-routing-destinations = %s\n" % FALLBACK,
+        "router-timeout = 5\nevent-trace = yes\ndefault-routing-destinations = %s\n"
+        % FALLBACK,
         routing_points="8001 =\n8002 =\n",
         extra_sections="[router]\nendpoint = tcp:%d:interface=127.0.0.1\n" % router_port)
     router = RejectingRouter(router_port)
@@ -137,6 +138,9 @@ def test_a_latin1_display_name_gets_the_routers_403_not_a_302_past_it(server_fac
         log = server.log()
         assert log.count("carries bytes that are not UTF-8") == 1
         assert "routing service router failed" not in log
+        # The event trace writes the escaped From too (it could not be
+        # written to the log file before).
+        assert log.count("'From' '\"\\xff\" <sip:29111@") == ATTACKS
     finally:
         sock.close()
         router.stop()
