@@ -14,6 +14,7 @@ from zope.interface import implementer
 from .interfaces import IRoutingService
 from .decisions import routing_step
 from .logthrottle import LogThrottle
+from .wiretext import escape_text
 
 
 class Contact:
@@ -508,12 +509,12 @@ class RoutingChain:
         if timed_out:
             self.log.warn("routing service {service} did not answer call "
                           "{call_id} within {timeout}s; asking the next{more}",
-                          service=service.name, call_id=request.call_id,
+                          service=service.name, call_id=escape_text(request.call_id),
                           timeout=self.timeout, more=more)
         else:
             self.log.failure("routing service {service} failed for call {call_id}; "
                              "answering {status}{more}", reason, service=service.name,
-                             call_id=request.call_id, status=self.failure_status,
+                             call_id=escape_text(request.call_id), status=self.failure_status,
                              more=more)
 
     def route_confirmed(self, request, decision):
