@@ -7,7 +7,7 @@ to what the redirect core reads from it (Contacts, From/To, Call-ID).  The
 bytes are parsed as a UDP datagram, then fed to :class:`StreamFramer` in
 chunks and each framed message parsed as TCP would.
 
-    PYTHONPATH=. python -m fuzz.sip_parser /tmp/sip-work fuzz/corpus/sip -max_total_time=60
+    PYTHONPATH=. python -m fuzz.sip_parser /tmp/sip-work tests/data/rfc4475 -max_total_time=60
 """
 
 from sipredirect.sip import SipParseError, contact_addresses, parse_message

@@ -7,12 +7,16 @@ import pytest
 
 from fuzz import ha_line, router_line, sip_parser
 
-CORPUS = Path(__file__).resolve().parents[1] / "fuzz" / "corpus"
+REPO = Path(__file__).resolve().parents[1]
+# The SIP target's seeds are the RFC 4475 messages the parser tests use.
+CORPUS = {"sip": REPO / "tests" / "data" / "rfc4475",
+          "router": REPO / "fuzz" / "corpus" / "router",
+          "ha": REPO / "fuzz" / "corpus" / "ha"}
 
 
 def seeds(name):
-    paths = sorted((CORPUS / name).iterdir())
-    assert paths, "no seeds in fuzz/corpus/%s" % name
+    paths = sorted(CORPUS[name].iterdir())
+    assert paths, "no seeds in %s" % CORPUS[name]
     return [path.read_bytes() for path in paths]
 
 

@@ -2,7 +2,7 @@
 a parsed message or SipParseError, never another exception.
 
 Inputs are random bytes and RFC 4475's torture messages (the seed corpus
-in fuzz/corpus/sip) mutated the way a fuzzer would: bytes flipped,
+in tests/data/rfc4475) mutated the way a fuzzer would: bytes flipped,
 inserted, deleted or repeated, lines swapped, SIP's delimiters dropped in.
 Bounded for CI; fuzz/README.rst says how to run much longer with atheris.
 """
@@ -15,7 +15,7 @@ from sipredirect.sip import SipParseError, contact_addresses, parse_message
 from sipredirect.sip.framer import FramedMessage, FramingError, StreamFramer
 
 SEEDS = [p.read_bytes() for p in sorted(
-    (Path(__file__).resolve().parents[2] / "fuzz" / "corpus" / "sip").glob("*.dat"))]
+    (Path(__file__).resolve().parents[1] / "data" / "rfc4475").glob("*.dat"))]
 TOKENS = [b"\r\n", b"\r\n\r\n", b"\n", b":", b";", b",", b"<", b">", b'"', b"\\", b"%",
           b"%ff", b"@", b"[", b"]", b"=", b" ", b"\t", b"\x00", b"\xff", b"\xc3",
           b"\xed\xa0\x80", b"sip:", b"sips:", b"tel:", b"SIP/2.0", b"Via: SIP/2.0/UDP ",
