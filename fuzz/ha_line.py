@@ -1,46 +1,45 @@
-"""Fuzz target: the HA link's message decoder.
+"""Fuzz target: the HA link's wire code, as a node listening for its peer
+meets it.
 
-Today the decoding lives inside ``sipredirect/ha/link.py``
-(``PeerProtocol.lineReceived``: ``json.loads`` of the UTF-8 line, then "is
-it an object"); :func:`decode_ha_line` below is that step, copied as a
-function so that it can be fuzzed.  The HA link is being factored into a
-sans-IO module: once that module has its own decoder, point ``DECODE`` at
-it (and its error type at ``ERRORS``) and delete :func:`decode_ha_line`.
-
-Any line must give a dict or one of ``ERRORS``; anything else is a
-finding (today: a RecursionError from deeply nested arrays; an
-OverflowError from a record whose ``attempts`` is ``1e400``).  The JSON
-scanner is C code that atheris does not see, so coverage guidance comes
-from the checks after it.
+Each input is fed to the accepting end of the handshake
+(:class:`sipredirect.ha.wire.LinkEnd`), and, as one line, to the message
+decoder and to the check a backup makes of a replicated ``Remember``
+record (:func:`sipredirect.ha.records.accept_record`).  Any input must give
+a result or the project's own errors (``HaLinkError``, ``RecordError``);
+anything else is a finding.  The JSON scanner is C code that atheris does
+not see, so coverage guidance comes from the checks after it.
 
     PYTHONPATH=. python -m fuzz.ha_line /tmp/ha-work fuzz/corpus/ha -max_total_time=60
 """
 
-import json
+from sipredirect.callmemory import RecordError
+from sipredirect.ha.records import accept_record
+from sipredirect.ha.wire import HaLinkError, LinkEnd, decode_message
 
-from sipredirect.callmemory import record_from_dict
+SECRET = b"fuzz" * 8
+NOW = 1_000_000.0
 
 
 def decode_ha_line(line):
-    """One HA line -> a dict, as PeerProtocol.lineReceived decodes it, and
-    a Remember's record as HaService.peer_message reads it."""
-    message = json.loads(line.decode("utf-8"))
-    if not isinstance(message, dict):
-        raise ValueError("not an object")
+    """One line as the backup reads it: a message, and a Remember's
+    record as it would be kept."""
+    message = decode_message(line)
     if message.get("message") == "Remember":
-        record_from_dict(message["record"])
+        accept_record(message.get("record"), NOW, 30.0, lambda dn: dn == "8001")
     return message
 
 
 DECODE = decode_ha_line
-# What the link and the service catch today: UnicodeDecodeError and
-# JSONDecodeError are ValueErrors; KeyError and TypeError from a record.
-ERRORS = (ValueError, KeyError, TypeError)
+ERRORS = (HaLinkError, RecordError)
 
 
 def test_one_input(data):
     try:
-        DECODE(data)
+        LinkEnd(SECRET, "fuzz-node", accepting=True, nonce="00" * 16).receive(data)
+    except HaLinkError:
+        pass
+    try:
+        DECODE(data.split(b"\n", 1)[0])
     except ERRORS:
         pass
 
