@@ -8,7 +8,6 @@ migrating engineer finds the settings under the names they know.
 
 import ast
 import configparser
-import os
 
 from .schema import (
     HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
@@ -16,6 +15,7 @@ from .schema import (
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
     reference_rst, reference_text, _dotted_name, _endpoint, _host_names, _networks,
     _sip_uri_list, _str)
+from .secretfiles import MIN_SHARED_SECRET, SecretFileError, read_secret_file, secret_path
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
 
@@ -197,21 +197,10 @@ def _parse_section(parser, section, schema, path):
     return values
 
 
-def resolve_relative(path, value):
-    """``value`` (a file an option names) made absolute: a relative one is
-    taken from the directory of the INI file ``path``, so that the server
-    and sipredirect-ctl find the same file whatever their working
-    directory."""
-    if not value:
-        return value
-    base = os.path.dirname(os.path.abspath(str(path))) if path else os.getcwd()
-    return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
-
-
 def _parse_management(parser, path):
     management = _Section(_parse_section(parser, MANAGEMENT_SECTION, MANAGEMENT_SCHEMA,
                                          path))
-    management.token_file = resolve_relative(path, management.token_file)
+    management.token_file = secret_path(management.token_file, path)
     if management.drain_answer == 302 and len(management.drain_redirect_to) != 1:
         raise ConfigError("drain-answer = 302 needs exactly one SIP URI here",
                           path, MANAGEMENT_SECTION, "drain-redirect-to",
@@ -262,14 +251,27 @@ def _check_ha_secret(ha, path):
         raise ConfigError("give secret or secret-file, not both", path, HA_SECTION,
                           "secret-file", ha.secret_file)
     if ha.secret_file:
-        base = os.path.dirname(os.path.abspath(str(path)))
-        ha.secret_file = os.path.join(base, os.path.expanduser(ha.secret_file))
+        ha.secret_file = secret_path(ha.secret_file, path)
         return
     if not ha.secret:
         raise ConfigError("is required for a pair (or secret-file, created with a random "
                           "secret when absent)", path, HA_SECTION, "secret")
-    from .ha.secret import check_inline
-    check_inline(ha.secret, path)
+    if len(ha.secret.encode("utf-8", "surrogateescape")) < MIN_SHARED_SECRET:
+        raise ConfigError("is shorter than %d bytes; use secret-file (created with a "
+                          "random secret when absent) or a longer secret"
+                          % MIN_SHARED_SECRET, path, HA_SECTION, "secret", "(hidden)")
+
+
+def _router_password(password_file, path):
+    """The router password from ``[router] password-file``, which must be
+    UTF-8 text (routers send it in a JSON string)."""
+    where = (path, ROUTER_SECTION, "password-file", password_file)
+    try:
+        return read_secret_file(secret_path(password_file, path)).decode("utf-8")
+    except SecretFileError as e:
+        raise ConfigError(str(e), *where) from None
+    except UnicodeDecodeError:
+        raise ConfigError("the password file is not UTF-8 text", *where) from None
 
 
 def parse_config(text, path="<string>"):
@@ -308,9 +310,7 @@ def parse_config(text, path="<string>"):
         if router["password"]:
             raise ConfigError("give password or password-file, not both", path,
                               ROUTER_SECTION, "password-file", router["password_file"])
-        from .secretfiles import read_secret
-        router["password"] = read_secret(router["password_file"], path, ROUTER_SECTION,
-                                         "password-file")
+        router["password"] = _router_password(router["password_file"], path)
     router["tls_options"] = None
     if any(router[key] for key in ("tls_certificate", "tls_private_key",
                                    "tls_ca_certificates", "tls_verify_client",

@@ -8,8 +8,10 @@ class IRoutingService(Interface):
 
     Services are chained (a user's own service, the router link, the
     routing-point tables, the default destinations): the first one that
-    returns a decision wins; one that returns ``None``, fails, or takes
-    longer than ``router-timeout`` passes the call to the next.
+    returns a decision wins; one that returns ``None`` or takes longer than
+    ``router-timeout`` passes the call to the next; one that fails (raises,
+    or its Deferred fails) ends the chain with 500 Server Internal Error, so
+    that a failure never hands the call to the services behind it.
     """
 
     name = Attribute("Short name used in logs and as the route source.")

@@ -4,6 +4,8 @@ The chain mirrors how ``twisted.names`` chains resolvers: each
 :class:`~sipredirect.interfaces.IRoutingService` may decide or pass.
 """
 
+import collections
+
 from twisted.internet import defer
 from twisted.python import failure
 from twisted.logger import Logger
@@ -11,6 +13,8 @@ from zope.interface import implementer
 
 from .interfaces import IRoutingService
 from .decisions import routing_step
+from .logthrottle import LogThrottle
+from .wiretext import escape_text
 
 
 class Contact:
@@ -337,11 +341,21 @@ class DefaultDestinations:
 class RoutingChain:
     """Asks each service in turn; the first decision wins.
 
-    A service that answers ``None``, fails, or has not answered within
-    ``timeout`` seconds is passed over (its Deferred is cancelled); when
-    none decides, the call is rejected with ``no_route_status``.  A service
-    with its own timers (the router link: router-timeout per routing point)
-    says so with a ``timeout`` attribute of ``None``.
+    A service that answers ``None``, or has not answered within ``timeout``
+    seconds, is passed over (its Deferred is cancelled); when none decides,
+    the call is rejected with ``no_route_status``.  A service with its own
+    timers (the router link: router-timeout per routing point) says so with
+    a ``timeout`` attribute of ``None``.
+
+    A service that *fails* (raises, or its Deferred fails) ends the chain:
+    the call is rejected with ``failure_status`` (500 Server Internal Error,
+    RFC 3261 21.5.1, so the gateway tries its next server).  Passing such a
+    call on would let the bytes that broke one service choose who routes
+    it: a router that is connected and would have refused the call must
+    not be bypassed by the static or default destinations because its
+    event could not be sent.  Failures are counted in ``stats``
+    (``routing_service_failures_<name>``) and logged at most once per
+    ``log_interval`` seconds per service.
 
     ``observers`` hear about every confirmed or unconfirmed route, whoever
     decided it (the router link sends EventRouteUsed for calls the default
@@ -350,13 +364,19 @@ class RoutingChain:
 
     name = "chain"
     log = Logger()
+    failure_status = 500
 
-    def __init__(self, services, timeout, clock, no_route_status=480, observers=()):
+    def __init__(self, services, timeout, clock, no_route_status=480, observers=(),
+                 stats=None, log_interval=10.0):
         self.services = list(services)
         self.timeout = timeout
         self.clock = clock
         self.no_route_status = no_route_status
         self.observers = list(observers)
+        # The SIP service's statistics once the server is assembled (tap,
+        # reload), so that the counts survive a reload's new chain.
+        self.stats = stats if stats is not None else collections.Counter()
+        self._throttle = LogThrottle(log_interval)
 
     def route(self, request):
         outcome = self.decide(request)
@@ -391,6 +411,8 @@ class RoutingChain:
                 result = inner  # a plain value (maybeDeferred's rule)
             if isinstance(result, failure.Failure):
                 _step(request, service, _failure_step(result), asked, clock.seconds())
+                if not result.check(defer.TimeoutError):
+                    return self._service_failed(service, request, result)
                 self._log_failure(service, request, result)
             else:
                 _step(request, service, "passed" if result is None else "decided",
@@ -404,6 +426,17 @@ class RoutingChain:
 
     def _no_route(self, request):
         decision = Reject(self.no_route_status, source="no-route")
+        request.decision = decision
+        return decision
+
+    def _service_failed(self, service, request, reason):
+        """A service failed: the chain's failure answer, counted and logged
+        (throttled: one traceback per service per log interval)."""
+        name = getattr(service, "name", None) or str(service)
+        self.stats["routing_service_failures_" + name] += 1
+        self._log_failure(service, request, reason)
+        request.note = "routing service %s failed" % name
+        decision = Reject(self.failure_status, source="error")
         request.decision = decision
         return decision
 
@@ -459,21 +492,35 @@ class RoutingChain:
             if outer.called or current[1]:
                 return None
             _step(request, service, _failure_step(reason), asked, self.clock.seconds())
-            self._log_failure(service, request, reason)
-            self._ask(request, index + 1, outer, current)
+            if reason.check(defer.TimeoutError, defer.CancelledError):
+                self._log_failure(service, request, reason)
+                self._ask(request, index + 1, outer, current)
+                return None
+            current[0] = None
+            outer.callback(self._service_failed(service, request, reason))
             return None
 
         inner.addCallbacks(decided, failed)
 
     def _log_failure(self, service, request, reason):
-        if reason.check(defer.TimeoutError):
+        if reason.check(defer.CancelledError):
+            return
+        timed_out = reason.check(defer.TimeoutError)
+        allowed, suppressed = self._throttle.allow(
+            (service.name, bool(timed_out)), self.clock.seconds())
+        if not allowed:
+            return
+        more = " (%d more since the last such line)" % suppressed if suppressed else ""
+        if timed_out:
             self.log.warn("routing service {service} did not answer call "
-                          "{call_id} within {timeout}s; asking the next",
-                          service=service.name, call_id=request.call_id,
-                          timeout=self.timeout)
-        elif not reason.check(defer.CancelledError):
-            self.log.failure("routing service {service} failed for call {call_id}",
-                             reason, service=service.name, call_id=request.call_id)
+                          "{call_id} within {timeout}s; asking the next{more}",
+                          service=service.name, call_id=escape_text(request.call_id),
+                          timeout=self.timeout, more=more)
+        else:
+            self.log.failure("routing service {service} failed for call {call_id}; "
+                             "answering {status}{more}", reason, service=service.name,
+                             call_id=escape_text(request.call_id), status=self.failure_status,
+                             more=more)
 
     def route_confirmed(self, request, decision):
         self._notify("route_confirmed", request, decision)

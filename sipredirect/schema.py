@@ -380,8 +380,9 @@ ROUTER_SCHEMA = [
            "Password routers must give in RequestRegisterClient (empty: none). "
            "Prefer password-file: a secret in the INI travels with every copy of it."),
     Option("password-file", _str, "",
-           "File holding the router password (its first line, without the line end); "
-           "a relative path is taken from the directory of this INI file. Give it or "
+           "File holding the router password (surrounding white space removed; not "
+           "readable by every user); a relative path is taken from the directory of "
+           "this INI file. Give it or "
            "password, not both. sipredirect-router reads the same file with "
            "--password-file."),
     Option("register-timeout", _float, "5",

@@ -168,6 +168,7 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
                            memory=memory)
     if memory is not None:
         memory.stats = sip.stats
+    routing.stats = sip.stats  # routing_service_failures_<name>
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,

@@ -16,6 +16,7 @@ import time
 from twisted.logger import Logger
 
 from . import __version__
+from .wiretext import escape_text
 
 # Attributes T-Server prints without quotes.
 _UNQUOTED = frozenset(["ConnID"])
@@ -68,7 +69,9 @@ def format_event(message, attributes, sequence, now):
             lines.append("Attribute%s %s" % (key, value))
         else:
             lines.append("Attribute%s %s" % (key, _value(value)))
-    return "\n".join(lines)
+    # Values taken from SIP may hold bytes that are not UTF-8: in the log
+    # they read as in the event sent (\xhh), and the log file can write them.
+    return escape_text("\n".join(lines))
 
 
 class EventTracer:

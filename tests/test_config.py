@@ -109,6 +109,7 @@ def test_router_password_file_is_read_relative_to_the_ini_directory(tmp_path, mo
     conf = tmp_path / "conf"
     conf.mkdir()
     (conf / "router.secret").write_text("from the file\n")
+    (conf / "router.secret").chmod(0o600)
     ini = conf / "server.ini"
     ini.write_text("[router]\npassword-file = router.secret\n")
     monkeypatch.chdir(tmp_path)  # not the INI's directory
@@ -128,8 +129,9 @@ def test_router_password_file_problems_name_file_section_and_option(tmp_path):
         "%s: [router] password-file = missing.secret: cannot read %s"
         % (ini, tmp_path / "missing.secret"))
     (tmp_path / "empty.secret").write_text("\n")
+    (tmp_path / "empty.secret").chmod(0o600)
     ini.write_text("[router]\npassword-file = empty.secret\n")
-    with pytest.raises(ConfigError, match="empty.secret is empty"):
+    with pytest.raises(ConfigError, match="empty.secret holds 0 bytes"):
         load_config(str(ini))
     ini.write_text("[router]\npassword = x\npassword-file = empty.secret\n")
     with pytest.raises(ConfigError, match="password or password-file, not both"):

@@ -118,7 +118,10 @@ def test_user_service_decides_and_hears_the_ack():
     assert [r for r, _ in service.confirmed] == service.requests
 
 
-def test_failing_service_falls_through_to_next():
+def test_a_failing_service_gets_the_call_500_never_the_next_services_route():
+    """A service that raises is not passed over: the default destinations
+    behind it would otherwise route a call the service (a router) might
+    have refused.  The failure is counted per service."""
     class Broken(RecordingRoutingService):
         def route(self, request):
             raise RuntimeError("boom")
@@ -126,9 +129,13 @@ def test_failing_service_falls_through_to_next():
     clock = task.Clock()
     server = make_server(clock, Broken(),
                          default_routing_destinations=[parse_sip_uri("sip:ok@h")])
+    server.routing.stats = server.stats
     conn = RecordingConnection()
-    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
-    assert statuses(conn) == [302]
+    for _ in range(3):
+        server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [500, 500, 500]
+    assert server.stats["routing_service_failures_recording"] == 3
+    assert server.stats["rejects_error"] == 3
 
 
 def test_stop_service_waits_for_pending_routes():

@@ -142,9 +142,20 @@ class ServerCollector:
                        "RequestRegisterClient held by the wrong-password delay of its "
                        "source address",
                        link.stats["registrations_delayed"] if link is not None else 0)
+        failures = CounterMetricFamily("sipredirect_routing_service_failures",
+                                       "Calls a routing service failed on (answered "
+                                       "500, never passed on), by service",
+                                       labels=["service"])
+        for service in _with_extra(("router",), stats, "routing_service_failures_"):
+            failures.add_metric([service], stats["routing_service_failures_" + service])
+        yield failures
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)
+        yield _counter("sipredirect_router_events_not_utf8",
+                       "EventRouteRequests whose INVITE had bytes that are not UTF-8, "
+                       "sent in the escaped form (docs/router-protocol.rst)",
+                       link.stats["events_not_utf8"] if link is not None else 0)
 
         connections = GaugeMetricFamily("sipredirect_sip_connections",
                                         "Open SIP stream connections, by transport",

@@ -222,6 +222,7 @@ class Reloader:
         core.reroute_limit_status = config.reroute_limit_status
         core.tracer.enabled = config.event_trace
         core.tls_contacts = config.tls_contacts
+        chain.stats = node.sip.stats  # the failure counts go on across reloads
         node.sip.routing = chain
         link = node.link
         if link is not None:

@@ -33,6 +33,7 @@ from zope.interface import implementer
 from ..callmemory import CallRecord
 from ..interfaces import ICallMemory
 from ..logthrottle import LogThrottle
+from ..wiretext import escape_text
 
 CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -73,11 +74,13 @@ def record_from_fields(call_id, fields, ttl_ms, now):
     values = {}
     used = set()
     for name, value in zip(fields[0::2], fields[1::2]):
-        name = name.decode("utf-8", "replace")
+        # surrogateescape: the inverse of wire_bytes, so a destination whose
+        # URI had a byte that is not UTF-8 is recognised as already tried.
+        name = name.decode("utf-8", "surrogateescape")
         if name.startswith("u:"):
             used.add(name[2:])
         else:
-            values[name] = value.decode("utf-8", "replace")
+            values[name] = value.decode("utf-8", "surrogateescape")
     ttl = ttl_ms / 1000.0 if isinstance(ttl_ms, int) and ttl_ms > 0 else 0.0
     return CallRecord(call_id, values.get("conn_id", ""), values.get("call_uuid", ""),
                       values.get("this_dn", ""), int(values.get("attempts", "0") or 0),
@@ -165,7 +168,7 @@ class RedisCallMemory:
     def _claim_failed(self, failure, call_id, now):
         self.stats["call_memory_fallbacks"] += 1
         self._fallbacks_since_up += 1
-        self._degraded("lookup of call " + call_id, failure)
+        self._degraded("lookup of call " + escape_text(call_id), failure)
         return self.local.lookup(call_id, now)
 
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
@@ -186,7 +189,7 @@ class RedisCallMemory:
 
     def _store_failed(self, failure, call_id):
         self.stats["call_memory_write_failures"] += 1
-        self._degraded("update of call " + call_id, failure)
+        self._degraded("update of call " + escape_text(call_id), failure)
 
     def _degraded(self, what, failure):
         allowed, suppressed = self._throttle.allow("degraded", self.clock.seconds())

@@ -7,6 +7,8 @@ replies come back as simple strings, errors, integers, bulk strings and
 cannot make us buffer without limit.
 """
 
+from ..wiretext import wire_bytes
+
 
 class RedisError(Exception):
     """An error reply (``-ERR ...``), or a broken reply stream."""
@@ -21,7 +23,9 @@ def encode_command(*args):
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
         if isinstance(arg, str):
-            arg = arg.encode("utf-8")
+            # Call-IDs, URIs and routing points as the SIP message had them,
+            # bytes that are not UTF-8 included: Redis is binary-safe.
+            arg = wire_bytes(arg)
         elif isinstance(arg, (int, float)):
             arg = str(arg).encode("ascii")
         parts.append(b"$%d\r\n" % len(arg))

@@ -14,6 +14,7 @@ from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredic
                             Logger, globalLogBeginner, textFileLogObserver)
 
 from .. import __version__, collector
+from ..secretfiles import SecretFileError, read_secret_file
 from .client import DEFAULT_KEEPALIVE, RouterConnections
 from .rules import RulesError, parse_rules
 from .stats import RouterStats, StatsFileService
@@ -81,19 +82,15 @@ def load_rules(path):
 
 
 def read_password_file(path):
-    """The password in ``path``: its text without the final line end.  An
-    unreadable or empty file is a ValueError saying so."""
+    """The password in ``path`` (the file the server's ``[router]
+    password-file`` names, read the same way); a ValueError saying what is
+    wrong with the file otherwise."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            password = handle.read().rstrip("\r\n")
-    except OSError as e:
-        raise ValueError("cannot read --password-file %s (%s)"
-                         % (path, e.strerror or e)) from None
+        return read_secret_file(path).decode("utf-8")
+    except SecretFileError as e:
+        raise ValueError("--password-file: %s" % e) from None
     except UnicodeDecodeError:
         raise ValueError("--password-file %s is not UTF-8 text" % path) from None
-    if not password:
-        raise ValueError("--password-file %s is empty" % path)
-    return password
 
 
 def settings_from(args, rules):

@@ -12,7 +12,9 @@ from .. import __version__
 from ..deadlines import DeadlineQueue
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
+from ..logthrottle import LogThrottle
 from ..routing import Redirect, Reject
+from ..wiretext import escape_text
 from .admission import RefusalLog
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
                        extensions, printable, reference_id, reject_status, sip_headers,
@@ -58,6 +60,7 @@ class RouterLink:
 
     name = "router"
     timeout = None  # router-timeout per routing point is kept here
+    log_interval = 10.0  # seconds between two lines about escaped events
     log = Logger()
 
     def __init__(self, routing_points, router_timeout, clock, tracer, resolver=None,
@@ -96,6 +99,7 @@ class RouterLink:
         self._timer = None
         self._timer_at = None
         self.stats = defaultdict(int)
+        self._throttle = LogThrottle(self.log_interval)
 
     # -- events ---------------------------------------------------------------
 
@@ -328,6 +332,14 @@ class RouterLink:
             request.note = "no router registered for %s" % request.this_dn
             return None
         conn_id = request.conn_id
+        # The line is made before the call waits: should making it fail,
+        # nothing is left waiting in the link until router-timeout.
+        not_utf8 = self.stats["events_not_utf8"]
+        line = encode_event(request.route_event or self._event(
+            "EventRouteRequest", request.attributes or {"ThisDN": request.this_dn,
+                                                        "ConnID": conn_id}), self.stats)
+        if self.stats["events_not_utf8"] != not_utf8:
+            self._sent_escaped(request)
         d = defer.Deferred(lambda d: self._abandon(conn_id))
         point = self.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
@@ -338,12 +350,21 @@ class RouterLink:
         self.deadlines.add(conn_id, deadline, timeout)
         if self._timer_at is None or deadline < self._timer_at:
             self._set_timer(deadline)
-        event = request.route_event or self._event("EventRouteRequest", request.attributes
-                                                   or {"ThisDN": request.this_dn,
-                                                       "ConnID": conn_id})
         self.stats["route_requests"] += 1
-        _send_to(recipients, event)
+        for session in recipients:
+            session.send_line(line)
         return d
+
+    def _sent_escaped(self, request):
+        """A call whose INVITE had bytes that are not UTF-8 (a Latin-1
+        display name): its event goes out escaped; said once per interval."""
+        allowed, suppressed = self._throttle.allow("not-utf8", self.clock.seconds())
+        if allowed:
+            self.log.info("EventRouteRequest of call {call_id} (ConnID {conn_id}) "
+                          "carries bytes that are not UTF-8, sent as \\xhh{more}",
+                          call_id=escape_text(request.call_id), conn_id=request.conn_id,
+                          more=" (%d more since the last such line)" % suppressed
+                          if suppressed else "")
 
     def _win(self, conn_id, decision):
         _, deferred, _ = self.pending.pop(conn_id).finish()

@@ -8,6 +8,7 @@ import json
 import re
 
 from ..sip.grammar import is_token
+from ..wiretext import escape_text, unescape_text  # noqa: F401 (unescape_text: for routers)
 
 MAX_LINE = 65536
 PROTOCOL_VERSION = 1
@@ -109,11 +110,47 @@ if _C_ENCODER is not None:
                             None, ":", ",", False, False, True)
 
 
-def encode_event(event):
-    """One event as its line: compact JSON, UTF-8, LF."""
+def encode_event(event, stats=None):
+    """One event as its line: compact JSON, UTF-8, LF.
+
+    Never fails for text that came off the wire: every string in the event
+    (keys and values, at any depth) goes out in the escaped form of
+    :func:`~sipredirect.wiretext.escape_text` (docs/router-protocol.rst,
+    "Text that is not UTF-8").  Almost every event has no backslash and no
+    byte that was not UTF-8, so its strings are the same escaped or not;
+    that is checked on the JSON text, and only the rare event needs the
+    walk.  An event that held bytes that are not UTF-8 is counted in
+    ``stats["events_not_utf8"]`` when ``stats`` is given.
+    """
+    text = _json(event)
+    try:
+        line = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        line = None
+        if stats is not None:
+            stats["events_not_utf8"] += 1
+    # A backslash in any string shows in the JSON text as two of them.
+    if line is not None and "\\\\" not in text:
+        return line
+    return (_json(_escaped(event)) + "\n").encode("utf-8")
+
+
+def _json(event):
     if _C_ENCODER is not None:
-        return ("".join(_C_ENCODER(event, 0)) + "\n").encode("utf-8")
-    return _ENCODER.encode(event).encode("utf-8") + b"\n"
+        return "".join(_C_ENCODER(event, 0))
+    return _ENCODER.encode(event)
+
+
+def _escaped(value):
+    """``value`` with :func:`escape_text` applied to every string in it."""
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, dict):
+        return {_escaped(k) if isinstance(k, str) else k: _escaped(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def reference_id(message, required=False):

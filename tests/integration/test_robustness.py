@@ -10,7 +10,7 @@ import pytest
 from harness import REPO, options_probe, run_sipp
 from sipredirect.testing import invite, status_of
 
-DATA = REPO.parent / "shared" / "testdata" / "rfc4475"
+DATA = REPO / "tests" / "data" / "rfc4475"
 
 
 def test_garbage_flood_from_one_source_does_not_disturb_calls(server_factory, tmp_path):

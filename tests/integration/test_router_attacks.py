@@ -39,6 +39,7 @@ def link_server(server_factory, tmp_path):
         workdir.mkdir(exist_ok=True)
         secret = workdir / "router.secret"
         secret.write_text(PASSWORD + "\n")
+        secret.chmod(0o600)
         server = server_factory(
             "router-timeout = %s\nbad-input-log-interval = 10\n%s" % (router_timeout,
                                                                      settings),

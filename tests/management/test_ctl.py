@@ -51,6 +51,7 @@ def test_explain_text_tells_the_story_of_a_call():
 def test_an_unreachable_server_is_exit_status_1(capsys, tmp_path):
     token = tmp_path / "management.token"
     token.write_text("x" * 32 + "\n")
+    token.chmod(0o600)
     assert main(["--url", "http://127.0.0.1:1", "--token-file", str(token),
                  "--timeout", "2", "status"]) == 1
     assert "cannot reach http://127.0.0.1:1" in capsys.readouterr().err
@@ -68,7 +69,7 @@ def test_the_token_file_is_read_relative_to_the_ini(tmp_path):
 @pytest.mark.parametrize("ini, token, message", [
     ("[management]\n", None, "token-file is empty: the server accepts no command"),
     ("[management]\ntoken-file = m.token\n", None,
-     "cannot read the token file {dir}/m.token (No such file or directory) (it is "
+     "cannot read {dir}/m.token (No such file or directory) (it is "
      "created by the server when it starts"),
     ("[management]\ntoken-file = m.token\n", "short\n",
      "the token file {dir}/m.token must hold one token of at least 16 printable"),
@@ -78,6 +79,7 @@ def test_a_token_it_cannot_use_is_a_clear_error(tmp_path, capsys, ini, token, me
     path.write_text(ini)
     if token is not None:
         (tmp_path / "m.token").write_text(token)
+        (tmp_path / "m.token").chmod(0o600)
     assert main(["--config", str(path), "status"]) == 1
     assert message.format(dir=tmp_path) in capsys.readouterr().err
 

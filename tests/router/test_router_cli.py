@@ -82,6 +82,7 @@ def test_service_connects_to_every_server_and_keeps_a_stats_file(tmp_path):
 def test_password_file_gives_the_password_without_its_line_end(tmp_path):
     secret = tmp_path / "router.secret"
     secret.write_text("s3cret with spaces\n")
+    secret.chmod(0o600)
     assert cli.read_password_file(str(secret)) == "s3cret with spaces"
 
 
@@ -92,6 +93,7 @@ def test_missing_or_empty_password_file_exits_78(tmp_path, capsys, content):
     secret = tmp_path / "router.secret"
     if content is not None:
         secret.write_text(content)
+        secret.chmod(0o600)
     assert cli.main(["--server", "tcp:127.0.0.1:3000", "--rules", str(rules),
                      "--password-file", str(secret)]) == 78
     assert "--password-file" in capsys.readouterr().err

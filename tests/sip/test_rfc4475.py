@@ -1,7 +1,7 @@
 """Every RFC 4475 torture message, with the outcome the parser must give.
 
-The messages live outside the repository (``../shared/testdata/rfc4475``
-relative to the checkout); the module is skipped when they are absent.
+The messages are the RFC's own, kept in ``tests/data/rfc4475`` (also the
+SIP fuzz target's seed corpus).
 The table below is explicit: a new or missing file makes
 ``test_table_covers_exactly_the_files_present`` fail rather than being
 silently ignored.
@@ -15,11 +15,7 @@ import pytest
 from sipredirect.sip import (AbsoluteUri, Request, Response, SipParseError, SipUri,
                              contact_addresses, make_response, parse_message)
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "rfc4475"
-
-if not DATA_DIR.is_dir():
-    pytest.skip("RFC 4475 torture messages not found at %s" % DATA_DIR,
-                allow_module_level=True)
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "rfc4475"
 
 REQUEST = "request"
 RESPONSE = "response"

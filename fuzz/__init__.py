@@ -1,0 +1,1 @@
+"""Fuzz targets for atheris (see README.rst); not part of the package."""
