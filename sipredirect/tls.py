@@ -183,9 +183,9 @@ def link_tls(section, config_path, section_name, peer, required_by):
     ``tls_server_names`` (names the peer's server certificate must carry:
     those, or the host of ``peer``).  File names are resolved against the
     INI's directory; ``required_by`` names the link in errors."""
-    from .config import resolve_relative
+    from .secretfiles import secret_path
     for attr in LINK_TLS_FILES:
-        setattr(section, attr, resolve_relative(config_path, getattr(section, attr)))
+        setattr(section, attr, secret_path(getattr(section, attr), config_path))
     names = parse_names(section.tls_allowed_client_names)
     section.tls_allowed_client_names = names
     section.tls_options = None
