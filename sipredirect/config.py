@@ -334,6 +334,8 @@ def parse_config(text, path="<string>"):
             if not getattr(ha, option):
                 raise ConfigError("is required for a pair", path, HA_SECTION, option)
         _check_ha_secret(ha, path)
+        from .tls import link_tls
+        link_tls(ha, path, HA_SECTION, ha.peer, "the HA link over TLS")
         ha.name = ha.name or ha.role
         ha.node_id = ha.node_id or (1 if ha.role == "primary" else 2)
         if ha.dead_peer_timeout <= ha.heartbeat_interval:

@@ -178,6 +178,16 @@ def _tls_schema(certificate_help, peer):
     ]
 
 
+def _mutual_tls_schema(certificate_help, ca_help, names_help):
+    """The TLS options of a link that is always mutual (the HA link): those
+    of :func:`_tls_schema` without tls-verify-client."""
+    options = {option.name: option for option in _tls_schema(certificate_help, "peer")}
+    options["tls-ca-certificates"].help = ca_help
+    options["tls-allowed-client-names"].help = names_help
+    del options["tls-verify-client"]
+    return list(options.values())
+
+
 SCHEMA = [
     Option("sip-address", _ip_address, "127.0.0.1",
            "IP address the SIP transports bind to (IPv4 or IPv6; 0.0.0.0 or :: "
@@ -439,7 +449,20 @@ HA_SCHEMA = [
            0.1, 600, unit="s"),
     Option("node-id", _int, "", "1-15, part of every ConnID so the two nodes never "
            "issue the same one (empty: 1 for primary, 2 for backup).", 1, 15),
-]
+] + _mutual_tls_schema(
+    "PEM certificate of this node: set it (and tls-private-key, tls-ca-certificates) "
+    "to run the heartbeat link over mutual TLS, inside which the secret's handshake "
+    "and MACs still run. It serves the listener and is the client certificate of "
+    "the connection to the peer, so it needs both TLS uses (or no extended key "
+    "usage). Relative paths of the tls- files are resolved against the directory "
+    "of this INI file.",
+    "PEM bundle of the CAs that sign the nodes' certificates (required over TLS: "
+    "each node verifies the other's).",
+    "DNS names (or IP addresses) a peer node's certificate must carry, checked with "
+    "service-identity both ways: on connections to listen and on ours to peer "
+    "(empty: connections to listen may carry any certificate the CAs signed, and "
+    "the peer's must name the host of peer). List both nodes: sipredirect-ha "
+    "switchover --config presents this node's own certificate.")
 
 def _drain_answer(text):
     if text not in ("503", "302"):

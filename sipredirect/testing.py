@@ -156,14 +156,18 @@ class HoldingRoutingService(RecordingRoutingService):
     name = "holding"
 
 
-def make_test_pki(directory, server_names=("localhost",), client_names=("gateway.test",)):
+def make_test_pki(directory, server_names=("localhost",), client_names=("gateway.test",),
+                  node_names=()):
     """Write a throw-away CA, a server certificate (for ``server_names`` and
     127.0.0.1) and a client certificate into ``directory``; returns a dict
     of PEM paths: ca, server_cert, server_key, client_cert, client_key,
     other_key (a key matching no certificate), stranger_cert and
     stranger_key (a client certificate of the same CA for stranger.test,
     a name nobody trusts), and ca_dir (a directory
-    holding only ca.pem, for Twisted's ``tls:...:trustRoots=`` endpoints)."""
+    holding only ca.pem, for Twisted's ``tls:...:trustRoots=`` endpoints).
+    For each of ``node_names`` (HA nodes, which are TLS servers and
+    clients with one certificate): node:NAME and node-key:NAME, a
+    certificate for NAME and 127.0.0.1 good for both uses."""
     import datetime
     import ipaddress
     import os
@@ -193,7 +197,8 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
             builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)),
                                             critical=False)
         if usage:
-            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            usage = usage if isinstance(usage, list) else [usage]
+            builder = builder.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         return builder.sign(signer, hashes.SHA256())
 
     def write(filename, data):
@@ -226,7 +231,17 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
     pem = serialization.Encoding.PEM
     os.makedirs(os.path.join(str(directory), "ca"), exist_ok=True)
     write(os.path.join("ca", "ca.pem"), ca.public_bytes(pem))
-    return {
+    paths = {}
+    for node in node_names:
+        node_key = key()
+        certificate = build(node, node_key.public_key(), "sipredirect test CA", ca_key,
+                            sans=[x509.DNSName(node),
+                                  x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+                            usage=[ExtendedKeyUsageOID.SERVER_AUTH,
+                                   ExtendedKeyUsageOID.CLIENT_AUTH])
+        paths["node:" + node] = write("node-%s.pem" % node, certificate.public_bytes(pem))
+        paths["node-key:" + node] = write("node-%s.key" % node, pem_key(node_key))
+    return dict(paths, **{
         "ca_dir": os.path.join(str(directory), "ca"),
         "ca": write("ca.pem", ca.public_bytes(pem)),
         "server_cert": write("server.pem", server.public_bytes(pem)),
@@ -236,4 +251,4 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
         "other_key": write("other.key", pem_key(key())),
         "stranger_cert": write("stranger.pem", stranger.public_bytes(pem)),
         "stranger_key": write("stranger.key", pem_key(stranger_key)),
-    }
+    })

@@ -2,6 +2,8 @@
 the configuration is loaded so that a missing, unreadable or mismatched
 key or certificate stops the start with a clear message."""
 
+import ipaddress
+
 from OpenSSL import SSL, crypto
 from twisted.internet import ssl
 from twisted.protocols.tls import TLSMemoryBIOFactory
@@ -19,11 +21,13 @@ def _read(path, option, config_path, section):
 
 
 def server_tls_options(values, config_path, section=MAIN_SECTION,
-                       required_by="transports = ... tls"):
+                       required_by="transports = ... tls", verify=None):
     """A Twisted CertificateOptions for a TLS listener (SIP, or the router
     link when ``section`` is ``router``): TLS 1.2 or newer, the library's
     default secure ciphers, client certificates required and verified
-    against the CA file when ``tls-verify-client`` is on."""
+    against the CA file when ``tls-verify-client`` is on (or ``verify``,
+    for a link that is always mutual: the same options then serve its
+    outgoing connections, which verify the server against the same CAs)."""
     cert_path = values["tls_certificate"]
     key_path = values["tls_private_key"]
     for option, path in (("tls-certificate", cert_path), ("tls-private-key", key_path)):
@@ -66,7 +70,8 @@ def server_tls_options(values, config_path, section=MAIN_SECTION,
         if not ca_certs:
             raise ConfigError("not a PEM bundle of CA certificates", config_path,
                               section, "tls-ca-certificates", ca_path)
-    verify = bool(values["tls_verify_client"])
+    if verify is None:
+        verify = bool(values["tls_verify_client"])
     if verify and not ca_certs:
         raise ConfigError("client verification needs tls-ca-certificates", config_path,
                           section, "tls-verify-client", "yes")
@@ -119,18 +124,83 @@ def client_identity_allowed(transport, allowed_names):
     names the configuration trusts (``tls-allowed-client-names``)."""
     if not allowed_names:
         return True
-    from service_identity import VerificationError
-    from service_identity.hazmat import DNS_ID, verify_service_identity
     from service_identity.pyopenssl import extract_patterns
     connection = getattr(transport, "getHandle", lambda: None)()
     cert = connection.get_peer_certificate() if connection is not None else None
     if cert is None:
         return False
-    patterns = extract_patterns(cert)
-    for name in allowed_names:
+    return names_match(extract_patterns(cert), allowed_names)
+
+
+def names_match(patterns, names):
+    """True when a certificate's ``patterns`` (service-identity's
+    ``extract_patterns``) carry one of ``names``: DNS names, or IP addresses
+    (a peer endpoint written ``tcp:127.0.0.1:3101`` is checked against the
+    certificate's IP addresses, RFC 6125 6.2.1)."""
+    from service_identity import VerificationError
+    from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
+    for name in names:
         try:
-            verify_service_identity(patterns, [DNS_ID(name)], [])
+            identity = IPAddress_ID(ipaddress.ip_address(name))
+        except ValueError:
+            try:
+                identity = DNS_ID(name)
+            except ValueError:
+                continue
+        try:
+            verify_service_identity(patterns, [identity], [])
             return True
         except VerificationError:
             continue
     return False
+
+
+def endpoint_host(text):
+    """The host of a Twisted client endpoint string (``tcp:HOST:PORT``,
+    ``tcp:host=HOST:port=PORT``), or "" for one that names none (unix:)."""
+    parts = [part.replace("\x00", ":") for part in
+             text.replace("\\:", "\x00").split(":")[1:]]
+    for part in parts:
+        if part.startswith("host="):
+            return part[len("host="):]
+    positional = [part for part in parts if "=" not in part]
+    if text.split(":", 1)[0] in ("tcp", "tls") and positional:
+        return positional[0].strip("[]")
+    return ""
+
+
+LINK_TLS_FILES = ("tls_certificate", "tls_private_key", "tls_ca_certificates")
+
+
+def link_tls(section, config_path, section_name, peer, required_by):
+    """Mutual TLS for a link whose two ends are both servers and clients
+    (the HA heartbeat link): one CertificateOptions for the listener and
+    the outgoing connection, both requiring the other end's certificate,
+    signed by ``tls-ca-certificates``.  Sets on ``section`` (a parsed
+    ``[ha]``): ``tls_options`` (None: plain TCP),
+    ``tls_allowed_client_names`` (a list: names a connecting peer's
+    certificate must carry; empty: any the CAs signed) and
+    ``tls_server_names`` (names the peer's server certificate must carry:
+    those, or the host of ``peer``).  File names are resolved against the
+    INI's directory; ``required_by`` names the link in errors."""
+    from .secretfiles import secret_path
+    for attr in LINK_TLS_FILES:
+        setattr(section, attr, secret_path(getattr(section, attr), config_path))
+    names = parse_names(section.tls_allowed_client_names)
+    section.tls_allowed_client_names = names
+    section.tls_options = None
+    section.tls_server_names = []
+    if not (names or any(getattr(section, attr) for attr in LINK_TLS_FILES)):
+        return
+    if section.tls_certificate and section.tls_private_key \
+            and not section.tls_ca_certificates:
+        raise ConfigError("is required with %s: each node verifies the other's "
+                          "certificate against it" % required_by, config_path,
+                          section_name, "tls-ca-certificates")
+    section.tls_options = server_tls_options(vars(section), config_path, section_name,
+                                             required_by, verify=True)
+    section.tls_server_names = names or [name for name in [endpoint_host(peer)] if name]
+    if not section.tls_server_names:
+        raise ConfigError("is required over TLS when peer names no host (%s): the "
+                          "peer's certificate must carry one of these names"
+                          % peer, config_path, section_name, "tls-allowed-client-names")

@@ -15,18 +15,30 @@ accepts and stays silent cannot hold the link):
 ``Remember``    record: one call-memory record (final-timeout entry)
 ``Switchover``  a management client asks this node to switch over
 
+Over mutual TLS (``[ha] tls-certificate``) both directions run inside a
+TLS connection that needs the other node's certificate; the handshake of
+:mod:`~sipredirect.ha.wire` starts only once TLS is up and the
+certificate's names are checked, and still runs (a stolen certificate
+alone does not make a peer).
+
 Whatever the link refuses is counted in the node's ``link_refused``
 (by reason) and logged at most once per reason per ``LOG_INTERVAL``.
 """
 
 from collections import OrderedDict
 
-from twisted.internet import protocol
+from twisted.internet import interfaces, protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
+from zope.interface import implementer
 
 from ..transports import set_no_delay
-from .wire import HaLinkError, LinkEnd
+from .wire import REFUSAL_REASONS as WIRE_REASONS, HaLinkError, LinkEnd
+
+# What the link counts: the wire's refusals, a TLS handshake that failed
+# (no certificate, one no trusted CA signed, not TLS at all) and a
+# certificate that names none of the trusted names.
+REFUSAL_REASONS = WIRE_REASONS + ("tls_handshake", "tls_identity")
 
 # Connections to the listener that have not finished their handshake; a
 # new one beyond this closes the oldest (an attacker's idle connections
@@ -37,6 +49,7 @@ MAX_AUTHENTICATED = 4
 LOG_INTERVAL = 10.0
 
 
+@implementer(interfaces.IHandshakeListener)
 class PeerProtocol(protocol.Protocol, TimeoutMixin):
     """One direction of the link; ``outgoing`` is True on the side that
     connected (it sends), False on the side that accepted (it receives)."""
@@ -48,6 +61,8 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
         self.outgoing = outgoing
         self.end = LinkEnd(node.secret, node.node_name, accepting=not outgoing)
         self.closed = False
+        self.tls = False
+        self.tls_done = False
 
     @property
     def authenticated(self):
@@ -56,7 +71,27 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
     def connectionMade(self):
         set_no_delay(self.transport)
         self.callLater = self.node.reactor.callLater
+        # The deadline covers the TLS handshake too.
         self.setTimeout(self.node.settings.dead_peer_timeout)
+        self.tls = interfaces.ISSLTransport.providedBy(self.transport)
+        if not self.tls:
+            self._greet()
+
+    def handshakeCompleted(self):
+        """TLS is up and the peer's certificate chain verified: check its
+        names (service-identity), then start the link's own handshake."""
+        self.tls_done = True
+        if self.closed:
+            return
+        from ..tls import client_identity_allowed
+        names = self.node.tls_peer_names(self.outgoing)
+        if not client_identity_allowed(self.transport, names):
+            self.refuse("tls_identity", "its certificate names none of %s"
+                        % ", ".join(names))
+            return
+        self._greet()
+
+    def _greet(self):
         greeting = self.end.start()
         if greeting:
             self.transport.write(greeting)
@@ -104,6 +139,12 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
             self.transport.write(self.end.seal(message))
 
     def connectionLost(self, reason):
+        if self.tls and not self.tls_done and not self.closed:
+            from ..tls import handshake_failure
+            why = handshake_failure(reason)
+            if why is not None:
+                self.closed = True
+                self.node.link_refused("tls_handshake", why, self.transport.getPeer())
         self.closed = True
         self.setTimeout(None)
         self.factory.lost(self)

@@ -10,10 +10,9 @@ from twisted.logger import Logger
 from ..callmemory import RecordError, record_to_dict
 from ..logthrottle import LogThrottle
 from .commands import run_command
-from .link import LOG_INTERVAL, PeerFactory
+from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerFactory
 from .secret import ha_secret
 from .records import REJECT_REASONS, accept_record
-from .wire import REFUSAL_REASONS
 from .roles import (ASK_STEP_DOWN, BACKUP, PRIMARY, SEND_HANDOVER, SEND_HEARTBEAT,
                     BecomeBackup, BecomePrimary, PeerDeaf, RoleMachine, StayDown)
 
@@ -53,6 +52,9 @@ class HaService(service.Service):
         # Counted for /metrics: what the link refused, records not kept.
         self.link_refusals = dict.fromkeys(REFUSAL_REASONS, 0)
         self.records_rejected = dict.fromkeys(REJECT_REASONS, 0)
+        # Primary roles this node declined because it is stopping.
+        self.role_declined = 0
+        self.tls_options = getattr(settings, "tls_options", None)
         self._log_throttle = LogThrottle(LOG_INTERVAL)
         self._held = None  # messages waiting one turn behind a Handover
         self.machine = RoleMachine(settings.name, settings.role,
@@ -78,8 +80,13 @@ class HaService(service.Service):
         # Built first: a bad peer endpoint fails the start, before we listen.
         peer = endpoints.clientFromString(self.reactor, self.settings.peer)
         listen = endpoints.serverFromString(self.reactor, self.settings.listen)
+        factory = PeerFactory(self, outgoing=False)
+        if self.tls_options is not None:
+            from ..tls import TLSServerFactory
+            peer = endpoints.wrapClientTLS(self.tls_options, peer)
+            factory = TLSServerFactory(self.tls_options, factory)
         self._starting, self._start_failure = True, None
-        d = listen.listen(PeerFactory(self, outgoing=False))
+        d = listen.listen(factory)
         d.addCallbacks(self._listening, self._listen_failed, callbackArgs=(peer,))
         d.addErrback(self._fatal, "HA node {name} could not start")
         self._starting = False
@@ -101,8 +108,9 @@ class HaService(service.Service):
         self.client.startService()
         self._apply(self.machine.start(self.reactor.seconds()))
         self.log.info("HA node {name} ({configured}) started; listening on {listen}, "
-                      "peer {peer}", name=self.node_name, configured=self.settings.role,
-                      listen=self.settings.listen, peer=self.settings.peer)
+                      "peer {peer}{tls}", name=self.node_name, configured=self.settings.role,
+                      listen=self.settings.listen, peer=self.settings.peer,
+                      tls=" (mutual TLS)" if self.tls_options is not None else "")
 
     def _listen_failed(self, failure):
         """Without its heartbeat listener a node is deaf to its peer, and a
@@ -207,6 +215,15 @@ class HaService(service.Service):
             return
         self.memory.apply(record, now)
 
+    def tls_peer_names(self, outgoing):
+        """Names the other end's certificate must carry: on our connection
+        to the peer, [ha] tls-allowed-client-names or the peer's host; on
+        a connection to our listener, tls-allowed-client-names (empty: any
+        certificate the CAs signed)."""
+        if outgoing:
+            return self.settings.tls_server_names
+        return self.settings.tls_allowed_client_names
+
     def link_refused(self, reason, detail, peer):
         """Called by the link for every connection it closes on bad input."""
         self.link_refusals[reason] += 1
@@ -237,6 +254,7 @@ class HaService(service.Service):
             elif isinstance(action, BecomeBackup):
                 self._become_backup(action.reason)
             elif isinstance(action, StayDown):
+                self.role_declined += 1
                 self._throttled("stay-down", "HA node {name}: stopping, so not taking the "
                                 "primary role ({reason})", name=self.node_name,
                                 reason=action.reason)

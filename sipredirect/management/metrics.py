@@ -233,7 +233,7 @@ class ServerCollector:
 def _ha_families(ha):
     """The HA link's refusals and the replicated records it did not keep."""
     from ..ha.records import REJECT_REASONS
-    from ..ha.wire import REFUSAL_REASONS
+    from ..ha.link import REFUSAL_REASONS
     refused = CounterMetricFamily("sipredirect_ha_link_refused",
                                   "HA heartbeat-link connections closed on bad input, "
                                   "by reason", labels=["reason"])
@@ -246,6 +246,8 @@ def _ha_families(ha):
     for reason in REJECT_REASONS:
         rejected.add_metric([reason], ha.records_rejected[reason] if ha is not None else 0)
     yield rejected
+    yield _counter("sipredirect_ha_role_declined", "Primary roles this node declined "
+                   "because it was stopping", ha.role_declined if ha is not None else 0)
 
 
 def _with_extra(known, stats, prefix):

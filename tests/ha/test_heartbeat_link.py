@@ -3,11 +3,15 @@ fake clock: handshake, caps, refusals counted."""
 
 import json
 
+import pytest
 from twisted.internet import task
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import StringTransport
+from zope.interface import implementer
 
 from sipredirect.ha.link import MAX_PENDING, PeerFactory
 from sipredirect.ha.wire import LinkEnd
+from sipredirect.testing import make_test_pki
 
 SECRET = b"k" * 32
 
@@ -39,6 +43,11 @@ class Node:
 
     def link_refused(self, reason, detail, peer):
         self.refused.append(reason)
+
+    tls_names = ()
+
+    def tls_peer_names(self, outgoing):
+        return self.tls_names
 
 
 def connect(outgoing, node=None, factory=None):
@@ -127,3 +136,60 @@ def test_connections_beyond_the_cap_close_the_oldest_unauthenticated_one():
     assert closed == [True, True] + [False] * MAX_PENDING
     assert node.refused == ["connections", "connections"]
     assert len(factory.pending) == MAX_PENDING
+
+
+@implementer(ISSLTransport)
+class TLSTransport(StringTransport):
+    """A StringTransport that says it is TLS, with the peer certificate
+    ``certificate`` (a pyOpenSSL X509 or None)."""
+
+    def __init__(self, certificate):
+        StringTransport.__init__(self)
+        self.certificate = certificate
+
+    def getHandle(self):
+        return self
+
+    def get_peer_certificate(self):
+        return self.certificate
+
+
+@pytest.fixture(scope="module")
+def node_certificate(tmp_path_factory):
+    from OpenSSL import crypto
+    pki = make_test_pki(tmp_path_factory.mktemp("pki"), node_names=("b.test",))
+    with open(pki["node:b.test"], "rb") as handle:
+        return crypto.load_certificate(crypto.FILETYPE_PEM, handle.read())
+
+
+def connect_tls(certificate, names):
+    node = Node()
+    node.tls_names = names
+    proto = PeerFactory(node, outgoing=False).buildProtocol(None)
+    transport = TLSTransport(certificate)
+    proto.makeConnection(transport)
+    return node, proto, transport
+
+
+def test_over_tls_the_challenge_waits_for_a_certificate_with_a_trusted_name(node_certificate):
+    node, proto, transport = connect_tls(node_certificate, ["a.test", "b.test"])
+    assert transport.value() == b""  # nothing before the TLS handshake
+    proto.handshakeCompleted()
+    assert json.loads(take(transport))["message"] == "Challenge"
+    assert node.refused == [] and not transport.disconnecting
+
+
+def test_over_tls_a_certificate_naming_none_of_the_trusted_names_is_refused(node_certificate):
+    node, proto, transport = connect_tls(node_certificate, ["a.test"])
+    proto.handshakeCompleted()
+    assert transport.value() == b"" and transport.disconnecting
+    assert node.refused == ["tls_identity"]
+
+
+def test_a_failed_tls_handshake_is_counted_once():
+    from OpenSSL import SSL
+    from twisted.python.failure import Failure
+    node, proto, transport = connect_tls(None, [])
+    error = SSL.Error([("SSL routines", "", "peer did not return a certificate")])
+    proto.connectionLost(Failure(error))
+    assert node.refused == ["tls_handshake"]

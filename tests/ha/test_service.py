@@ -183,6 +183,38 @@ def test_a_stopping_node_never_takes_the_primary_role_back():
     node._apply(node.machine.handle_timer(clock.seconds()))
     assert node.role == BACKUP and node.sip.calls == ["backup"]
     assert node.switchover() is False
+    assert node.role_declined >= 1
+
+
+def test_a_declined_role_take_is_counted_on_metrics():
+    """The stopping node's "not taking the primary role" is logged
+    (throttled) and counted: sipredirect_ha_role_declined_total."""
+    from sipredirect.management.metrics import _ha_families
+    clock = task.Clock()
+    node, _, _ = make("backup", clock)
+    node.machine.start(0)
+    node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
+                       "role": PRIMARY})
+    node._apply(node.machine.stepping_down(clock.seconds()))
+    events = []
+    from twisted.logger import globalLogPublisher
+    globalLogPublisher.addObserver(events.append)
+    try:
+        node.peer_message({"message": "Handover"})
+        clock.advance(0)
+        clock.advance(5)
+        node._apply(node.machine.handle_timer(clock.seconds()))
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    declined = node.role_declined
+    assert declined >= 1 and node.role == BACKUP
+    lines = [formatEvent(e) for e in events if "not taking the primary role" in
+             formatEvent(e)]
+    assert len(lines) == 1  # throttled: one line per interval however many
+    samples = {f.name: f.samples for f in _ha_families(node)}
+    assert samples["sipredirect_ha_role_declined"][0].value == declined
+    assert {f.name: f.samples for f in _ha_families(None)}[
+        "sipredirect_ha_role_declined"][0].value == 0
 
 
 def test_a_handover_read_in_the_turn_of_our_own_sigterm_is_declined():

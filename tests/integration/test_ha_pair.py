@@ -51,7 +51,10 @@ def wait_log(server, text, timeout=15.0, after=0):
 
 
 class Pair:
-    def __init__(self, tmp_path, routers=False):
+    """Nodes a (primary) and b (backup); ``extra_ha`` maps a node's name to
+    lines added to its [ha] section."""
+
+    def __init__(self, tmp_path, routers=False, extra_ha=None):
         self.sip_port = free_port()
         self.ha_ports = ports = {"a": free_port(), "b": free_port()}
         self.router_ports = {"a": free_port(), "b": free_port()}
@@ -64,6 +67,7 @@ class Pair:
             router = ("tcp:%d:interface=127.0.0.1" % self.router_ports[name]) if routers else ""
             text = TEMPLATE.format(sip_port=self.sip_port, name="node-" + name, role=role,
                                    listen=ports[name], peer=ports[peer], router=router)
+            text += (extra_ha or {}).get(name, "")
             self.nodes[name] = ServerProcess(workdir, config_text=text, port=self.sip_port)
             # The harness moves a tcp: router endpoint to a port of its own.
             self.router_ports[name] = self.nodes[name].router_port
@@ -80,10 +84,10 @@ class Pair:
             node.stop()
 
 
-def start_pair(tmp_path, routers=False):
+def start_pair(tmp_path, routers=False, extra_ha=None):
     """Both nodes up, a primary and b backup; on failure both are stopped
     (a failed start must not leave two servers running)."""
-    p = Pair(tmp_path, routers)
+    p = Pair(tmp_path, routers, extra_ha)
     try:
         p.start("a")
         wait_log(p.nodes["a"], "now PRIMARY")
