@@ -11,7 +11,7 @@ from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
-from . import collector
+from . import gctuning
 from .callmemory import CallMemory
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
@@ -98,7 +98,7 @@ class SipServerService(service.Service):
         service.Service.startService(self)
         if not self.ports and not self.ha_managed:
             self._listen()
-        collector.settle()
+        gctuning.settle()
 
     # -- HA role changes ----------------------------------------------------------
 

@@ -3,7 +3,7 @@ sipredirect (``docs/router-protocol.rst``).
 
 :class:`RouterClientProtocol` is one connection: it registers the client
 and its DNs, keeps the link alive with ``RequestQueryServer``, and answers
-each ``EventRouteRequest`` with the :class:`~sipredirect.router.rules.Decision`
+each ``EventRouteRequest`` with the :class:`~sipredirect.urs.rules.Decision`
 its ``decide`` callable returns.  It is meant to be reused by tests as a
 real router peer: leave ``decide`` unset and drive it with
 :meth:`RouterClientProtocol.route_call` and
@@ -49,7 +49,7 @@ class RouterClientProtocol(LineReceiver):
     :param clock: the reactor (``IReactorTime``) for delays and keep-alives.
     :param keepalive: seconds between ``RequestQueryServer``; 0 disables
         keep-alives and the silence check.
-    :param stats: a :class:`~sipredirect.router.stats.ServerStats`.
+    :param stats: a :class:`~sipredirect.urs.stats.ServerStats`.
     """
 
     delimiter = b"\n"
@@ -455,7 +455,7 @@ class RouterConnections(service.MultiService):
 
     :param servers: ``(description, endpoint)`` pairs; the description (the
         endpoint string the user gave) names the server in logs and stats.
-    :param stats: the :class:`~sipredirect.router.stats.RouterStats` all
+    :param stats: the :class:`~sipredirect.urs.stats.RouterStats` all
         links count into.
 
     Every link registers the same client name and DNs: a backup accepts

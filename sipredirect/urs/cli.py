@@ -1,4 +1,4 @@
-"""``sipredirect-router`` / ``python -m sipredirect.router``: the reference
+"""``sipredirect-router`` / ``python -m sipredirect.urs``: the reference
 router, a URS stand-in that routes sipredirect's calls from a rules file.
 
 Everything is checked before the reactor starts, so a typo in the rules
@@ -13,7 +13,7 @@ from twisted.internet.endpoints import clientFromString
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                             Logger, globalLogBeginner, textFileLogObserver)
 
-from .. import __version__, collector
+from .. import __version__, gctuning
 from ..secretfiles import SecretFileError, read_secret_file
 from .client import DEFAULT_KEEPALIVE, RouterConnections
 from .rules import RulesError, parse_rules
@@ -171,7 +171,7 @@ def main(argv=None, reactor=None):
     # stats file before the process exits.
     reactor.callWhenRunning(top.startService)
     # Its answers wait behind the collector's pauses as the server's do.
-    reactor.callWhenRunning(collector.settle)
+    reactor.callWhenRunning(gctuning.settle)
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
     reactor.run()
     return 0
