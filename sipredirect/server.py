@@ -37,6 +37,7 @@ class SipServerService(service.Service):
     def __init__(self, config, routing, selector, reactor=None, tracer=None,
                  ha_managed=False, keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.clock = reactor

@@ -4,11 +4,12 @@ port hand-over, the router link's role, and call-memory replication."""
 import random
 
 from twisted.application import internet, service
-from twisted.internet import endpoints
+from twisted.internet import endpoints, task
 from twisted.logger import Logger
 
 from ..callmemory import RecordError, record_to_dict
 from ..logthrottle import LogThrottle
+from ..tls import TLSServerFactory
 from .commands import run_command
 from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerFactory
 from .secret import ha_secret
@@ -37,6 +38,7 @@ class HaService(service.Service):
     def __init__(self, settings, sip, router_link, memory, cursors, reactor=None,
                  known_routing_point=None, final_timeout=None):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.settings = settings
@@ -82,7 +84,6 @@ class HaService(service.Service):
         listen = endpoints.serverFromString(self.reactor, self.settings.listen)
         factory = PeerFactory(self, outgoing=False)
         if self.tls_options is not None:
-            from ..tls import TLSServerFactory
             peer = endpoints.wrapClientTLS(self.tls_options, peer)
             factory = TLSServerFactory(self.tls_options, factory)
         self._starting, self._start_failure = True, None
@@ -136,7 +137,6 @@ class HaService(service.Service):
         self._apply(self.machine.stepping_down(self.reactor.seconds()))
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        from twisted.internet import task
         # Give the hand-over line a moment on the wire before closing.
         d = task.deferLater(self.reactor, 0.2, lambda: None)
 

@@ -9,6 +9,7 @@ option and value, and exit status 78 (EX_CONFIG), as the server does.
 import argparse
 import sys
 
+from twisted.application import service
 from twisted.internet.endpoints import clientFromString
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                             Logger, globalLogBeginner, textFileLogObserver)
@@ -104,7 +105,6 @@ def settings_from(args, rules):
 def build_service(args, rules, reactor):
     """The whole router as one service: the stats file writer (stopped
     last, so its final write sees every link closed) and the links."""
-    from twisted.application import service
     name, dns, keepalive = settings_from(args, rules)
     stats = RouterStats(name)
     servers = []
@@ -151,6 +151,7 @@ def main(argv=None, reactor=None):
         sys.stderr.write("sipredirect-router: rules error: %s\n" % e)
         return EX_CONFIG
     if reactor is None:
+        # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
     try:
         top = build_service(args, rules, reactor)

@@ -62,6 +62,7 @@ class RouterClientProtocol(LineReceiver):
     def __init__(self, name, dns=("*",), password=None, decide=None, clock=None,
                  keepalive=DEFAULT_KEEPALIVE, stats=None):
         if clock is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor as clock
         self.name = name
         self.dns = tuple(dns)
@@ -468,6 +469,7 @@ class RouterConnections(service.MultiService):
                  retry=None):
         super().__init__()
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.stats = stats if stats is not None else RouterStats(name)
         self.links = {}
