@@ -24,7 +24,7 @@ from zope.interface import implementer
 
 from sipredirect.config import ConfigError, PLUGIN_SECTION
 from sipredirect.interfaces import IRoutingService
-from sipredirect.routing import Contact, Redirect
+from sipredirect.routingtypes import Contact, Redirect
 from sipredirect.sip import SipParseError, parse_sip_uri
 
 

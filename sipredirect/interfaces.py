@@ -17,8 +17,8 @@ class IRoutingService(Interface):
     name = Attribute("Short name used in logs and as the route source.")
 
     def route(request):
-        """Return a :class:`sipredirect.routing.Redirect`, a
-        :class:`sipredirect.routing.Reject`, or ``None`` (no opinion),
+        """Return a :class:`sipredirect.api.Redirect`, a
+        :class:`sipredirect.api.Reject`, or ``None`` (no opinion),
         either at once or through a Deferred firing with one of them.
 
         A service that knows the answer at once should return it as a
@@ -45,7 +45,7 @@ class IDestinationResolver(Interface):
     """
 
     def resolve(other_dn, request, location=None):
-        """Return a list of :class:`sipredirect.routing.Contact` (or a
+        """Return a list of :class:`sipredirect.api.Contact` (or a
         Deferred of one); raise or fail with
         :class:`sipredirect.destinations.DestinationUnresolvable` when
         ``other_dn`` names nothing.  ``location`` is the RequestRouteCall's

@@ -12,7 +12,8 @@ from zope.interface.exceptions import Invalid
 
 from .config import ConfigError, load_config, reference_text
 from .interfaces import IRoutingService
-from .routing import DefaultDestinations, RoutingChain, RoutingPointSelector, StaticRoutes
+from .routingchain import RoutingChain
+from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
 
 EX_CONFIG = 78
 

@@ -11,7 +11,7 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
-from .routing import Redirect
+from .routingtypes import Redirect
 
 _counter = itertools.count(1)
 

@@ -9,7 +9,7 @@ from zope.interface.verify import verifyObject
 from sipredirect.config import ConfigError, parse_config
 from sipredirect.interfaces import IRoutingService
 from sipredirect.redirect import Peer
-from sipredirect.routing import RouteRequest
+from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message
 from sipredirect.tap import load_routing_service
 from sipredirect.testing import invite
