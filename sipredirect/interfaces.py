@@ -23,9 +23,11 @@ class IRoutingService(Interface):
 
         A service that knows the answer at once should return it as a
         plain value: the call is then answered in the same reactor turn,
-        without a 100 Trying.  ``request`` is a
-        :class:`sipredirect.routing.RouteRequest`.  A Deferred is cancelled when the caller gives up (CANCEL) or the
-        chain stops waiting (router-timeout); a service can use its
+        without a 100 Trying.  A plug-in's ``request`` is a
+        :class:`sipredirect.api.RouteRequestView` (the services inside the
+        server get the :class:`sipredirect.routingtypes.RouteRequest`
+        itself).  A Deferred is cancelled when the caller gives up (CANCEL)
+        or the chain stops waiting (router-timeout); a service can use its
         canceller to tell its router that the call was abandoned.
         """
 
