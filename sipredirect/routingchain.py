@@ -77,7 +77,7 @@ class RoutingChain:
         that the server can answer in the same reactor turn without a 100
         Trying; else a Deferred firing with it, whose cancellation (CANCEL)
         cancels the service being waited on."""
-        return ChainRun(self, request).start()
+        return ChainRun(self, request).walk()
 
     def no_route(self, request):
         """No service decided: ``no_route_status``."""
@@ -138,13 +138,13 @@ class RoutingChain:
 class ChainRun:
     """One call's walk down a :class:`RoutingChain`.
 
-    :meth:`ask` puts the question to service ``index``; its answer, a
-    value or a :class:`~twisted.python.failure.Failure`, at once or later,
-    goes to :meth:`answered`, which moves on (``None``, a timeout: the
-    next service), ends the run (a decision; a failure: the chain's 500)
-    or, past the last service, gives the no-route answer.  Answers given
-    at once are taken in a loop, not through Deferred callbacks: at
-    thousands of calls per second those callbacks were a tenth of the
+    :meth:`walk` asks service ``index``; its answer, a value or a
+    :class:`~twisted.python.failure.Failure`, at once or later, goes to
+    :meth:`answered`, which moves on (``None``, a timeout: the next
+    service), ends the run (a decision; a failure: the chain's 500) or,
+    past the last service, gives the no-route answer.  Answers given at
+    once are taken in :meth:`walk`'s loop, not through Deferred callbacks:
+    at thousands of calls per second those callbacks were a tenth of the
     server's CPU.
     """
 
@@ -161,41 +161,36 @@ class ChainRun:
         self.outer = None       # what the caller waits on, once answers come later
         self.cancelled = False
 
-    def start(self):
-        """The decision, or a Deferred of it when a service answers later."""
-        self._walk()
-        if self.decision is not None:
-            return self.decision
-        self.outer = defer.Deferred(self._cancel)
-        return self.outer
-
-    def _walk(self):
-        """Ask one service after the other until one keeps us waiting or
-        the run has its decision."""
-        while self.decision is None and self.pending is None:
-            self.ask()
-
-    def ask(self):
-        """Ask service ``index``, or end with the no-route answer past the
-        last one."""
+    def walk(self):
+        """Ask one service after the other until one keeps the call waiting
+        or the run has its decision.  Returns the decision, or the
+        Deferred the caller waits on (fired here once the decision comes)."""
         chain = self.chain
-        if self.index >= len(chain.services):
-            self.decision = chain.no_route(self.request)
-            return
-        service = chain.services[self.index]
-        self.asked = chain.clock.seconds()
-        try:
-            answer = service.route(self.request)
-        except Exception:
-            answer = failure.Failure()
-        if isinstance(answer, defer.Deferred):
-            if not answer.called or answer.paused:
-                self._wait_for(service, answer)
-                return
-            fired, answer = answer, answer.result  # read directly
-            if isinstance(answer, failure.Failure):
-                fired.addErrback(_handled)
-        self.answered(answer)
+        services = chain.services
+        request = self.request
+        while self.decision is None:
+            if self.index >= len(services):
+                self.decision = chain.no_route(request)
+                break
+            service = services[self.index]
+            self.asked = chain.clock.seconds()
+            try:
+                answer = service.route(request)
+            except Exception:
+                answer = failure.Failure()
+            if isinstance(answer, defer.Deferred):
+                if not answer.called or answer.paused:
+                    self._wait_for(service, answer)
+                    if self.outer is None:
+                        self.outer = defer.Deferred(self._cancel)
+                    return self.outer
+                fired, answer = answer, answer.result  # read directly
+                if isinstance(answer, failure.Failure):
+                    fired.addErrback(_handled)
+            self.answered(answer)
+        if self.outer is not None:
+            self.outer.callback(self.decision)
+        return self.decision
 
     def _wait_for(self, service, pending):
         timeout = getattr(service, "timeout", self.chain.timeout)
@@ -206,40 +201,36 @@ class ChainRun:
 
     def _answered_later(self, answer):
         self.pending = None
-        if self.cancelled:
-            return None
-        self.answered(answer)
-        self._walk()
-        if self.decision is not None:
-            self.outer.callback(self.decision)
+        if not self.cancelled:
+            self.answered(answer)
+            self.walk()
         return None
 
     def answered(self, answer):
         """Service ``index`` answered: a decision, ``None`` (pass), or a
         Failure (a timeout passes, anything else ends the run with the
-        chain's failure answer)."""
+        chain's failure answer).  Each answer is one step of the decision
+        log, with the service's note (why it passed) if it left one."""
         chain = self.chain
         request = self.request
         service = chain.services[self.index]
+        why, request.note = request.note, None
         if isinstance(answer, failure.Failure):
-            passing = answer.check(*_PASSING_FAILURES)
-            _step(request, service,
-                  "timeout" if answer.check(defer.TimeoutError) else "failed",
-                  self.asked, chain.clock.seconds())
-            if passing:
-                chain.log_failure(service, request, answer)
-                self.index += 1
-            else:
-                self.decision = chain.service_failed(service, request, answer)
-            return
-        _step(request, service, "passed" if answer is None else "decided",
-              self.asked, chain.clock.seconds())
+            result = "timeout" if answer.check(defer.TimeoutError) else "failed"
+        else:
+            result = "passed" if answer is None else "decided"
+        request.steps.append(routing_step(getattr(service, "name", None) or str(service),
+                                          result, self.asked, chain.clock.seconds(), why))
         if answer is None:
             self.index += 1
-            return
-        request.decided_by = service
-        request.decision = answer
-        self.decision = answer
+        elif result == "decided":
+            request.decided_by = service
+            request.decision = self.decision = answer
+        elif answer.check(*_PASSING_FAILURES):
+            chain.log_failure(service, request, answer)
+            self.index += 1
+        else:
+            self.decision = chain.service_failed(service, request, answer)
 
     def _cancel(self, outer):
         """The caller gave up (CANCEL, drain): stop the service waited on."""
@@ -253,9 +244,3 @@ def _handled(reason):
     so that Twisted does not also log it as unhandled."""
     return None
 
-
-def _step(request, service, result, asked, now):
-    """One routing service's part in a call, for the decision log."""
-    why, request.note = request.note, None
-    request.steps.append(routing_step(getattr(service, "name", None) or str(service),
-                                      result, asked, now, why))

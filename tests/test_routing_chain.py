@@ -88,6 +88,16 @@ def make_chain(*services, timeout=5.0, **kwargs):
     return chain, clock, logged
 
 
+def waiting_on(name):
+    """A chain whose first service, ``name``, keeps the call waiting on a
+    Held Deferred, and whose second would decide: (held, second, clock,
+    request, the chain's Deferred)."""
+    held, after = Held(), deciding("after")
+    chain, clock, _ = make_chain(Fake(name, held), after)
+    request = call()
+    return held, after, chain, clock, request, chain.decide(request)
+
+
 def steps(request):
     return [step_record(step) for step in request.steps]
 
@@ -218,11 +228,7 @@ def test_a_deferred_that_failed_already_ends_the_chain_with_500():
 
 
 def test_a_deferred_that_fails_later_ends_the_chain_with_500():
-    held = Held()
-    after = deciding("after")
-    chain, _, _ = make_chain(Fake("plugin", held), after)
-    request = call()
-    outcome = chain.decide(request)
+    held, after, chain, _, request, outcome = waiting_on("plugin")
     held.deferred.errback(RuntimeError("boom"))
     assert outcome.result.status == 500 and after.asked == []
     assert steps(request) == [{"service": "plugin", "result": "failed", "ms": 0.0}]
@@ -232,11 +238,7 @@ def test_a_deferred_that_fails_later_ends_the_chain_with_500():
 
 def test_cancelling_the_chain_cancels_the_service_waited_on():
     """A CANCEL from the caller, or a drain: nothing more is asked."""
-    held = Held()
-    after = deciding("after")
-    chain, clock, _ = make_chain(Fake("slow", held), after)
-    request = call()
-    outcome = chain.decide(request)
+    held, after, _, clock, request, outcome = waiting_on("slow")
     outcome.cancel()
     assert held.cancelled == 1
     assert outcome.called and isinstance(outcome.result.value, defer.CancelledError)
