@@ -8,7 +8,9 @@ management service, and so imports the reload).
 """
 
 from .callmodel.resolver import DnResolver, HostCache
-from .routing import DefaultDestinations, RoutingChain, StaticRoutes
+from .routingchain import RoutingChain
+from .routingplugin import PluginService
+from .routingtables import DefaultDestinations, StaticRoutes
 
 
 def build_routing(config, clock, user_service=None, router_link=None):
@@ -18,7 +20,8 @@ def build_routing(config, clock, user_service=None, router_link=None):
     (EventRouteUsed goes to routers whoever routed the call)."""
     services = []
     if user_service is not None:
-        services.append(user_service)
+        # The plug-in sees each call through a read-only view.
+        services.append(PluginService(user_service))
     if router_link is not None:
         services.append(router_link)
     services.append(StaticRoutes(config.routing_points))

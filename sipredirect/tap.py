@@ -20,8 +20,8 @@ from .management.decisionlog import DecisionLog
 from .management.token import management_token
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
-from .routing import RoutingPointSelector
 from .routingsetup import build_resolver, build_routing, offset_round_robin
+from .routingtables import RoutingPointSelector
 from .server import SipServerService
 from .trace import EventTracer
 

@@ -17,9 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from twisted.internet import defer
 from zope.interface import implementer
 
-from .interfaces import IRoutingService
-from .routing import Redirect
-from .sip import parse_sip_uri
+from .api import IRoutingService, Redirect, parse_sip_uri
 
 _counter = itertools.count(1)
 
@@ -117,7 +115,8 @@ class RecordingConnection:
 class RecordingRoutingService:
     """Holds every route request until the test answers it.
 
-    ``requests`` lists the RouteRequests in arrival order and ``pending``
+    ``requests`` lists the calls (:class:`~sipredirect.api.RouteRequestView`
+    when the service is plugged into a server) in arrival order and ``pending``
     maps each to its Deferred; ``confirmed``, ``unconfirmed`` and
     ``cancelled`` record what the server told the service afterwards.
     """

@@ -23,9 +23,9 @@ from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
                       parse_config)
 from ..decisions import DrainAnswer
 from ..logthrottle import LogThrottle
-from ..routing import RoutingPointSelector
 from ..routingsetup import (build_resolver, build_routing, offset_round_robin,
                             round_robin_cursors)
+from ..routingtables import RoutingPointSelector
 from .changes import accident, describe, option_changes, routing_point_changes
 
 RELOADABLE_OPTIONS = {
