@@ -10,6 +10,7 @@ from twisted.logger import Logger
 from ..callmemory import RecordError, record_to_dict
 from ..logthrottle import LogThrottle
 from ..tls import TLSServerFactory
+from ..wakeup import Wakeup
 from .commands import run_command
 from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerFactory
 from .secret import ha_secret
@@ -64,7 +65,7 @@ class HaService(service.Service):
         self.outgoing = None
         self.port = None
         self.client = None
-        self._timer = None
+        self.wakeup = Wakeup(self.reactor, self._on_timer)
         self._starting = False
         self._start_failure = None
         memory.on_remember = self._remembered
@@ -135,8 +136,7 @@ class HaService(service.Service):
         """A graceful stop: hand the primary role over before closing."""
         service.Service.stopService(self)
         self._apply(self.machine.stepping_down(self.reactor.seconds()))
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
+        self.wakeup.stop()
         # Give the hand-over line a moment on the wire before closing.
         d = task.deferLater(self.reactor, 0.2, lambda: None)
 
@@ -317,16 +317,11 @@ class HaService(service.Service):
                 table.position = position
 
     def _reschedule(self):
-        if not self.running:
-            return
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        delay = max(0.0, self.machine.next_deadline() - self.reactor.seconds())
-        self._timer = self.reactor.callLater(delay, self._on_timer)
+        if self.running:
+            self.wakeup.update(self.machine.next_deadline())
 
-    def _on_timer(self):
-        self._timer = None
-        self._apply(self.machine.handle_timer(self.reactor.seconds()))
+    def _on_timer(self, now):
+        self._apply(self.machine.handle_timer(now))
 
 
 __all__ = ["HaService", "PRIMARY", "BACKUP"]
