@@ -165,12 +165,17 @@ class Router:
         if data:
             self.client.dataReceived(data)
 
-    def deliver_to_server(self):
-        """What the router wrote, for the server to read (under the profiler)."""
+    def deliver_to_server(self, on=None, off=None):
+        """What the router wrote, for the server to read: with ``on`` and
+        ``off``, the profiler runs only while the server reads it."""
         data = self.to_server.value()
         self.to_server.clear()
         if data:
+            if on is not None:
+                on()
             self.server.dataReceived(data)
+            if off is not None:
+                off()
 
 
 class Bench:
@@ -235,9 +240,7 @@ class Bench:
             off()
             if router is not None:
                 router.deliver_to_router()
-                on()
-                router.deliver_to_server()
-                off()
+                router.deliver_to_server(on, off)
             tag = self._redirected(n)
             ack = ACK.format(n=n, tag=tag).encode()
             on()
