@@ -49,7 +49,8 @@ from sipredirect.config import Config, RoutingPoint  # noqa: E402
 from sipredirect.ids import ConnIdGenerator, new_call_uuid  # noqa: E402
 from sipredirect.redirect import Peer  # noqa: E402
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol  # noqa: E402
-from sipredirect.routing import RouteRequest, RoutingPointSelector  # noqa: E402
+from sipredirect.routingtables import RoutingPointSelector  # noqa: E402
+from sipredirect.routingtypes import RouteRequest  # noqa: E402
 from sipredirect.server import SipServerService  # noqa: E402
 from sipredirect.sip import parse_message, parse_sip_uri  # noqa: E402
 from sipredirect.tap import build_routing  # noqa: E402
