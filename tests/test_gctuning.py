@@ -35,8 +35,8 @@ def test_server_start_settles_the_garbage_collector(restore_gc_settings, monkeyp
     config = Config.defaults()
     clock = task.Clock()
     server = SipServerService(config, build_routing(config, clock),
-                              RoutingPointSelector(config.routing_points), reactor=clock)
-    server.ha_managed = True  # no ports: this checks the start, not the bind
+                              RoutingPointSelector(config.routing_points), reactor=clock,
+                              ha_managed=True)  # no ports: this checks the start, not the bind
     server.startService()
     try:
         assert settled == [True]
