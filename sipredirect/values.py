@@ -95,8 +95,12 @@ def _make_init(cls):
         else:
             arguments.append(name)
         value = name
-        if name in cls._convert:
-            namespace["_convert_" + name] = cls._convert[name]
+        convert = cls._convert.get(name)
+        if convert is tuple:
+            # The common case, a tuple already, without a call.
+            value = "%s if type(%s) is tuple else tuple(%s)" % (name, name, name)
+        elif convert is not None:
+            namespace["_convert_" + name] = convert
             value = "_convert_%s(%s)" % (name, name)
         lines.append("    _set_%s(self, %s)\n" % (name, value))
     source = "def __init__(self, %s):\n%s" % (", ".join(arguments),

@@ -81,8 +81,8 @@ def _plain(value):
     data = {"class": name}
     for slot in _slots(value):
         field = getattr(value, slot)
-        if slot == "params" and type(field) in (list, tuple):
-            # The parameters are a tuple now that parsed values are
+        if slot in ("params", "vias") and type(field) in (list, tuple):
+            # Parameters and Vias are tuples now that parsed values are
             # immutable (issue 19); the same sequence either way.
             data[slot] = [_plain(v) for v in field]
         else:
