@@ -49,33 +49,14 @@ from sipredirect.config import Config, RoutingPoint  # noqa: E402
 from sipredirect.ids import ConnIdGenerator, new_call_uuid  # noqa: E402
 from sipredirect.redirect import Peer  # noqa: E402
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol  # noqa: E402
-from sipredirect.routing import RouteRequest, RoutingPointSelector  # noqa: E402
+from sipredirect.routingtables import RoutingPointSelector  # noqa: E402
+from sipredirect.routingtypes import RouteRequest  # noqa: E402
 from sipredirect.server import SipServerService  # noqa: E402
 from sipredirect.sip import parse_message, parse_sip_uri  # noqa: E402
 from sipredirect.tap import build_routing  # noqa: E402
 from sipredirect.trace import EventTracer  # noqa: E402
+from sipp_messages import ACK, INVITE  # noqa: E402
 
-BODY = ("v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-        "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
-# The same messages bench/scenarios/uac_redirect.xml sends.
-INVITE = ("INVITE sip:8001@127.0.0.1:5060 SIP/2.0\r\n"
-          "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{n}-1-0\r\n"
-          "From: <sip:29111@127.0.0.1:5061>;tag=1234SIPpTag00{n}\r\n"
-          "To: <sip:8001@127.0.0.1:5060>\r\n"
-          "Call-ID: {n}-1234@127.0.0.1\r\n"
-          "CSeq: 1 INVITE\r\n"
-          "Contact: <sip:29111@127.0.0.1:5061>\r\n"
-          "Max-Forwards: 70\r\n"
-          "Content-Type: application/sdp\r\n"
-          "Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
-ACK = ("ACK sip:8001@127.0.0.1:5060 SIP/2.0\r\n"
-       "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{n}-1-0\r\n"
-       "From: <sip:29111@127.0.0.1:5061>;tag=1234SIPpTag00{n}\r\n"
-       "To: <sip:8001@127.0.0.1:5060>;tag={tag}\r\n"
-       "Call-ID: {n}-1234@127.0.0.1\r\n"
-       "CSeq: 1 ACK\r\n"
-       "Max-Forwards: 70\r\n"
-       "Content-Length: 0\r\n\r\n")
 DESTINATIONS = ["sip:agent1@127.0.0.1:5070", "sip:agent2@127.0.0.1:5071",
                 "sip:agent3@127.0.0.1:5072"]
 

@@ -19,13 +19,10 @@ chain: the router link, the static tables, the default destinations.
 
 import time
 
-from twisted.internet import defer
 from zope.interface import implementer
 
-from sipredirect.config import ConfigError, PLUGIN_SECTION
-from sipredirect.interfaces import IRoutingService
-from sipredirect.routing import Contact, Redirect
-from sipredirect.sip import SipParseError, parse_sip_uri
+from sipredirect.api import (PLUGIN_SECTION, ConfigError, Contact, IRoutingService, Redirect,
+                             SipParseError, parse_sip_uri)
 
 
 def _minutes(text, option, path):
@@ -63,7 +60,7 @@ class TimeOfDayRouting:
 
     def route(self, request):
         if self.dns and request.this_dn not in self.dns:
-            return defer.succeed(None)
+            return None  # not ours: the next service in the chain decides
         local = time.localtime(self.now())
         minute = local.tm_hour * 60 + local.tm_min
         if self.open <= self.close:
@@ -71,7 +68,8 @@ class TimeOfDayRouting:
         else:  # hours across midnight
             daytime = minute >= self.open or minute < self.close
         target = self.targets["day" if daytime else "night"]
-        return defer.succeed(Redirect([Contact(target)], source=self.name))
+        # A plain value: the call is answered in this reactor turn.
+        return Redirect([Contact(target)], source=self.name)
 
     def route_confirmed(self, request, decision):
         pass

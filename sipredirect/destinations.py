@@ -6,7 +6,7 @@ import re
 from zope.interface import implementer
 
 from .interfaces import IDestinationResolver
-from .routing import Contact
+from .routingtypes import Contact
 from .sip import SipParseError, parse_address, parse_uri
 from .sip.memo import ParseMemo
 from .sip.uri import parse_host

@@ -17,15 +17,17 @@ class IRoutingService(Interface):
     name = Attribute("Short name used in logs and as the route source.")
 
     def route(request):
-        """Return a :class:`sipredirect.routing.Redirect`, a
-        :class:`sipredirect.routing.Reject`, or ``None`` (no opinion),
+        """Return a :class:`sipredirect.api.Redirect`, a
+        :class:`sipredirect.api.Reject`, or ``None`` (no opinion),
         either at once or through a Deferred firing with one of them.
 
         A service that knows the answer at once should return it as a
         plain value: the call is then answered in the same reactor turn,
-        without a 100 Trying.  ``request`` is a
-        :class:`sipredirect.routing.RouteRequest`.  A Deferred is cancelled when the caller gives up (CANCEL) or the
-        chain stops waiting (router-timeout); a service can use its
+        without a 100 Trying.  A plug-in's ``request`` is a
+        :class:`sipredirect.api.RouteRequestView` (the services inside the
+        server get the :class:`sipredirect.routingtypes.RouteRequest`
+        itself).  A Deferred is cancelled when the caller gives up (CANCEL)
+        or the chain stops waiting (router-timeout); a service can use its
         canceller to tell its router that the call was abandoned.
         """
 
@@ -45,7 +47,7 @@ class IDestinationResolver(Interface):
     """
 
     def resolve(other_dn, request, location=None):
-        """Return a list of :class:`sipredirect.routing.Contact` (or a
+        """Return a list of :class:`sipredirect.api.Contact` (or a
         Deferred of one); raise or fail with
         :class:`sipredirect.destinations.DestinationUnresolvable` when
         ``other_dn`` names nothing.  ``location`` is the RequestRouteCall's

@@ -19,7 +19,7 @@ from .maddr import MaddrPolicy
 from .capacity import TransactionCap
 from .callmodel.mapping import AttributeMapper
 from .decisions import LatencyHistogram, decision_facts
-from .routing import Contact, Redirect, Reject, RouteRequest
+from .routingtypes import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, Timers, TransactionTable,
                   parse_message, reason_for, response_bytes, transaction_key)

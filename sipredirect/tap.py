@@ -12,7 +12,9 @@ from zope.interface.exceptions import Invalid
 
 from .config import ConfigError, load_config, reference_text
 from .interfaces import IRoutingService
-from .routing import DefaultDestinations, RoutingChain, RoutingPointSelector, StaticRoutes
+from .routingchain import RoutingChain
+from .routingplugin import PluginService
+from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
 
 EX_CONFIG = 78
 
@@ -100,7 +102,8 @@ def build_routing(config, clock, user_service=None, router_link=None):
     (EventRouteUsed goes to routers whoever routed the call)."""
     services = []
     if user_service is not None:
-        services.append(user_service)
+        # The plug-in sees each call through a read-only view.
+        services.append(PluginService(user_service))
     if router_link is not None:
         services.append(router_link)
     services.append(StaticRoutes(config.routing_points))

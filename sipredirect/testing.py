@@ -10,8 +10,7 @@ import itertools
 from twisted.internet import defer
 from zope.interface import implementer
 
-from .interfaces import IRoutingService
-from .routing import Redirect
+from .api import IRoutingService, Redirect, parse_sip_uri
 
 _counter = itertools.count(1)
 
@@ -109,7 +108,8 @@ class RecordingConnection:
 class RecordingRoutingService:
     """Holds every route request until the test answers it.
 
-    ``requests`` lists the RouteRequests in arrival order and ``pending``
+    ``requests`` lists the calls (:class:`~sipredirect.api.RouteRequestView`
+    when the service is plugged into a server) in arrival order and ``pending``
     maps each to its Deferred; ``confirmed``, ``unconfirmed`` and
     ``cancelled`` record what the server told the service afterwards.
     """
@@ -138,7 +138,6 @@ class RecordingRoutingService:
         self.pending.pop(request).callback(decision)
 
     def redirect(self, request, *uris):
-        from .sip import parse_sip_uri
         self.answer(request, Redirect([parse_sip_uri(u) for u in uris], source=self.name))
 
     def route_confirmed(self, request, decision):

@@ -7,7 +7,7 @@ from twisted.internet import task
 
 from sipredirect import collector
 from sipredirect.config import Config
-from sipredirect.routing import RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.tap import build_routing
 

@@ -5,7 +5,8 @@ import random
 from sipredirect.config import RoutingPoint
 from sipredirect.decisions import DrainAnswer, LatencyHistogram, decision_record
 from sipredirect.redirect import Peer, RedirectCore, Send, StartRouting
-from sipredirect.routing import Redirect, RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.routingtypes import Redirect
 from sipredirect.sip import parse_sip_uri
 from sipredirect.testing import header_of, invite, options, status_of
 

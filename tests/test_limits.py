@@ -9,7 +9,7 @@ from sipredirect.limits import NetworkSet, RateLimiter, parse_networks
 from sipredirect.redirect import Peer, RedirectCore, StartRouting
 from sipredirect.routerlink import RouterLink
 from sipredirect.routerlink.protocol import RouterLinkFactory
-from sipredirect.routing import RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_sip_uri
 from sipredirect.tap import build_routing

@@ -7,7 +7,8 @@ import pytest
 
 from sipredirect.redirect import (CancelRouting, Close, Peer, RedirectCore, RouteConfirmed,
                                   RouteUnconfirmed, Send, StartRouting)
-from sipredirect.routing import Contact, Redirect, Reject, RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.routingtypes import Contact, Redirect, Reject
 from sipredirect.config import RoutingPoint
 from sipredirect.sip import FramedMessage, parse_sip_uri
 from sipredirect.testing import ack_for, cancel_for, header_of, invite, options, status_of

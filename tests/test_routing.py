@@ -2,8 +2,8 @@
 
 from sipredirect.config import RoutingPoint
 from sipredirect.redirect import Peer
-from sipredirect.routing import (DefaultDestinations, RouteRequest, RoutingPointSelector,
-                                 StaticRoutes)
+from sipredirect.routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
+from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message, parse_sip_uri
 from sipredirect.testing import invite
 

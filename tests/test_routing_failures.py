@@ -5,7 +5,9 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from sipredirect.redirect import Peer
-from sipredirect.routing import DefaultDestinations, Reject, RouteRequest, RoutingChain
+from sipredirect.routingchain import RoutingChain
+from sipredirect.routingtables import DefaultDestinations
+from sipredirect.routingtypes import Reject, RouteRequest
 from sipredirect.sip import parse_message, parse_sip_uri
 from sipredirect.testing import invite
 

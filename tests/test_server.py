@@ -13,7 +13,7 @@ from zope.interface.verify import verifyObject
 from sipredirect.config import Config, RoutingPoint
 from sipredirect.interfaces import IRoutingService
 from sipredirect.redirect import Peer
-from sipredirect.routing import RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.tap import build_routing
 from sipredirect.testing import (RecordingConnection, RecordingRoutingService, ack_for,

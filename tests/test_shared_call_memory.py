@@ -12,7 +12,7 @@ from sipredirect.config import Config, RoutingPoint
 from sipredirect.interfaces import ICallMemory
 from sipredirect.redirect import LookUpCall, Peer, RedirectCore, Send, StartRouting
 from sipredirect.redislink import RedisCallMemory, RedisClient, parse_call_memory
-from sipredirect.routing import RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_sip_uri
 from sipredirect.tap import build_routing

@@ -11,7 +11,8 @@ from sipredirect.config import Config, RoutingPoint
 from sipredirect.limits import parse_networks
 from sipredirect.maddr import MaddrPolicy
 from sipredirect.redirect import Peer, RedirectCore, Send, StartRouting
-from sipredirect.routing import Redirect, RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.routingtypes import Redirect
 from sipredirect.server import SipServerService
 from sipredirect.sip import StreamFramer, parse_sip_uri
 from sipredirect.streamguard import MessageDeadline, SourceConnections

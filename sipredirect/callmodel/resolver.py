@@ -26,7 +26,7 @@ from zope.interface import implementer
 
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IDestinationResolver
-from ..routing import Contact
+from ..routingtypes import Contact
 from ..sip import SipParseError, SipUri, parse_uri
 from ..sip.grammar import format_params
 

@@ -23,7 +23,7 @@ from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
                       parse_config)
 from ..decisions import DrainAnswer
 from ..logthrottle import LogThrottle
-from ..routing import RoutingPointSelector
+from ..routingtables import RoutingPointSelector
 from .changes import accident, describe, option_changes, routing_point_changes
 
 RELOADABLE_OPTIONS = {

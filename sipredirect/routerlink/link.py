@@ -13,7 +13,7 @@ from ..deadlines import DeadlineQueue
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IRoutingService
 from ..logthrottle import LogThrottle
-from ..routing import Redirect, Reject
+from ..routingtypes import Redirect, Reject
 from ..wiretext import escape_text
 from .admission import RefusalLog
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,

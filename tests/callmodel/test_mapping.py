@@ -13,7 +13,7 @@ import pytest
 from sipredirect.callmodel.mapping import AttributeMapper
 from sipredirect.config import parse_config
 from sipredirect.redirect import Peer
-from sipredirect.routing import RouteRequest
+from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message
 
 # The seed's INVITE, byte for byte (its Via, From, To, Contact and SDP).

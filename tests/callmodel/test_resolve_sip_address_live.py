@@ -6,7 +6,7 @@ from twisted.internet import reactor
 from twisted.names import client
 
 from sipredirect.callmodel.resolver import HostCache
-from sipredirect.routing import Contact
+from sipredirect.routingtypes import Contact
 from sipredirect.sip import parse_sip_uri
 
 

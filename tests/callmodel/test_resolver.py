@@ -11,7 +11,7 @@ from sipredirect.callmodel.resolver import DnResolver, HostCache
 from sipredirect.config import ConfigError, parse_config
 from sipredirect.destinations import DestinationUnresolvable
 from sipredirect.interfaces import IDestinationResolver
-from sipredirect.routing import Contact
+from sipredirect.routingtypes import Contact
 from sipredirect.sip import parse_sip_uri
 
 CONFIG = """

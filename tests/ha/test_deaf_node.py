@@ -14,7 +14,7 @@ from sipredirect.config import parse_config
 from sipredirect.ha import service as ha_service
 from sipredirect.ha.roles import PRIMARY, STARTING
 from sipredirect.ha.service import HaService
-from sipredirect.routing import RoundRobin
+from sipredirect.routingtables import RoundRobin
 
 from test_service import CONFIG, FakeLink, FakeSip
 

@@ -7,7 +7,7 @@ from sipredirect.callmemory import CallMemory, record_to_dict
 from sipredirect.config import parse_config
 from sipredirect.ha.roles import BACKUP, PRIMARY
 from sipredirect.ha.service import HaService
-from sipredirect.routing import RoundRobin
+from sipredirect.routingtables import RoundRobin
 
 CONFIG = """
 [ha]

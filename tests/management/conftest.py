@@ -3,7 +3,7 @@ from twisted.internet import task
 
 from sipredirect.config import load_config
 from sipredirect.management import DecisionLog, Reloader, ServerNode
-from sipredirect.routing import RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.tap import build_routing
 

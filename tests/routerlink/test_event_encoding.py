@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from sipredirect.callmodel.mapping import AttributeMapper
 from sipredirect.routerlink.messages import encode_event, escape_text, unescape_text
-from sipredirect.routing import RouteRequest
+from sipredirect.routingtypes import RouteRequest
 from sipredirect.redirect import Peer
 from sipredirect.sip import parse_message
 from sipredirect.testing import invite

@@ -12,7 +12,8 @@ from sipredirect.interfaces import IDestinationResolver, IRoutingService
 from sipredirect.destinations import UriResolver
 from sipredirect.redirect import Peer
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol
-from sipredirect.routing import Redirect, Reject, RouteRequest, RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.routingtypes import Redirect, Reject, RouteRequest
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_message
 from sipredirect.tap import build_routing

@@ -4,7 +4,7 @@ in-flight call keeps across a reload."""
 
 from sipredirect.decisions import step_record
 from sipredirect.destinations import UriResolver
-from sipredirect.routing import RoutingChain
+from sipredirect.routingchain import RoutingChain
 
 from test_link import Router, make_link, route_request
 

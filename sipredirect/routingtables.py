@@ -1,0 +1,144 @@
+"""The embedded routing tables: which routing point (ThisDN) a new INVITE
+is for, the per-routing-point static destinations and the default
+destinations, all answering at once without a router.
+"""
+
+from zope.interface import implementer
+
+from .interfaces import IRoutingService
+from .routingtypes import Contact, Redirect
+
+
+class RoutingPointSelector:
+    """Picks the routing point (ThisDN) of a new INVITE (seed rows 3-4).
+
+    With ``load_balancing`` the Request-URI username is ignored and calls go
+    round-robin over the routing points; without it the username selects
+    the routing point, falling back to ``default_route_point``.  With no
+    routing points configured at all, the username itself is the DN.
+    """
+
+    def __init__(self, routing_points, load_balancing=False, default_route_point=""):
+        self._points = dict(routing_points)
+        self._load_balancing = load_balancing
+        self._default = default_route_point or None
+        # Turns follow the configuration file's order.
+        self.turns = RoundRobin(list(self._points))
+
+    def knows(self, dn):
+        """Could ``dn`` be a routing point a call was routed on?  (Any DN
+        when none is configured: the username itself is then the DN.)"""
+        return not self._points or dn in self._points
+
+    def select(self, request):
+        """The DN, or None when the INVITE matches no routing point (404)."""
+        return self.select_with_reason(request)[0]
+
+    def select_with_reason(self, request):
+        """(DN or None, how it was chosen: "load-balancing", "username",
+        "default-route-point" or "no-routing-points")."""
+        if self._load_balancing:
+            return self.turns.pick(), "load-balancing"
+        user = getattr(request.uri, "user_unescaped", None) or getattr(request.uri, "user", None)
+        if not self._points:
+            return (user or str(getattr(request.uri, "host", "")) or None), "no-routing-points"
+        if user is not None and user in self._points:
+            return user, "username"
+        return self._default, "default-route-point"
+
+
+def _equal_to_request_uri(uri, route_request):
+    try:
+        return uri == route_request.request_uri
+    except TypeError:
+        return False
+
+
+class RoundRobin:
+    """Round-robin over a fixed list, skipping the entries a predicate
+    refuses; O(number refused) per pick."""
+
+    def __init__(self, items):
+        self._items = list(items)
+        self._next = 0
+
+    def __len__(self):
+        return len(self._items)
+
+    @property
+    def position(self):
+        """The index of the next pick; HA replicates it to the backup."""
+        return self._next
+
+    @position.setter
+    def position(self, value):
+        self._next = value % len(self._items) if self._items else 0
+
+    def pick(self, refuse=lambda item: False):
+        count = len(self._items)
+        for _ in range(count):
+            item = self._items[self._next]
+            self._next = (self._next + 1) % count
+            if not refuse(item):
+                return item
+        return None
+
+
+@implementer(IRoutingService)
+class StaticRoutes:
+    """The per-routing-point destinations of ``[routing-points]``."""
+
+    name = "static"
+
+    def __init__(self, routing_points):
+        self.tables = {dn: RoundRobin(point.alternatives)
+                        for dn, point in routing_points.items() if point.alternatives}
+
+    def route(self, request):
+        # A plain value, not a Deferred: the chain takes either (see
+        # IRoutingService.route), and these tables answer at once.
+        table = self.tables.get(request.this_dn)
+        if table is None:
+            return None
+        used = request.used_destinations
+        alternative = table.pick(lambda alt: all(
+            str(uri) in used or _equal_to_request_uri(uri, request) for uri, _ in alt))
+        if alternative is None:
+            return None
+        return Redirect([Contact(uri, q) for uri, q in alternative], source="static")
+
+    def route_confirmed(self, request, decision):
+        pass
+
+    def route_unconfirmed(self, request, decision):
+        pass
+
+
+@implementer(IRoutingService)
+class DefaultDestinations:
+    """``default-routing-destinations``: round-robin, never back to the
+    Request-URI itself (RFC 3261 8.3)."""
+
+    name = "default-destinations"
+
+    def __init__(self, destinations):
+        self.table = RoundRobin(destinations)
+        # Decisions are read-only, so each destination's is made once.
+        self._redirects = {id(uri): Redirect([Contact(uri)], source=self.name)
+                           for uri in destinations}
+
+    def route(self, request):
+        if not len(self.table):
+            return None
+        used = request.used_destinations
+        uri = self.table.pick(lambda uri: str(uri) in used
+                               or _equal_to_request_uri(uri, request))
+        if uri is None:
+            return None
+        return self._redirects[id(uri)]
+
+    def route_confirmed(self, request, decision):
+        pass
+
+    def route_unconfirmed(self, request, decision):
+        pass
