@@ -16,7 +16,8 @@ from sipredirect.callmemory import CallMemory
 from sipredirect.config import RoutingPoint
 from sipredirect.ids import ConnIdGenerator
 from sipredirect.redirect import RedirectCore
-from sipredirect.routing import Redirect, RouteRequest, RoutingPointSelector
+from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.routingtypes import Redirect, RouteRequest
 from sipredirect.sip import Timers, parse_message, parse_sip_uri
 from sipredirect.testing import ack_for, cancel_for, invite
 
