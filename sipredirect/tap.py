@@ -10,11 +10,20 @@ from twisted.python import usage
 from zope.interface.verify import verifyObject
 from zope.interface.exceptions import Invalid
 
+from .callmemory import CallMemory
 from .config import ConfigError, load_config, reference_text
+from .ha.secret import ha_secret
+from .ha.service import HaService
 from .interfaces import IRoutingService
-from .routingchain import RoutingChain
-from .routingplugin import PluginService
-from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
+from .management import ManagementService, Reloader, ServerNode
+from .management.decisionlog import DecisionLog
+from .management.token import management_token
+from .redislink import RedisCallMemory, RedisClient
+from .routerlink import RouterLink, RouterLinkService
+from .routingsetup import build_resolver, build_routing, offset_round_robin
+from .routingtables import RoutingPointSelector
+from .server import SipServerService
+from .trace import EventTracer
 
 EX_CONFIG = 78
 
@@ -37,7 +46,6 @@ class Options(usage.Options):
             self["parsed"] = load_config(self["config"])
             if self["parsed"].ha is not None:
                 # Read (or created) now: a bad secret file stops the start here.
-                from .ha.secret import ha_secret
                 ha_secret(self["parsed"].ha, self["parsed"].path)
             self["routing_service"] = load_routing_service(self["parsed"])
             self["decision_log"] = open_decision_log(self["parsed"])
@@ -85,7 +93,6 @@ def load_routing_service(config):
 def open_decision_log(config):
     """The management section's decision log, opened now so that an
     unwritable path is a configuration error before twistd starts."""
-    from .management.decisionlog import DecisionLog
     management = config.management
     try:
         return DecisionLog(management.decision_log, management.decisions_kept)
@@ -95,39 +102,9 @@ def open_decision_log(config):
                           management.decision_log) from None
 
 
-def build_routing(config, clock, user_service=None, router_link=None):
-    """The routing chain: user service, router link, static routing-point
-    tables, the default destinations; a call nothing routes gets
-    no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call)."""
-    services = []
-    if user_service is not None:
-        # The plug-in sees each call through a read-only view.
-        services.append(PluginService(user_service))
-    if router_link is not None:
-        services.append(router_link)
-    services.append(StaticRoutes(config.routing_points))
-    services.append(DefaultDestinations(config.default_routing_destinations))
-    return RoutingChain(services, config.router_timeout, clock,
-                        no_route_status=config.no_route_status,
-                        observers=[router_link] if router_link is not None else [])
-
-
-def build_resolver(config, clock):
-    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client."""
-    from .callmodel.resolver import DnResolver, HostCache
-    hosts = None
-    if config.resolve_sip_address:
-        from twisted.names import client
-        hosts = HostCache(client.createResolver(), clock)
-    return DnResolver(config.call_model, hosts)
-
-
 def load_management_token(config):
     """The management API token (its file created when absent); None
     without ``token-file``.  Raises ConfigError."""
-    from .management.token import management_token
     return management_token(config)
 
 
@@ -143,10 +120,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     service's drain finishes quickly.
     """
     if reactor is None:
+        # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
-    from .routerlink import RouterLink, RouterLinkService
-    from .server import SipServerService
-    from .trace import EventTracer
     top = service.MultiService()
     tracer = EventTracer(config.event_trace)
     link = None
@@ -185,14 +160,11 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
-        from .ha.secret import ha_secret
-        from .ha.service import HaService
         ha_secret(ha, config.path)
         ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor,
                                known_routing_point=lambda dn: sip.core.selector.knows(dn),
                                final_timeout=config.final_timeout)
         ha_service.setServiceParent(top)
-    from .management import ManagementService, Reloader, ServerNode
     if decision_log is None:
         decision_log = open_decision_log(config)
     sip.core.on_decision = decision_log
@@ -215,34 +187,10 @@ def build_call_memory(config, reactor, parent):
     still answers every call."""
     if config.call_memory is None:
         return None
-    from .callmemory import CallMemory
-    from .redislink import RedisCallMemory, RedisClient
     client = RedisClient(config.call_memory, config.call_memory_timeout, reactor)
     client.setServiceParent(parent)
     return RedisCallMemory(client, CallMemory(config.final_timeout, config.call_memory_size),
                            reactor, log_interval=config.bad_input_log_interval or 10.0)
-
-
-def offset_round_robin(selector, chain, offset):
-    """Start every round-robin table at ``round-robin-offset``, so that the
-    servers of a group start their turns on different destinations;
-    returns the tables by name."""
-    cursors = round_robin_cursors(selector, chain)
-    for table in cursors.values():
-        table.position = offset
-    return cursors
-
-
-def round_robin_cursors(selector, chain):
-    """Every round-robin table by name, for HA replication."""
-    cursors = {"routing-points": selector.turns}
-    for routing_service in chain.services:
-        if isinstance(routing_service, DefaultDestinations):
-            cursors["default-destinations"] = routing_service.table
-        elif isinstance(routing_service, StaticRoutes):
-            for dn, table in routing_service.tables.items():
-                cursors["static:" + dn] = table
-    return cursors
 
 
 def makeService(options):

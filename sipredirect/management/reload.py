@@ -23,6 +23,8 @@ from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
                       parse_config)
 from ..decisions import DrainAnswer
 from ..logthrottle import LogThrottle
+from ..routingsetup import (build_resolver, build_routing, offset_round_robin,
+                            round_robin_cursors)
 from ..routingtables import RoutingPointSelector
 from .changes import accident, describe, option_changes, routing_point_changes
 
@@ -199,7 +201,6 @@ class Reloader:
 
     def _build(self, config):
         """Every new piece, built before anything is swapped."""
-        from ..tap import build_resolver, build_routing, offset_round_robin
         node = self.node
         selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                         config.default_route_point)
@@ -212,7 +213,6 @@ class Reloader:
         return selector, chain, mapper, resolver, drain
 
     def _swap(self, config, selector, chain, mapper, resolver, drain):
-        from ..tap import round_robin_cursors
         node = self.node
         core = node.core
         core.selector = selector
