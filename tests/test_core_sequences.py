@@ -227,7 +227,7 @@ def test_received_and_rport_of_one_response_leave_the_shared_via_alone():
     text; the response that adds received and rport to it (RFC 3261 18.2.1,
     RFC 3581 4) works on its own value, so another caller of the memo (the
     ACK, a retransmission, any later parse) still sees the Via as sent."""
-    core, tags = make_core(), Tags()
+    core = make_core()
     raw = call(8, via_host="10.0.0.9", via_port=5060, rport=True)
     sent_via = "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-seq-8;rport"
     shared = parse_message(raw).vias[0]
