@@ -12,8 +12,8 @@ the one delayed call in step with ``core.next_deadline()``.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from .redirect import (CancelRouting, Close, LookUpCall, RouteConfirmed,
-                       RouteUnconfirmed, Send, StartRouting)
+from .actions import (CancelRouting, Close, LookUpCall, RouteConfirmed,
+                      RouteUnconfirmed, Send, StartRouting)
 from .wakeup import Wakeup
 
 
