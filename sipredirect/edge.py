@@ -65,7 +65,7 @@ class SipEdge:
             self.refuse(refused, peer, now)
             return
         try:
-            if isinstance(payload, FramedMessage):
+            if payload.__class__ is FramedMessage:  # else a datagram's bytes
                 actions = self.core.stream_message(payload, peer, now)
             else:
                 actions = self.core.datagram_received(payload, peer, now)

@@ -212,6 +212,13 @@ def test_one_failing_action_does_not_stop_the_others():
     assert conn.sent == [b"b"] and core.stats["internal_errors"] == 1
 
 
+def test_an_unknown_action_is_an_internal_error_and_the_next_still_happens():
+    driver, core, _ = make()
+    conn = RecordingConnection()
+    driver.apply([object(), Close(peer(conn))])
+    assert conn.closed and core.stats["internal_errors"] == 1
+
+
 def test_the_wakeup_follows_the_core_deadline_once_all_actions_are_applied():
     driver, core, clock = make(AtOnce("decision"))
     core.deadline = 100.5
