@@ -12,9 +12,8 @@ from zope.interface.exceptions import Invalid
 
 from .config import ConfigError, load_config, reference_text
 from .interfaces import IRoutingService
-from .routingchain import RoutingChain
-from .routingplugin import PluginService
-from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
+from .policy import (CursorsView, PolicyHolder, build_policy, build_resolver,  # noqa: F401
+                     build_routing, offset_round_robin, round_robin_cursors)
 
 EX_CONFIG = 78
 
@@ -95,35 +94,6 @@ def open_decision_log(config):
                           management.decision_log) from None
 
 
-def build_routing(config, clock, user_service=None, router_link=None):
-    """The routing chain: user service, router link, static routing-point
-    tables, the default destinations; a call nothing routes gets
-    no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call)."""
-    services = []
-    if user_service is not None:
-        # The plug-in sees each call through a read-only view.
-        services.append(PluginService(user_service))
-    if router_link is not None:
-        services.append(router_link)
-    services.append(StaticRoutes(config.routing_points))
-    services.append(DefaultDestinations(config.default_routing_destinations))
-    return RoutingChain(services, config.router_timeout, clock,
-                        no_route_status=config.no_route_status,
-                        observers=[router_link] if router_link is not None else [])
-
-
-def build_resolver(config, clock):
-    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client."""
-    from .callmodel.resolver import DnResolver, HostCache
-    hosts = None
-    if config.resolve_sip_address:
-        from twisted.names import client
-        hosts = HostCache(client.createResolver(), clock)
-    return DnResolver(config.call_model, hosts)
-
-
 def load_management_token(config):
     """The management API token (its file created when absent); None
     without ``token-file``.  Raises ConfigError."""
@@ -146,32 +116,29 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         from twisted.internet import reactor
     from .routerlink import RouterLink, RouterLinkService
     from .server import SipServerService
-    from .trace import EventTracer
     top = service.MultiService()
-    tracer = EventTracer(config.event_trace)
+    # One holder for the core, the SIP service and the router link: a
+    # reload swaps the policy in it (sipredirect.policy.install_policy).
+    holder = PolicyHolder()
     link = None
     if config.router.endpoint:
-        link = RouterLink(config.routing_points, config.router_timeout, reactor, tracer,
-                          resolver=build_resolver(config, reactor),
+        link = RouterLink(holder, reactor,
                           password=config.router.password,
                           server_name=config.router.server_name,
                           register_timeout=config.router.register_timeout,
                           max_dns_per_connection=config.router.max_dns_per_connection,
                           log_interval=config.bad_input_log_interval or 10.0)
-    selector = RoutingPointSelector(config.routing_points, config.load_balancing,
-                                    config.default_route_point)
-    routing = build_routing(config, reactor, user_service, link)
-    cursors = offset_round_robin(selector, routing, config.round_robin_offset)
+    holder.policy = build_policy(config, reactor, user_service, link)
     memory = build_call_memory(config, reactor, top)
     ha = config.ha
-    sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer,
+    sip = SipServerService(config, holder, reactor=reactor,
                            ha_managed=ha is not None,
                            keep_port_on_backup=bool(ha and ha.enable_sip_port_on_backup),
                            node=ha.node_id if ha is not None else config.node_id,
                            memory=memory)
     if memory is not None:
         memory.stats = sip.stats
-    routing.stats = sip.stats  # routing_service_failures_<name>
+    holder.policy.chain.stats = sip.stats  # routing_service_failures_<name>
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
@@ -188,15 +155,16 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         from .ha.secret import ha_secret
         from .ha.service import HaService
         ha_secret(ha, config.path)
-        ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor,
-                               known_routing_point=lambda dn: sip.core.selector.knows(dn),
+        ha_service = HaService(ha, sip, link, sip.core.memory, CursorsView(holder), reactor,
+                               known_routing_point=lambda dn:
+                               holder.policy.selector.knows(dn),
                                final_timeout=config.final_timeout)
         ha_service.setServiceParent(top)
     from .management import ManagementService, Reloader, ServerNode
     if decision_log is None:
         decision_log = open_decision_log(config)
     sip.core.on_decision = decision_log
-    node = ServerNode(config, sip, selector, routing, reactor, link=link, ha=ha_service,
+    node = ServerNode(holder, sip, reactor, link=link, ha=ha_service,
                       user_service=user_service, decisions=decision_log)
     if management_token is None:
         management_token = load_management_token(config)
@@ -221,28 +189,6 @@ def build_call_memory(config, reactor, parent):
     client.setServiceParent(parent)
     return RedisCallMemory(client, CallMemory(config.final_timeout, config.call_memory_size),
                            reactor, log_interval=config.bad_input_log_interval or 10.0)
-
-
-def offset_round_robin(selector, chain, offset):
-    """Start every round-robin table at ``round-robin-offset``, so that the
-    servers of a group start their turns on different destinations;
-    returns the tables by name."""
-    cursors = round_robin_cursors(selector, chain)
-    for table in cursors.values():
-        table.position = offset
-    return cursors
-
-
-def round_robin_cursors(selector, chain):
-    """Every round-robin table by name, for HA replication."""
-    cursors = {"routing-points": selector.turns}
-    for routing_service in chain.services:
-        if isinstance(routing_service, DefaultDestinations):
-            cursors["default-destinations"] = routing_service.table
-        elif isinstance(routing_service, StaticRoutes):
-            for dn, table in routing_service.tables.items():
-                cursors["static:" + dn] = table
-    return cursors
 
 
 def makeService(options):

@@ -3,9 +3,8 @@ from twisted.internet import task
 
 from sipredirect.config import load_config
 from sipredirect.management import DecisionLog, Reloader, ServerNode
-from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
-from sipredirect.tap import build_routing
+from sipredirect.policy import PolicyHolder, build_policy
 
 BASE = """[sipredirect]
 sip-port = 5999
@@ -33,13 +32,12 @@ def make_node(tmp_path):
         path = tmp_path / "server.ini"
         path.write_text(text)
         config = load_config(str(path))
-        selector = RoutingPointSelector(config.routing_points, config.load_balancing,
-                                        config.default_route_point)
-        chain = build_routing(config, clock, user_service)
-        sip = SipServerService(config, chain, selector, reactor=clock)
+        holder = PolicyHolder(build_policy(config, clock, user_service))
+        sip = SipServerService(config, holder, reactor=clock)
+        holder.policy.chain.stats = sip.stats
         decisions = DecisionLog(decision_log, kept=100)
         sip.core.on_decision = decisions
-        node = ServerNode(config, sip, selector, chain, clock, user_service=user_service,
+        node = ServerNode(holder, sip, clock, user_service=user_service,
                           decisions=decisions)
         node.reloader = Reloader(node)
         node.path = path
