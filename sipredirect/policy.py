@@ -16,6 +16,7 @@ changes nothing for it.
 """
 
 import collections.abc
+import copy
 import dataclasses
 from typing import Any
 
@@ -29,6 +30,7 @@ from .maddr import MaddrPolicy
 from .routingchain import RoutingChain
 from .routingplugin import PluginService
 from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
+from .schema import SCHEMA
 from .sip import Timers
 from .trace import EventTracer
 
@@ -112,11 +114,14 @@ class CursorsView(collections.abc.Mapping):
 def build_policy(config, clock, user_service=None, router_link=None, previous=None):
     """The :class:`Policy` of ``config``: every piece built, none installed.
 
-    ``previous`` is the running policy a reload replaces: the event
-    numbering and the chain's failure counts go on from it.  The routing
-    service plug-in and the router link live as long as the process and are
-    put into the new chain as they are.
+    ``previous`` is the running policy a reload replaces: the options a
+    reload does not apply (the schema's reload column) keep their running
+    values, and the event numbering and the chain's failure counts go on
+    from it.  The routing service plug-in and the router link live as long
+    as the process and are put into the new chain as they are.
     """
+    if previous is not None and previous.config is not None:
+        config = restart_options_kept(previous.config, config)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point)
     chain = build_routing(config, clock, user_service, router_link)
@@ -152,6 +157,16 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
         maddr_policy=MaddrPolicy(config.maddr_allowed),
         cursors=cursors,
         config=config)
+
+
+def restart_options_kept(running, new):
+    """``new`` with every option that needs a restart at its ``running``
+    value: a reload reports them, and must not half-apply them."""
+    kept = copy.copy(new)
+    for option in SCHEMA:
+        if not option.reload:
+            setattr(kept, option.attr, getattr(running, option.attr))
+    return kept
 
 
 def install_policy(holder, policy):

@@ -278,7 +278,7 @@ SCHEMA = [
            "Where every round-robin table starts (load-balanced routing points, "
            "static alternatives, default-routing-destinations): give each of N "
            "servers sharing the load its own value 0..N-1 so their turns start "
-           "on different destinations.", 0, 1000),
+           "on different destinations.", 0, 1000, reload=True),
     Option("node-id", _int, "0",
            "0-15, part of every ConnID: give each server of a group sharing a "
            "call memory its own (with [ha], [ha] node-id is used instead).", 0, 15),
