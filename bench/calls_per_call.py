@@ -15,7 +15,7 @@ Two modes:
 ``router``
     the same configuration with a router link: the reference router's
     client (``RouterClientProtocol`` with the rule engine of
-    ``python -m sipredirect.router``) is registered for 8001 and answers
+    ``python -m sipredirect.urs``) is registered for 8001 and answers
     every EventRouteRequest: INVITE -> 100 -> EventRouteRequest ->
     RequestRouteCall -> 302 -> ACK -> EventRouteUsed.
 
@@ -63,8 +63,8 @@ from twisted.internet.address import IPv4Address  # noqa: E402
 from twisted.internet.testing import MemoryReactorClock, StringTransport  # noqa: E402
 
 from sipredirect.config import load_config  # noqa: E402
-from sipredirect.router.client import RouterClientProtocol  # noqa: E402
-from sipredirect.router.rules import parse_rules  # noqa: E402
+from sipredirect.urs.client import RouterClientProtocol  # noqa: E402
+from sipredirect.urs.rules import parse_rules  # noqa: E402
 from sipredirect.tap import make_services  # noqa: E402
 from sipp_messages import ACK, INVITE  # noqa: E402
 
@@ -411,7 +411,7 @@ def main(argv=None):
     args = parse_args(argv)
     modes = MODES if args.mode == "both" else (args.mode,)
     # make_services starts the services, which freeze the collector and
-    # change its thresholds (sipredirect.collector): put them back after.
+    # change its thresholds (sipredirect.gctuning): put them back after.
     thresholds = gc.get_threshold()
     results = []
     try:

@@ -176,7 +176,7 @@ def parse_args(argv=None):
                    help="Request-URI user of the INVITEs (default 8001)")
     p.add_argument("--router", action="store_true",
                    help="route every call through the router link with the reference "
-                        "router (python -m sipredirect.router), pinned with SIPp")
+                        "router (python -m sipredirect.urs), pinned with SIPp")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--server-log", default=DEFAULT_SERVER_LOG, metavar="PATH",
                    help="server stdout/stderr (default %s)" % DEFAULT_SERVER_LOG)
@@ -530,7 +530,7 @@ def start_router(args, cfg, workdir):
     env = dict(os.environ)
     env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = pin_prefix(args.sipp_cpu, "the router") + [
-        sys.executable, "-m", "sipredirect.router", "--server",
+        sys.executable, "-m", "sipredirect.urs", "--server",
         "tcp:%s:%d" % (LOOPBACK, cfg.router_port), "--rules", rules, "--dn", "*",
         "--name", "bench", "--stats-file", stats,
         "--log-file", os.path.join(workdir, "router.log")]

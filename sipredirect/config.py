@@ -15,9 +15,13 @@ from .schema import (
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
     reference_rst, reference_text, _dotted_name, _endpoint, _host_names, _networks,
     _sip_uri_list, _str)
+from .callmodel.model import (DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, CallModel,
+                              parse_call_model)
+from .configerror import ConfigError
 from .secretfiles import MIN_SHARED_SECRET, SecretFileError, read_secret_file, secret_path
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
+from .tls import link_tls, parse_names, server_tls_options
 
 # The schema lives in sipredirect.schema; its names stay importable from
 # here, where they have always been.
@@ -27,39 +31,6 @@ __all__ = [
     "MANAGEMENT_SECTION", "PLUGIN_SECTION", "ROUTER_SCHEMA", "ROUTER_SECTION",
     "ROUTING_POINT_PREFIX", "ROUTING_POINT_SCHEMA", "ROUTING_POINTS_SECTION", "SCHEMA",
     "Option", "parse_bool", "reference_rst", "reference_text"]
-
-
-class ConfigError(Exception):
-    """A configuration problem, located as precisely as it can be."""
-
-    def __init__(self, reason, path=None, section=None, option=None, value=None,
-                 line=None):
-        self.reason = reason
-        self.path = path
-        self.section = section
-        self.option = option
-        self.value = value
-        self.line = line
-        super().__init__(str(self))
-
-    def __str__(self):
-        place = []
-        if self.section is not None:
-            place.append("[%s]" % self.section)
-        if self.option is not None:
-            if self.value is not None:
-                place.append("%s = %s" % (self.option, self.value))
-            else:
-                place.append(self.option)
-        parts = [str(self.path)] if self.path else []
-        if self.line is not None:
-            # "etc/x.ini, line 12: ...", as compilers name a line.
-            parts = [", ".join(parts + ["line %d" % self.line])]
-        if place:
-            parts.append(" ".join(place))
-        parts.append(self.reason)
-        return ": ".join(parts)
-
 
 
 class RoutingPoint:
@@ -144,7 +115,6 @@ class Config:
         values["router"].tls_options = None
         values["router"].tls_allowed_client_names = []
         values["routing_service_options"] = {}
-        from .callmodel.model import CallModel
         values["call_model"] = CallModel()
         values["ha"] = None
         values["tls_options"] = None
@@ -275,7 +245,6 @@ def _router_password(password_file, path):
 
 
 def parse_config(text, path="<string>"):
-    from .callmodel.model import DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, parse_call_model
     # Only "=" separates option and value: [extensions] names elements such
     # as "From:tag", the way Network SIP Server wrote them.
     parser = configparser.ConfigParser(interpolation=None, strict=True,
@@ -304,7 +273,6 @@ def parse_config(text, path="<string>"):
     if not values["transports"]:
         raise ConfigError("at least one transport is needed", path, MAIN_SECTION,
                           "transports", given.get("transports", ""))
-    from .tls import parse_names, server_tls_options
     router = _parse_section(parser, ROUTER_SECTION, ROUTER_SCHEMA, path)
     if router["password_file"]:
         if router["password"]:
@@ -334,7 +302,6 @@ def parse_config(text, path="<string>"):
             if not getattr(ha, option):
                 raise ConfigError("is required for a pair", path, HA_SECTION, option)
         _check_ha_secret(ha, path)
-        from .tls import link_tls
         link_tls(ha, path, HA_SECTION, ha.peer, "the HA link over TLS")
         ha.name = ha.name or ha.role
         ha.node_id = ha.node_id or (1 if ha.role == "primary" else 2)

@@ -20,16 +20,12 @@ import copy
 import dataclasses
 from typing import Any
 
-from twisted.names import client as dns_client
-
 from .callmodel.mapping import AttributeMapper
-from .callmodel.resolver import DnResolver, HostCache
 from .decisions import DrainAnswer
 from .destinations import UriResolver
 from .maddr import MaddrPolicy
-from .routingchain import RoutingChain
-from .routingplugin import PluginService
-from .routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
+from .routingsetup import build_resolver, build_routing, offset_round_robin
+from .routingtables import RoutingPointSelector
 from .schema import SCHEMA
 from .sip import Timers
 from .trace import EventTracer
@@ -172,52 +168,3 @@ def restart_options_kept(running, new):
 def install_policy(holder, policy):
     """Make ``policy`` the running one: the only write to a live holder."""
     holder.policy = policy
-
-
-def build_routing(config, clock, user_service=None, router_link=None):
-    """The routing chain: user service, router link, static routing-point
-    tables, the default destinations; a call nothing routes gets
-    no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call)."""
-    services = []
-    if user_service is not None:
-        # The plug-in sees each call through a read-only view.
-        services.append(PluginService(user_service))
-    if router_link is not None:
-        services.append(router_link)
-    services.append(StaticRoutes(config.routing_points))
-    services.append(DefaultDestinations(config.default_routing_destinations))
-    return RoutingChain(services, config.router_timeout, clock,
-                        no_route_status=config.no_route_status,
-                        observers=[router_link] if router_link is not None else [])
-
-
-def build_resolver(config, clock):
-    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client."""
-    hosts = None
-    if config.resolve_sip_address:
-        hosts = HostCache(dns_client.createResolver(), clock)
-    return DnResolver(config.call_model, hosts)
-
-
-def offset_round_robin(selector, chain, offset):
-    """Start every round-robin table at ``round-robin-offset``, so that the
-    servers of a group start their turns on different destinations;
-    returns the tables by name."""
-    cursors = round_robin_cursors(selector, chain)
-    for table in cursors.values():
-        table.position = offset
-    return cursors
-
-
-def round_robin_cursors(selector, chain):
-    """Every round-robin table by name, for HA replication."""
-    cursors = {"routing-points": selector.turns}
-    for routing_service in chain.services:
-        if isinstance(routing_service, DefaultDestinations):
-            cursors["default-destinations"] = routing_service.table
-        elif isinstance(routing_service, StaticRoutes):
-            for dn, table in routing_service.tables.items():
-                cursors["static:" + dn] = table
-    return cursors

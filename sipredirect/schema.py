@@ -5,6 +5,8 @@ reads a file against them."""
 
 import ipaddress
 
+from .limits import parse_networks
+from .redislink.address import parse_call_memory
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
 
@@ -78,9 +80,7 @@ def _sip_uri_list(text):
     return result
 
 
-def _networks(text):
-    from .limits import parse_networks
-    return parse_networks(text)
+_networks = parse_networks
 
 
 def _host_names(text):
@@ -101,9 +101,7 @@ def _is_ipv6(text):
         return False
 
 
-def _call_memory(text):
-    from .redislink.address import parse_call_memory
-    return parse_call_memory(text)
+_call_memory = parse_call_memory
 
 
 def _dotted_name(text):

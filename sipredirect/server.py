@@ -11,7 +11,7 @@ from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
-from . import collector
+from . import gctuning
 from .callmemory import CallMemory
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
@@ -23,6 +23,7 @@ from .policy import PolicyHolder
 from .sip import FramedMessage
 from .transports import (BoundedReadPort, SipDatagramProtocol, SipStreamFactory,
                          set_buffer)
+from .wakeup import Wakeup
 
 
 class SipServerService(service.Service):
@@ -40,6 +41,7 @@ class SipServerService(service.Service):
     def __init__(self, config, policy, reactor=None, ha_managed=False,
                  keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.clock = reactor
@@ -63,8 +65,7 @@ class SipServerService(service.Service):
         self.connections = set()
         self.source_connections = SourceConnections(config.tcp_max_connections_per_source)
         self._routing = {}
-        self._timer = None
-        self._timer_at = None
+        self.wakeup = Wakeup(self.clock, self._on_timer)
         self._nested = 0
         self._drained = None
         # Under HA the role decides: the port is bound only while primary
@@ -91,7 +92,7 @@ class SipServerService(service.Service):
         service.Service.startService(self)
         if not self.ports and not self.ha_managed:
             self._listen()
-        collector.settle()
+        gctuning.settle()
 
     # -- HA role changes ----------------------------------------------------------
 
@@ -193,9 +194,7 @@ class SipServerService(service.Service):
             proto.stop()
         for conn in list(self.connections):
             conn.close()
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
+        self.wakeup.stop()
 
     def _drain_done(self):
         if self._drained is not None and not self._drained.called:
@@ -265,7 +264,7 @@ class SipServerService(service.Service):
         finally:
             self._nested -= 1
         if not self._nested:
-            self._reschedule()
+            self.wakeup.update(self.core.next_deadline())
 
     def _apply_one(self, action):
         if isinstance(action, Send):
@@ -370,23 +369,10 @@ class SipServerService(service.Service):
 
     # -- timers ---------------------------------------------------------------------
 
-    def _reschedule(self):
-        deadline = self.core.next_deadline()
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
-        self._timer_at = deadline
-        if deadline is not None:
-            delay = max(0.0, deadline - self.clock.seconds())
-            self._timer = self.clock.callLater(delay, self._on_timer)
-
-    def _on_timer(self):
-        self._timer = None
-        self._timer_at = None
+    def _on_timer(self, now):
+        # Applying what the core returns sets the next wake-up.
         try:
-            actions = self.core.handle_timer(self.clock.seconds())
+            actions = self.core.handle_timer(now)
         except Exception:
             self.stats["internal_errors"] += 1
             self.log.failure("internal error in SIP timers")

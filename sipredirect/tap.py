@@ -10,10 +10,18 @@ from twisted.python import usage
 from zope.interface.verify import verifyObject
 from zope.interface.exceptions import Invalid
 
+from .callmemory import CallMemory
 from .config import ConfigError, load_config, reference_text
+from .ha.secret import ha_secret
+from .ha.service import HaService
 from .interfaces import IRoutingService
-from .policy import (CursorsView, PolicyHolder, build_policy, build_resolver,  # noqa: F401
-                     build_routing, offset_round_robin, round_robin_cursors)
+from .management import ManagementService, Reloader, ServerNode
+from .management.decisionlog import DecisionLog
+from .management.token import management_token
+from .policy import CursorsView, PolicyHolder, build_policy
+from .redislink import RedisCallMemory, RedisClient
+from .routerlink import RouterLink, RouterLinkService
+from .server import SipServerService
 
 EX_CONFIG = 78
 
@@ -36,7 +44,6 @@ class Options(usage.Options):
             self["parsed"] = load_config(self["config"])
             if self["parsed"].ha is not None:
                 # Read (or created) now: a bad secret file stops the start here.
-                from .ha.secret import ha_secret
                 ha_secret(self["parsed"].ha, self["parsed"].path)
             self["routing_service"] = load_routing_service(self["parsed"])
             self["decision_log"] = open_decision_log(self["parsed"])
@@ -84,7 +91,6 @@ def load_routing_service(config):
 def open_decision_log(config):
     """The management section's decision log, opened now so that an
     unwritable path is a configuration error before twistd starts."""
-    from .management.decisionlog import DecisionLog
     management = config.management
     try:
         return DecisionLog(management.decision_log, management.decisions_kept)
@@ -97,7 +103,6 @@ def open_decision_log(config):
 def load_management_token(config):
     """The management API token (its file created when absent); None
     without ``token-file``.  Raises ConfigError."""
-    from .management.token import management_token
     return management_token(config)
 
 
@@ -113,9 +118,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     service's drain finishes quickly.
     """
     if reactor is None:
+        # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
-    from .routerlink import RouterLink, RouterLinkService
-    from .server import SipServerService
     top = service.MultiService()
     # One holder for the core, the SIP service and the router link: a
     # reload swaps the policy in it (sipredirect.policy.install_policy).
@@ -152,15 +156,12 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if ha is not None:
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
-        from .ha.secret import ha_secret
-        from .ha.service import HaService
         ha_secret(ha, config.path)
         ha_service = HaService(ha, sip, link, sip.core.memory, CursorsView(holder), reactor,
                                known_routing_point=lambda dn:
                                holder.policy.selector.knows(dn),
                                final_timeout=config.final_timeout)
         ha_service.setServiceParent(top)
-    from .management import ManagementService, Reloader, ServerNode
     if decision_log is None:
         decision_log = open_decision_log(config)
     sip.core.on_decision = decision_log
@@ -183,8 +184,6 @@ def build_call_memory(config, reactor, parent):
     still answers every call."""
     if config.call_memory is None:
         return None
-    from .callmemory import CallMemory
-    from .redislink import RedisCallMemory, RedisClient
     client = RedisClient(config.call_memory, config.call_memory_timeout, reactor)
     client.setServiceParent(parent)
     return RedisCallMemory(client, CallMemory(config.final_timeout, config.call_memory_size),

@@ -5,8 +5,15 @@ services provide :class:`~sipredirect.interfaces.IRoutingService` with
 behaviour a test controls (record, hold, answer later).
 """
 
+import datetime
+import ipaddress
 import itertools
+import os
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from twisted.internet import defer
 from zope.interface import implementer
 
@@ -167,15 +174,6 @@ def make_test_pki(directory, server_names=("localhost",), client_names=("gateway
     For each of ``node_names`` (HA nodes, which are TLS servers and
     clients with one certificate): node:NAME and node-key:NAME, a
     certificate for NAME and 127.0.0.1 good for both uses."""
-    import datetime
-    import ipaddress
-    import os
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def key():

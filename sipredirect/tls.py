@@ -4,11 +4,18 @@ key or certificate stops the start with a clear message."""
 
 import ipaddress
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
+from service_identity import VerificationError
+from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
+from service_identity.pyopenssl import extract_patterns
 from twisted.internet import ssl
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
-from .config import ConfigError, MAIN_SECTION
+from .configerror import ConfigError
+from .schema import MAIN_SECTION
+from .secretfiles import secret_path
 
 
 def _read(path, option, config_path, section):
@@ -36,8 +43,6 @@ def server_tls_options(values, config_path, section=MAIN_SECTION,
                               section, option)
     cert_pem = _read(cert_path, "tls-certificate", config_path, section)
     key_pem = _read(key_path, "tls-private-key", config_path, section)
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
     try:
         certificate = x509.load_pem_x509_certificate(cert_pem)
     except ValueError:
@@ -124,7 +129,6 @@ def client_identity_allowed(transport, allowed_names):
     names the configuration trusts (``tls-allowed-client-names``)."""
     if not allowed_names:
         return True
-    from service_identity.pyopenssl import extract_patterns
     connection = getattr(transport, "getHandle", lambda: None)()
     cert = connection.get_peer_certificate() if connection is not None else None
     if cert is None:
@@ -137,8 +141,6 @@ def names_match(patterns, names):
     ``extract_patterns``) carry one of ``names``: DNS names, or IP addresses
     (a peer endpoint written ``tcp:127.0.0.1:3101`` is checked against the
     certificate's IP addresses, RFC 6125 6.2.1)."""
-    from service_identity import VerificationError
-    from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
     for name in names:
         try:
             identity = IPAddress_ID(ipaddress.ip_address(name))
@@ -183,7 +185,6 @@ def link_tls(section, config_path, section_name, peer, required_by):
     ``tls_server_names`` (names the peer's server certificate must carry:
     those, or the host of ``peer``).  File names are resolved against the
     INI's directory; ``required_by`` names the link in errors."""
-    from .secretfiles import secret_path
     for attr in LINK_TLS_FILES:
         setattr(section, attr, secret_path(getattr(section, attr), config_path))
     names = parse_names(section.tls_allowed_client_names)

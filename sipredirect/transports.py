@@ -19,6 +19,7 @@ from .redirect import Peer
 from .logthrottle import LogThrottle
 from .sip import PING, FramingError, StreamFramer
 from .streamguard import MessageDeadline
+from .tls import client_identity_allowed, handshake_failure
 
 _READ_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
 _WRITE_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR)
@@ -267,7 +268,6 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         self.handshake_done = True
         if self.deadline is not None:
             self.deadline.update(False)
-        from .tls import client_identity_allowed
         if not client_identity_allowed(self.transport,
                                        self.server.config.tls_allowed_client_names):
             self.refused = True
@@ -322,7 +322,6 @@ class SipStreamProtocol(protocol.Protocol, TimeoutMixin):
         if self.deadline is not None:
             self.deadline.stop()
         if self.transport_name == "tls" and not self.handshake_done:
-            from .tls import handshake_failure
             why = handshake_failure(reason)
             if why is not None:
                 self.server.refuse("tls-handshake", self.peer, detail=why)

@@ -14,7 +14,7 @@ from sipredirect.redirect import Peer
 from sipredirect.routingplugin import RouteRequestView
 from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message
-from sipredirect.policy import build_routing
+from sipredirect.routingsetup import build_routing
 from sipredirect.tap import load_routing_service
 from sipredirect.testing import invite
 

@@ -16,6 +16,7 @@ URIs are shown as Network SIP Server showed them: without the scheme
 """
 
 from ..ids import new_call_uuid
+from ..sip import SipParseError, contact_addresses
 from .elements import uri_without_scheme
 
 THIS_DN_ROLE = 2      # RoleDestination: the routing point receives the call
@@ -123,7 +124,6 @@ class AttributeMapper:
 
 
 def _first_contact(request):
-    from ..sip import contact_addresses, SipParseError
     try:
         contacts = contact_addresses(request)
     except SipParseError:

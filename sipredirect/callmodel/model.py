@@ -1,7 +1,8 @@
 """The call-model configuration: DNs, trunks, access codes, dial plan and
 the INVITE element mappings, parsed from their INI sections."""
 
-from ..config import ConfigError, parse_bool
+from ..configerror import ConfigError
+from ..schema import parse_bool
 from ..sip import SipParseError, parse_uri
 from ..sip.uri import parse_host
 from .dialplan import DialPlan, DialPlanError, parse_rule

@@ -18,6 +18,7 @@ Order, as SIP Server applies its matching rules (seed row 2):
 6. Nothing: EventError 7.
 """
 
+import ipaddress
 import re
 
 from twisted.internet import defer
@@ -189,7 +190,6 @@ class HostCache:
 
 
 def _is_ip(host):
-    import ipaddress
     try:
         ipaddress.ip_address(host.strip("[]"))
         return True

@@ -15,6 +15,12 @@ import socket
 import ssl
 import sys
 
+from cryptography import x509
+from service_identity.cryptography import extract_patterns
+
+from ..config import ConfigError, load_config
+from ..tls import names_match
+from .secret import ha_secret, read_secret_file
 from .wire import HaLinkError, LinkEnd
 
 CLIENT_NAME = "sipredirect-ha"
@@ -51,10 +57,6 @@ def switchover(host, port, secret, timeout=5.0, tls=None):
 def _wrap(sock, context, names):
     """TLS on ``sock``; the node's certificate must name one of ``names``
     (checked with service-identity, as the nodes check each other)."""
-    from cryptography import x509
-    from service_identity.cryptography import extract_patterns
-
-    from ..tls import names_match
     sock = context.wrap_socket(sock)
     certificate = x509.load_der_x509_certificate(sock.getpeercert(binary_form=True))
     if not names_match(extract_patterns(certificate), names):
@@ -76,8 +78,6 @@ def tls_context(certificate, private_key, ca_certificates):
 
 def load_settings(args, host):
     """The secret, and the TLS (context, names) or None, from the options."""
-    from ..config import ConfigError, load_config
-    from .secret import ha_secret, read_secret_file
     files = (args.tls_certificate, args.tls_private_key, args.tls_ca_certificates)
     try:
         if args.config and any(files):

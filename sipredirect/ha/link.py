@@ -32,6 +32,7 @@ from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from zope.interface import implementer
 
+from ..tls import client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
 from .wire import REFUSAL_REASONS as WIRE_REASONS, HaLinkError, LinkEnd
 
@@ -83,7 +84,6 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
         self.tls_done = True
         if self.closed:
             return
-        from ..tls import client_identity_allowed
         names = self.node.tls_peer_names(self.outgoing)
         if not client_identity_allowed(self.transport, names):
             self.refuse("tls_identity", "its certificate names none of %s"
@@ -140,7 +140,6 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
 
     def connectionLost(self, reason):
         if self.tls and not self.tls_done and not self.closed:
-            from ..tls import handshake_failure
             why = handshake_failure(reason)
             if why is not None:
                 self.closed = True

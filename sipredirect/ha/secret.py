@@ -8,7 +8,8 @@ a file instead.
 
 from twisted.logger import Logger
 
-from ..config import ConfigError, HA_SECTION
+from ..configerror import ConfigError
+from ..schema import HA_SECTION
 from ..secretfiles import (MIN_SHARED_SECRET, SecretFileError,
                            load_or_create_secret_file)
 

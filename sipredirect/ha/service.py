@@ -4,11 +4,13 @@ port hand-over, the router link's role, and call-memory replication."""
 import random
 
 from twisted.application import internet, service
-from twisted.internet import endpoints
+from twisted.internet import endpoints, task
 from twisted.logger import Logger
 
 from ..callmemory import RecordError, record_to_dict
 from ..logthrottle import LogThrottle
+from ..tls import TLSServerFactory
+from ..wakeup import Wakeup
 from .commands import run_command
 from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerFactory
 from .secret import ha_secret
@@ -37,6 +39,7 @@ class HaService(service.Service):
     def __init__(self, settings, sip, router_link, memory, cursors, reactor=None,
                  known_routing_point=None, final_timeout=None):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.settings = settings
@@ -62,7 +65,7 @@ class HaService(service.Service):
         self.outgoing = None
         self.port = None
         self.client = None
-        self._timer = None
+        self.wakeup = Wakeup(self.reactor, self._on_timer)
         self._starting = False
         self._start_failure = None
         memory.on_remember = self._remembered
@@ -82,7 +85,6 @@ class HaService(service.Service):
         listen = endpoints.serverFromString(self.reactor, self.settings.listen)
         factory = PeerFactory(self, outgoing=False)
         if self.tls_options is not None:
-            from ..tls import TLSServerFactory
             peer = endpoints.wrapClientTLS(self.tls_options, peer)
             factory = TLSServerFactory(self.tls_options, factory)
         self._starting, self._start_failure = True, None
@@ -134,9 +136,7 @@ class HaService(service.Service):
         """A graceful stop: hand the primary role over before closing."""
         service.Service.stopService(self)
         self._apply(self.machine.stepping_down(self.reactor.seconds()))
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        from twisted.internet import task
+        self.wakeup.stop()
         # Give the hand-over line a moment on the wire before closing.
         d = task.deferLater(self.reactor, 0.2, lambda: None)
 
@@ -317,16 +317,11 @@ class HaService(service.Service):
                 table.position = position
 
     def _reschedule(self):
-        if not self.running:
-            return
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        delay = max(0.0, self.machine.next_deadline() - self.reactor.seconds())
-        self._timer = self.reactor.callLater(delay, self._on_timer)
+        if self.running:
+            self.wakeup.update(self.machine.next_deadline())
 
-    def _on_timer(self):
-        self._timer = None
-        self._apply(self.machine.handle_timer(self.reactor.seconds()))
+    def _on_timer(self, now):
+        self._apply(self.machine.handle_timer(now))
 
 
 __all__ = ["HaService", "PRIMARY", "BACKUP"]

@@ -13,6 +13,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ..config import ConfigError, load_config
+from .token import TokenError, read_token
+
 DEFAULT_URL = "http://127.0.0.1:9060"
 
 
@@ -39,7 +42,6 @@ def url_from_endpoint(endpoint):
 
 
 def _load(path):
-    from ..config import ConfigError, load_config
     try:
         return load_config(path)
     except ConfigError as e:
@@ -66,7 +68,6 @@ def token_file_from_config(path):
 
 def read_token_file(path):
     """The token, or a CtlError that says which file could not be used."""
-    from .token import TokenError, read_token
     try:
         return read_token(path).decode("ascii")
     except TokenError as e:

@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
 
+from ..ha.link import REFUSAL_REASONS as HA_LINK_REFUSALS
+from ..ha.records import REJECT_REASONS as HA_RECORD_REJECTS
 from ..maddr import MADDR_REFUSALS
 
 METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
@@ -232,18 +234,16 @@ class ServerCollector:
 
 def _ha_families(ha):
     """The HA link's refusals and the replicated records it did not keep."""
-    from ..ha.records import REJECT_REASONS
-    from ..ha.link import REFUSAL_REASONS
     refused = CounterMetricFamily("sipredirect_ha_link_refused",
                                   "HA heartbeat-link connections closed on bad input, "
                                   "by reason", labels=["reason"])
-    for reason in REFUSAL_REASONS:
+    for reason in HA_LINK_REFUSALS:
         refused.add_metric([reason], ha.link_refusals[reason] if ha is not None else 0)
     yield refused
     rejected = CounterMetricFamily("sipredirect_ha_records_rejected",
                                    "Call-memory records from the HA peer not kept, by "
                                    "reason", labels=["reason"])
-    for reason in REJECT_REASONS:
+    for reason in HA_RECORD_REJECTS:
         rejected.add_metric([reason], ha.records_rejected[reason] if ha is not None else 0)
     yield rejected
     yield _counter("sipredirect_ha_role_declined", "Primary roles this node declined "

@@ -37,6 +37,7 @@ class ManagementService(service.Service):
     def __init__(self, node, reloader, endpoint, allowed=(), reactor=None,
                  handle_sighup=False, token=None, allowed_hosts=()):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.node = node

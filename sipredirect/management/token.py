@@ -12,7 +12,8 @@ whichever starts first creates it.
 
 from twisted.logger import Logger
 
-from ..config import ConfigError, MANAGEMENT_SECTION
+from ..configerror import ConfigError
+from ..schema import MANAGEMENT_SECTION
 from ..secretfiles import SecretFileError, load_or_create_secret_file, read_secret_file
 
 log = Logger()

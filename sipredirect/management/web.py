@@ -94,6 +94,7 @@ class ManagementResource(resource.Resource):
         # reactor thread (the file can be large).
         reactor = self.reactor
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         d = threads.deferToThreadPool(reactor, reactor.getThreadPool(),
                                       decisions.search_file, call_id)

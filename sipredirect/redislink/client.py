@@ -171,6 +171,7 @@ class RedisClient(service.Service):
 
     def __init__(self, address, timeout, reactor=None, retry_policy=None):
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.address = address

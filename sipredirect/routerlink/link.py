@@ -15,6 +15,7 @@ from ..interfaces import IRoutingService
 from ..logthrottle import LogThrottle
 from ..policy import PolicyHolder
 from ..routingtypes import Redirect, Reject
+from ..wakeup import Wakeup
 from ..wiretext import escape_text
 from .admission import RefusalLog
 from .messages import (PROTOCOL_VERSION, ErrorCode, RouterProtocolError, encode_event,
@@ -96,8 +97,7 @@ class RouterLink:
         # the garbage collector need not scan, where ten seconds' worth of
         # PendingCalls were tens of thousands of objects to scan.
         self.deadlines = DeadlineQueue(self._waiting)
-        self._timer = None
-        self._timer_at = None
+        self.wakeup = Wakeup(self.clock, self._on_timer)
         self.stats = defaultdict(int)
         self._throttle = LogThrottle(self.log_interval)
 
@@ -167,7 +167,7 @@ class RouterLink:
             # Nothing waits (the last router went, or the service stops):
             # no timer is left behind in the reactor.
             self.deadlines.clear()
-            self._set_timer(None)
+            self.wakeup.stop()
 
     def handle(self, session, message):
         """One decoded request from ``session``."""
@@ -353,8 +353,8 @@ class RouterLink:
         self.pending[conn_id] = PendingCall(request, d, recipients, timeout,
                                             policy.resolver, deadline)
         self.deadlines.add(conn_id, deadline, timeout)
-        if self._timer_at is None or deadline < self._timer_at:
-            self._set_timer(deadline)
+        if self.wakeup.deadline is None or deadline < self.wakeup.deadline:
+            self.wakeup.update(deadline)
         self.stats["route_requests"] += 1
         for session in recipients:
             session.send_line(line)
@@ -385,21 +385,7 @@ class RouterLink:
         call = self.pending.get(conn_id)
         return call is not None and call.deadline == deadline
 
-    def _set_timer(self, deadline):
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
-        self._timer_at = deadline
-        if deadline is not None:
-            self._timer = self.clock.callLater(max(0.0, deadline - self.clock.seconds()),
-                                               self._on_timer)
-
-    def _on_timer(self):
-        # The deadline the timer was set for has come, whatever float
-        # rounding did to the delay.
-        now = max(self.clock.seconds(), self._timer_at)
-        self._timer = None
-        self._timer_at = None
+    def _on_timer(self, now):
         try:
             for conn_id in self.deadlines.due(now):
                 call = self.pending.get(conn_id)
@@ -407,7 +393,7 @@ class RouterLink:
                     self._timed_out(conn_id,
                                     "no RequestRouteCall within %gs" % call.timeout)
         finally:
-            self._set_timer(self.deadlines.next_deadline())
+            self.wakeup.update(self.deadlines.next_deadline())
 
     def _timed_out(self, conn_id, why):
         if conn_id in self.pending:

@@ -5,6 +5,8 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 from zope.interface import implementer
 
+from ..limits import NetworkSet
+from ..tls import client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
 from .messages import MAX_LINE, ErrorCode, RouterProtocolError, decode_line, encode_event
 
@@ -82,7 +84,6 @@ class RouterLinkProtocol(LineOnlyReceiver):
         names = getattr(getattr(self, "factory", None), "allowed_client_names", None)
         if not names:
             return
-        from ..tls import client_identity_allowed
         if not client_identity_allowed(self.transport, names):
             self.link.stats["refused_identity"] += 1
             self.link.refusals.refused(self.source, "identity", self.link.clock.seconds(),
@@ -159,7 +160,6 @@ class RouterLinkProtocol(LineOnlyReceiver):
 
     def connectionLost(self, reason):
         if not self.handshake_done and interfaces.ISSLTransport.providedBy(self.transport):
-            from ..tls import handshake_failure
             why = handshake_failure(reason)
             if why is not None:
                 self.link.stats["refused_tls_handshake"] += 1
@@ -187,7 +187,6 @@ class RouterLinkFactory(protocol.ServerFactory):
 
     def __init__(self, link, allowed=(), max_connections=64, allowed_client_names=(),
                  max_per_source=8):
-        from ..limits import NetworkSet
         self.link = link
         self.allowed = NetworkSet(allowed)
         self.max_connections = max_connections

@@ -4,6 +4,7 @@ from twisted.application import service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
 
+from ..tls import TLSServerFactory
 from .protocol import RouterLinkFactory
 
 
@@ -19,6 +20,7 @@ class RouterLinkService(service.Service):
         self.tls_options = tls_options
         self.allowed_client_names = list(allowed_client_names)
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.link = link
@@ -39,7 +41,6 @@ class RouterLinkService(service.Service):
         factory = RouterLinkFactory(self.link, self.allowed, self.max_connections,
                                     self.allowed_client_names, self.max_per_source)
         if self.tls_options is not None:
-            from ..tls import TLSServerFactory
             factory = TLSServerFactory(self.tls_options, factory)
         d = endpoint.listen(factory)
         # TCP endpoints listen synchronously: a port in use fails start-up here.

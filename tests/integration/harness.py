@@ -320,7 +320,7 @@ def redirect_contacts(result):
 
 
 class RouterProcess:
-    """The reference router (``python -m sipredirect.router``) as a real
+    """The reference router (``python -m sipredirect.urs``) as a real
     peer, with its counters in a JSON stats file."""
 
     def __init__(self, workdir, servers, rules, name="urs-test", dns=("*",), password=None,
@@ -341,7 +341,7 @@ class RouterProcess:
     def start(self, timeout=20.0):
         env = dict(os.environ)
         env["PYTHONPATH"] = str(REPO)
-        args = [sys.executable, "-m", "sipredirect.router", "--rules", str(self.rules),
+        args = [sys.executable, "-m", "sipredirect.urs", "--rules", str(self.rules),
                 "--name", self.name, "--stats-file", str(self.stats_file),
                 "--log-file", str(self.logfile), "--keepalive", "2"]
         for server in self.servers:

@@ -115,3 +115,9 @@ def test_wheel_ships_the_plugin_and_twistd_finds_it_after_install(tmp_path):
                            timeout=60).stdout
     assert where.startswith(str(venv)), where  # the wheel's copy, not another one
     assert (venv / "bin" / "sipredirect-ctl").exists()  # console scripts installed
+    # The reference URS lives in sipredirect.urs; its script keeps its name.
+    router = subprocess.run([str(venv / "bin" / "sipredirect-router"), "--help"],
+                            cwd=str(elsewhere), env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert router.returncode == 0, router.stderr
+    assert "usage: sipredirect-router" in router.stdout

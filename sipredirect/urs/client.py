@@ -3,7 +3,7 @@ sipredirect (``docs/router-protocol.rst``).
 
 :class:`RouterClientProtocol` is one connection: it registers the client
 and its DNs, keeps the link alive with ``RequestQueryServer``, and answers
-each ``EventRouteRequest`` with the :class:`~sipredirect.router.rules.Decision`
+each ``EventRouteRequest`` with the :class:`~sipredirect.urs.rules.Decision`
 its ``decide`` callable returns.  It is meant to be reused by tests as a
 real router peer: leave ``decide`` unset and drive it with
 :meth:`RouterClientProtocol.route_call` and
@@ -49,7 +49,7 @@ class RouterClientProtocol(LineReceiver):
     :param clock: the reactor (``IReactorTime``) for delays and keep-alives.
     :param keepalive: seconds between ``RequestQueryServer``; 0 disables
         keep-alives and the silence check.
-    :param stats: a :class:`~sipredirect.router.stats.ServerStats`.
+    :param stats: a :class:`~sipredirect.urs.stats.ServerStats`.
     """
 
     delimiter = b"\n"
@@ -62,6 +62,7 @@ class RouterClientProtocol(LineReceiver):
     def __init__(self, name, dns=("*",), password=None, decide=None, clock=None,
                  keepalive=DEFAULT_KEEPALIVE, stats=None):
         if clock is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor as clock
         self.name = name
         self.dns = tuple(dns)
@@ -455,7 +456,7 @@ class RouterConnections(service.MultiService):
 
     :param servers: ``(description, endpoint)`` pairs; the description (the
         endpoint string the user gave) names the server in logs and stats.
-    :param stats: the :class:`~sipredirect.router.stats.RouterStats` all
+    :param stats: the :class:`~sipredirect.urs.stats.RouterStats` all
         links count into.
 
     Every link registers the same client name and DNs: a backup accepts
@@ -468,6 +469,7 @@ class RouterConnections(service.MultiService):
                  retry=None):
         super().__init__()
         if reactor is None:
+            # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.stats = stats if stats is not None else RouterStats(name)
         self.links = {}

@@ -14,10 +14,10 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from sipredirect.router.client import (MAX_LINE, RouterClientProtocol, RouterConnections,
+from sipredirect.urs.client import (MAX_LINE, RouterClientProtocol, RouterConnections,
                                        retry_policy)
-from sipredirect.router.rules import Decision, parse_rules
-from sipredirect.router.stats import RouterStats, StatsFileService
+from sipredirect.urs.rules import Decision, parse_rules
+from sipredirect.urs.stats import RouterStats, StatsFileService
 
 SERVER = "tcp:127.0.0.1:3000"
 

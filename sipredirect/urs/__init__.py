@@ -3,7 +3,7 @@ router link as a client and routes calls from a rules file.
 
 ``rules`` decides (pure), ``client`` speaks the protocol, ``stats``
 counts, ``cli`` runs it all (``sipredirect-router``,
-``python -m sipredirect.router``).  Tests that need a real router peer
+``python -m sipredirect.urs``).  Tests that need a real router peer
 use :class:`RouterClientProtocol`.
 """
 

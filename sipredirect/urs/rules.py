@@ -19,7 +19,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..config import ConfigError, parse_bool
+from ..configerror import ConfigError
+from ..schema import parse_bool
 
 ROUTER_SECTION = "router"
 RULE_PREFIX = "rule "

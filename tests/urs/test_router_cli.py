@@ -4,10 +4,10 @@ and the services it assembles (on a memory reactor, no sockets)."""
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from sipredirect.router import cli
-from sipredirect.router.client import RouterConnections
-from sipredirect.router.rules import parse_rules
-from sipredirect.router.stats import StatsFileService
+from sipredirect.urs import cli
+from sipredirect.urs.client import RouterConnections
+from sipredirect.urs.rules import parse_rules
+from sipredirect.urs.stats import StatsFileService
 
 
 def args_of(*argv):

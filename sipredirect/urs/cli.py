@@ -1,4 +1,4 @@
-"""``sipredirect-router`` / ``python -m sipredirect.router``: the reference
+"""``sipredirect-router`` / ``python -m sipredirect.urs``: the reference
 router, a URS stand-in that routes sipredirect's calls from a rules file.
 
 Everything is checked before the reactor starts, so a typo in the rules
@@ -9,11 +9,12 @@ option and value, and exit status 78 (EX_CONFIG), as the server does.
 import argparse
 import sys
 
+from twisted.application import service
 from twisted.internet.endpoints import clientFromString
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                             Logger, globalLogBeginner, textFileLogObserver)
 
-from .. import __version__, collector
+from .. import __version__, gctuning
 from ..secretfiles import SecretFileError, read_secret_file
 from .client import DEFAULT_KEEPALIVE, RouterConnections
 from .rules import RulesError, parse_rules
@@ -104,7 +105,6 @@ def settings_from(args, rules):
 def build_service(args, rules, reactor):
     """The whole router as one service: the stats file writer (stopped
     last, so its final write sees every link closed) and the links."""
-    from twisted.application import service
     name, dns, keepalive = settings_from(args, rules)
     stats = RouterStats(name)
     servers = []
@@ -151,6 +151,7 @@ def main(argv=None, reactor=None):
         sys.stderr.write("sipredirect-router: rules error: %s\n" % e)
         return EX_CONFIG
     if reactor is None:
+        # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
     try:
         top = build_service(args, rules, reactor)
@@ -171,7 +172,7 @@ def main(argv=None, reactor=None):
     # stats file before the process exits.
     reactor.callWhenRunning(top.startService)
     # Its answers wait behind the collector's pauses as the server's do.
-    reactor.callWhenRunning(collector.settle)
+    reactor.callWhenRunning(gctuning.settle)
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
     reactor.run()
     return 0

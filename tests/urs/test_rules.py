@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sipredirect.router.rules import Decision, RouterSettings, RulesError, parse_rules
+from sipredirect.urs.rules import Decision, RouterSettings, RulesError, parse_rules
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -260,7 +260,7 @@ def test_error_without_a_path():
 def test_location_is_sent_with_route_for_iscc_access_codes():
     """``location`` names the destination switch; the server puts that
     switch's access code before OtherDN (seed migration use case 1)."""
-    from sipredirect.router.rules import RulesError, parse_rules
+    from sipredirect.urs.rules import RulesError, parse_rules
     rules = parse_rules("[rule premise]\ndn = 8001\nroute = 9001\nlocation = premise1\n")
     decision = rules.decide({"ThisDN": "8001", "ConnID": "c"})
     assert (decision.other_dn, decision.location) == ("9001", "premise1")

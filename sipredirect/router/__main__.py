@@ -1,7 +1,0 @@
-"""``python -m sipredirect.router``: the reference router's command line."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

@@ -1,0 +1,64 @@
+"""The routing side of a server built from a configuration: the routing
+chain, the OtherDN resolver and the round-robin tables.
+
+Both the start (:mod:`sipredirect.tap`) and a live reload
+(:mod:`sipredirect.management.reload`) build them, so they live here,
+where both import them, rather than in ``tap`` (which assembles the
+management service, and so imports the reload).
+"""
+
+from .callmodel.resolver import DnResolver, HostCache
+from .routingchain import RoutingChain
+from .routingplugin import PluginService
+from .routingtables import DefaultDestinations, StaticRoutes
+
+
+def build_routing(config, clock, user_service=None, router_link=None):
+    """The routing chain: user service, router link, static routing-point
+    tables, the default destinations; a call nothing routes gets
+    no-route-status.  The router link also observes every confirmed route
+    (EventRouteUsed goes to routers whoever routed the call)."""
+    services = []
+    if user_service is not None:
+        # The plug-in sees each call through a read-only view.
+        services.append(PluginService(user_service))
+    if router_link is not None:
+        services.append(router_link)
+    services.append(StaticRoutes(config.routing_points))
+    services.append(DefaultDestinations(config.default_routing_destinations))
+    return RoutingChain(services, config.router_timeout, clock,
+                        no_route_status=config.no_route_status,
+                        observers=[router_link] if router_link is not None else [])
+
+
+def build_resolver(config, clock):
+    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
+    with resolve-sip-address, host names through Twisted's DNS client."""
+    hosts = None
+    if config.resolve_sip_address:
+        # Twisted's DNS client is loaded only by servers that resolve names.
+        from twisted.names import client
+        hosts = HostCache(client.createResolver(), clock)
+    return DnResolver(config.call_model, hosts)
+
+
+def offset_round_robin(selector, chain, offset):
+    """Start every round-robin table at ``round-robin-offset``, so that the
+    servers of a group start their turns on different destinations;
+    returns the tables by name."""
+    cursors = round_robin_cursors(selector, chain)
+    for table in cursors.values():
+        table.position = offset
+    return cursors
+
+
+def round_robin_cursors(selector, chain):
+    """Every round-robin table by name, for HA replication."""
+    cursors = {"routing-points": selector.turns}
+    for routing_service in chain.services:
+        if isinstance(routing_service, DefaultDestinations):
+            cursors["default-destinations"] = routing_service.table
+        elif isinstance(routing_service, StaticRoutes):
+            for dn, table in routing_service.tables.items():
+                cursors["static:" + dn] = table
+    return cursors
