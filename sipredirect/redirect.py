@@ -11,6 +11,8 @@ import collections
 
 from twisted.logger import Logger
 
+from .actions import (CallLookup, CancelRouting, Close, LookUpCall, Peer,
+                      RouteConfirmed, RouteUnconfirmed, Send, StartRouting)
 from .ids import ConnIdGenerator, new_call_uuid, new_tag
 from .logthrottle import LogThrottle
 from .maddr import MaddrPolicy
@@ -21,129 +23,11 @@ from .routingtypes import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, TransactionTable,
                   parse_message, reason_for, response_bytes, transaction_key)
-from .sip.transaction import COMPLETED, PROCEEDING
+from .sip.transaction import COMPLETED, PROCEEDING, Retransmit
 from .sip.uri import as_sips
 
 ALLOW = "INVITE, ACK, CANCEL, OPTIONS"
 SUPPORTED_SCHEMES = ("sip", "sips", "tel")
-RELIABLE = frozenset(["tcp", "tls"])
-
-
-class Peer:
-    """Where a message came from, or where a response goes.
-
-    ``conn`` identifies the listening UDP port or the TCP/TLS connection
-    the I/O side must use; the core never interprets it.
-    """
-
-    __slots__ = ("transport", "host", "port", "conn")
-
-    def __init__(self, transport, host, port, conn=None):
-        self.transport = transport
-        self.host = host
-        self.port = port
-        self.conn = conn
-
-    @property
-    def reliable(self):
-        return self.transport in RELIABLE
-
-    def __eq__(self, other):
-        return (isinstance(other, Peer) and self.transport == other.transport
-                and self.host == other.host and self.port == other.port
-                and self.conn == other.conn)
-
-    def __hash__(self):
-        return hash((self.transport, self.host, self.port))
-
-    def __repr__(self):
-        return "<Peer %s %s:%s>" % (self.transport, self.host, self.port)
-
-
-# -- actions ------------------------------------------------------------------
-
-class Send:
-    __slots__ = ("peer", "data")
-
-    def __init__(self, peer, data):
-        self.peer = peer
-        self.data = data
-
-    def __repr__(self):
-        return "<Send %s %r>" % (self.peer, self.data[:40])
-
-
-class Close:
-    """Close the stream connection of ``peer`` (its framing is lost)."""
-
-    __slots__ = ("peer",)
-
-    def __init__(self, peer):
-        self.peer = peer
-
-
-class StartRouting:
-    __slots__ = ("request",)
-
-    def __init__(self, request):
-        self.request = request
-
-
-class CallLookup:
-    """An INVITE waiting for the shared call memory (see
-    :class:`LookUpCall`), with the identity it gets if it is a new call."""
-
-    __slots__ = ("txn", "request", "peer", "this_dn", "selected_by", "conn_id",
-                 "call_uuid", "received_at")
-
-    def __init__(self, txn, request, peer, this_dn, selected_by, conn_id, call_uuid,
-                 received_at):
-        self.txn = txn
-        self.request = request
-        self.peer = peer
-        self.this_dn = this_dn
-        self.selected_by = selected_by
-        self.conn_id = conn_id
-        self.call_uuid = call_uuid
-        self.received_at = received_at
-
-    @property
-    def call_id(self):
-        return self.request.call_id
-
-
-class LookUpCall:
-    """Ask the shared call memory about an INVITE's Call-ID; answer with
-    :meth:`RedirectCore.call_looked_up`.  Only emitted for a memory whose
-    ``remote`` is true: the in-process memory is read synchronously."""
-
-    __slots__ = ("lookup",)
-
-    def __init__(self, lookup):
-        self.lookup = lookup
-
-
-class CancelRouting:
-    __slots__ = ("request",)
-
-    def __init__(self, request):
-        self.request = request
-
-
-class RouteConfirmed:
-    __slots__ = ("request", "decision")
-
-    def __init__(self, request, decision):
-        self.request = request
-        self.decision = decision
-
-
-class RouteUnconfirmed:
-    __slots__ = ("request", "decision")
-
-    def __init__(self, request, decision):
-        self.request = request
-        self.decision = decision
 
 
 def response_destination(request, peer, maddr_policy=None):
@@ -165,14 +49,14 @@ def routed_response(request, peer, maddr_policy=None):
     followed (None when there was none, or it was)."""
     if not request.vias:
         return peer, None, None
-    via = request.vias[0]
-    top = type(via)(via.transport, via.host, via.port, via.params, via.protocol)
+    # The parsed Via is shared with every message that repeats it (the
+    # parse memo): with_param gives this response its own.
+    via = top = request.vias[0]
     if via.host.strip("[]").lower() != peer.host.lower():
-        top.set_param("received", peer.host)
+        top = top.with_param("received", peer.host)
     rport = via.param("rport")
     if rport is not None:
-        top.set_param("rport", str(peer.port))
-        top.set_param("received", peer.host)
+        top = top.with_param("rport", str(peer.port)).with_param("received", peer.host)
     if peer.reliable:
         return peer, top, None
     maddr = via.param("maddr")
@@ -624,11 +508,11 @@ class RedirectCore:
     def handle_timer(self, now):
         actions = []
         for txn in self.transactions.due(now):
-            for event, data in txn.fire_timers(now):
-                if event == "retransmit":
+            for event in txn.fire_timers(now):
+                if type(event) is Retransmit:
                     self.stats["retransmissions_sent"] += 1
-                    actions.append(Send(txn.peer, data))
-                elif event == "timeout":
+                    actions.append(Send(txn.peer, event.data))
+                else:  # TimedOut
                     self.stats["timer_h_expired"] += 1
                     call = txn.call
                     if call is not None and call.decision is not None:
@@ -638,7 +522,7 @@ class RedirectCore:
                     if allowed:
                         self.log.info("call {call_id}: no ACK for the {status} before "
                                       "Timer H{more}", call_id=txn.request.call_id,
-                                      status=txn.final_status,
+                                      status=event.status,
                                       more=" (and %d more since the last such line)"
                                       % suppressed if suppressed else "")
             self.transactions.schedule(txn)

@@ -16,7 +16,6 @@ import weakref
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
-from .sip import parse_uri
 
 PeerAddress = collections.namedtuple("PeerAddress", "transport host port")
 PeerAddress.__doc__ = "Where the INVITE came from: transport, host, port."
@@ -30,17 +29,16 @@ class RouteRequestView:
     (transport, host, port the INVITE came from); ``received_at``;
     ``reroute_count`` and ``used_destinations`` (URI texts a re-routed call
     was already sent to: answer with others); ``selected_by`` (how the
-    routing point was chosen); ``request_uri`` (a parsed copy), the
+    routing point was chosen); ``request_uri`` (an immutable URI), the
     INVITE's ``headers`` and ``body``; ``attributes`` (EventRouteRequest's
     T-Library attributes, attribute mapping applied).  Two views of one
     call are equal.
     """
 
-    __slots__ = ("_call", "_uri", "_attributes")
+    __slots__ = ("_call", "_attributes")
 
     def __init__(self, call):
         object.__setattr__(self, "_call", call)
-        object.__setattr__(self, "_uri", None)
         object.__setattr__(self, "_attributes", None)
 
     def __setattr__(self, name, value):
@@ -68,11 +66,9 @@ class RouteRequestView:
 
     @property
     def request_uri(self):
-        """The Request-URI, parsed anew from its text: the server's own
-        copy stays untouched whatever the plug-in does with this one."""
-        if self._uri is None:
-            object.__setattr__(self, "_uri", parse_uri(str(self._call.request.uri)))
-        return self._uri
+        """The Request-URI: the server's own, which no plug-in can change
+        (parsed URIs are immutable values)."""
+        return self._call.request.uri
 
     @property
     def headers(self):

@@ -59,7 +59,8 @@ def test_the_view_is_read_only_and_leaves_the_call_alone():
         view.this_dn = "9999"
     with pytest.raises(AttributeError):
         view._call = None
-    view.request_uri.user = "changed"
+    with pytest.raises(AttributeError):
+        view.request_uri.user = "changed"
     assert request.request.uri.user == "8001"
     assert not hasattr(view, "_txn") and not hasattr(view, "request")
 

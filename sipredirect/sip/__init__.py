@@ -11,7 +11,8 @@ from .headers import COMPACT_FORMS, Headers, canonical_name
 from .message import Request, Response, make_response, reason_for, response_bytes
 from .parser import contact_addresses, parse_message
 from .transaction import (InviteServerTransaction, NonInviteServerTransaction,
-                          Timers, TransactionTable, transaction_key)
+                          Retransmit, TimedOut, Timers, TransactionTable,
+                          transaction_key)
 from .uri import AbsoluteUri, SipUri, TelUri, parse_sip_uri, parse_uri
 from .via import MAGIC_COOKIE, Via, parse_via
 
@@ -21,6 +22,6 @@ __all__ = [
     "Request", "Response", "make_response", "reason_for", "response_bytes",
     "contact_addresses",
     "parse_message", "InviteServerTransaction", "NonInviteServerTransaction",
-    "Timers", "TransactionTable", "transaction_key", "AbsoluteUri", "SipUri",
+    "Retransmit", "TimedOut", "Timers", "TransactionTable", "transaction_key", "AbsoluteUri", "SipUri",
     "TelUri", "parse_sip_uri", "parse_uri", "MAGIC_COOKIE", "Via", "parse_via",
 ]

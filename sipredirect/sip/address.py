@@ -2,6 +2,7 @@
 
 import re
 
+from ..values import Value
 from .errors import SipParseError
 from .grammar import (PLAIN_PARAMS, PLAIN_PARAMS_RE, TOKEN_CLASS, WS, TOKEN_CHARS,
                       format_params, param_value, parse_params, read_quoted,
@@ -23,16 +24,18 @@ _PLAIN_NAME_ADDR_RE = re.compile(
     r'((?:"[^"\\]*"[ \t]*|' + TOKEN_CLASS[:-1] + r' \t]*)<[^<>"]*>)(' + PLAIN_PARAMS + ")")
 
 
-class Address:
-    """A display name, a URI and the header parameters after it."""
+class Address(Value):
+    """A display name, a URI and the header parameters after it (a tuple
+    of (name, value or None)).
 
-    __slots__ = ("display", "uri", "params", "bracketed")
+    Immutable, as the parser shares one Address among the messages that
+    repeat its text (see :mod:`.memo`): :meth:`with_param` gives a changed
+    copy.
+    """
 
-    def __init__(self, uri, display=None, params=(), bracketed=True):
-        self.display = display
-        self.uri = uri
-        self.params = list(params)
-        self.bracketed = bracketed
+    __slots__ = ("uri", "display", "params", "bracketed")
+    _defaults = {"display": None, "params": (), "bracketed": True}
+    _convert = {"params": tuple}
 
     def param(self, name):
         return param_value(self.params, name)
@@ -42,9 +45,11 @@ class Address:
         return self.param("tag")
 
     def with_param(self, name, value):
+        """A copy without any parameter called ``name`` (in any case) and
+        with ``(name, value)`` last."""
         params = [(n, v) for n, v in self.params if n.lower() != name.lower()]
         params.append((name, value))
-        return Address(self.uri, self.display, params, self.bracketed)
+        return type(self)(self.uri, self.display, params, self.bracketed)
 
     def __str__(self):
         if self.display is not None:
@@ -72,7 +77,7 @@ def parse_address(value, allow_star=False):
         if head is not None and PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
             tail = text[gt + 1:]
             if tail.startswith(";tag=") and tail.find(";", 1) < 0:
-                params = [("tag", tail[5:])]  # what split_plain_params gives
+                params = (("tag", tail[5:]),)  # what split_plain_params gives
             else:
                 params = split_plain_params(tail)
             return Address(head[1], head[0], params, True)

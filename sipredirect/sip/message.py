@@ -3,6 +3,20 @@
 The parser fills the ``parsed`` attributes (Vias, From, To, Call-ID, CSeq,
 Max-Forwards) once, so the transaction layer and the redirect logic never
 parse a header twice.
+
+What may change, and when: a :class:`Request` or :class:`Response` is
+filled in by the parser one step at a time, so that a request refused by a
+later check still carries what was read before it for the 4xx answer (the
+parser's ``_salvage``).  Once ``parse_message`` returns, nothing changes
+it: the transactions and the redirect core only read it, and build every
+response as new bytes (:func:`response_bytes`).  Its parts that the parse
+memos share between messages (the :class:`~.via.Via` values, the From, To
+and Contact :class:`~.address.Address` values, the URIs) are immutable
+values, and ``vias`` is a tuple.  Its :class:`~.headers.Headers` keeps
+``add``/``set``/``remove`` for building messages (tests, tools); the
+parsed ones are never changed.  The message objects themselves stay plain
+slot classes: freezing them would cost the parser a second pass or an
+``object.__setattr__`` per field on every datagram.
 """
 
 from .headers import Headers, canonical_name
@@ -39,7 +53,7 @@ class Message:
         self.version = version
         self.headers = headers if headers is not None else Headers()
         self.body = body
-        self.vias = []
+        self.vias = ()
         self.from_ = None
         self.to = None
         self.call_id = None
@@ -69,7 +83,7 @@ class Request(Message):
         self.version = version
         self.headers = headers if headers is not None else Headers()
         self.body = body
-        self.vias = []
+        self.vias = ()
         self.from_ = None
         self.to = None
         self.call_id = None

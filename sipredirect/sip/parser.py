@@ -278,7 +278,7 @@ def _parse_vias(message, index):
                 vias.append(_via[value])
     if not vias:
         raise SipParseError("missing Via header")
-    message.vias = vias
+    message.vias = tuple(vias)
 
 
 def _single_address(index, name):

@@ -7,6 +7,7 @@ I/O side needs a single delayed call.
 """
 
 from ..deadlines import DeadlineQueue
+from ..values import Value
 from .via import MAGIC_COOKIE
 
 PROCEEDING = "proceeding"
@@ -16,15 +17,24 @@ CONFIRMED = "confirmed"
 TERMINATED = "terminated"
 
 
-class Timers:
+class Timers(Value):
     """T1, T2 and T4 in seconds (RFC 3261 17.1.1.1, table 4)."""
 
     __slots__ = ("t1", "t2", "t4")
+    _defaults = {"t1": 0.5, "t2": 4.0, "t4": 5.0}
 
-    def __init__(self, t1=0.5, t2=4.0, t4=5.0):
-        self.t1 = t1
-        self.t2 = t2
-        self.t4 = t4
+
+class Retransmit(Value):
+    """Timer G fired: send ``data`` (the final response) again (17.2.1)."""
+
+    __slots__ = ("data",)
+
+
+class TimedOut(Value):
+    """Timer H fired: no ACK came for the final response ``status``
+    (17.2.1); the transaction has ended."""
+
+    __slots__ = ("status",)
 
 
 def transaction_key(request, method=None):
@@ -150,17 +160,17 @@ class InviteServerTransaction(ServerTransaction):
         return True
 
     def fire_timers(self, now):
-        """Returns a list of (event, data): ("retransmit", bytes) for Timer
-        G, ("timeout", None) for Timer H."""
+        """The events of the timers due at ``now``: :class:`Retransmit`
+        for Timer G, :class:`TimedOut` for Timer H."""
         events = []
         if self.h_at is not None and now >= self.h_at:
             self.state = TERMINATED
             self.g_at = self.h_at = self.i_at = None
             self._deadline = None
-            events.append(("timeout", None))
+            events.append(TimedOut(self.final_status))
             return events
         if self.g_at is not None and now >= self.g_at:
-            events.append(("retransmit", self.last_response))
+            events.append(Retransmit(self.last_response))
             self.g_interval = min(2 * self.g_interval, self.timers.t2)
             self.g_at = now + self.g_interval
         if self.i_at is not None and now >= self.i_at:

@@ -9,6 +9,7 @@ import ipaddress
 import re
 from urllib.parse import unquote
 
+from ..values import Value
 from .errors import SipParseError
 from .grammar import PLAIN_PARAMS, is_digits, param_value, parse_params
 
@@ -80,20 +81,15 @@ def parse_host(text):
     return host, port
 
 
-class SipUri:
-    """A ``sip:`` or ``sips:`` URI."""
+class SipUri(Value):
+    """A ``sip:`` or ``sips:`` URI; immutable, as the parse memos share it.
+
+    ``params`` is a tuple of (name, value or None); equality is RFC 3261
+    19.1.4's, not field by field.
+    """
 
     __slots__ = ("text", "scheme", "user", "password", "host", "port", "params", "headers")
-
-    def __init__(self, text, scheme, user, password, host, port, params, headers):
-        self.text = text
-        self.scheme = scheme
-        self.user = user
-        self.password = password
-        self.host = host
-        self.port = port
-        self.params = params
-        self.headers = headers
+    _convert = {"params": tuple}
 
     def __str__(self):
         return self.text
@@ -151,16 +147,13 @@ def _headers_set(headers):
     return frozenset(canonical_escapes(h) for h in headers.split("&"))
 
 
-class TelUri:
-    """A ``tel:`` URI (RFC 3966); the number keeps its visual separators."""
+class TelUri(Value):
+    """A ``tel:`` URI (RFC 3966); the number keeps its visual separators.
+    Immutable, as the parse memos share it."""
 
-    __slots__ = ("text", "scheme", "number", "params")
-
-    def __init__(self, text, number, params):
-        self.text = text
-        self.scheme = "tel"
-        self.number = number
-        self.params = params
+    __slots__ = ("text", "number", "params")
+    _convert = {"params": tuple}
+    scheme = "tel"
 
     @property
     def user(self):
@@ -186,15 +179,11 @@ class TelUri:
         return hash(self._digits().lower())
 
 
-class AbsoluteUri:
+class AbsoluteUri(Value):
     """A URI of a scheme we do not interpret (RFC 3261 allows any)."""
 
     __slots__ = ("text", "scheme")
     user = None
-
-    def __init__(self, text, scheme):
-        self.text = text
-        self.scheme = scheme
 
     def __str__(self):
         return self.text

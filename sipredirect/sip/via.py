@@ -2,6 +2,7 @@
 
 import re
 
+from ..values import Value
 from .errors import SipParseError
 from .grammar import (PLAIN_PARAMS, PLAIN_VALUE_RE, WS, format_params, param_value,
                       parse_params, split_plain_params)
@@ -15,17 +16,18 @@ _PLAIN_VIA_RE = re.compile(
     r"SIP/2\.0/([A-Z]+) (%s)(?::([0-9]{1,5}))?(%s)" % (PLAIN_HOST, PLAIN_PARAMS))
 
 
-class Via:
-    """One Via value: protocol, transport, sent-by and parameters."""
+class Via(Value):
+    """One Via value: protocol, transport, sent-by and parameters (a tuple
+    of (name, value or None)).
 
-    __slots__ = ("protocol", "transport", "host", "port", "params")
+    Immutable: the parser hands the same Via to every message that
+    repeats its text (see :mod:`.memo`), so a response that needs
+    ``received`` or ``rport`` gets its own from :meth:`with_param`.
+    """
 
-    def __init__(self, transport, host, port=None, params=(), protocol="SIP/2.0"):
-        self.protocol = protocol
-        self.transport = transport
-        self.host = host
-        self.port = port
-        self.params = list(params)
+    __slots__ = ("transport", "host", "port", "params", "protocol")
+    _defaults = {"port": None, "params": (), "protocol": "SIP/2.0"}
+    _convert = {"params": tuple}
 
     def param(self, name):
         return param_value(self.params, name)
@@ -39,13 +41,20 @@ class Via:
         """(lower-case host, port or None): the part 17.2.3 matches on."""
         return (self.host.lower(), self.port)
 
-    def set_param(self, name, value):
+    def with_param(self, name, value):
+        """This Via with the first parameter called ``name`` (in any case)
+        set to ``value`` where it stands, or with ``(name, value)``
+        appended: how RFC 3261 18.2.1 adds ``received`` and RFC 3581 4
+        fills ``rport``."""
         lname = name.lower()
-        for index, (n, _) in enumerate(self.params):
+        params = self.params
+        for index, (n, _) in enumerate(params):
             if n.lower() == lname:
-                self.params[index] = (n, value)
-                return
-        self.params.append((name, value))
+                params = params[:index] + ((n, value),) + params[index + 1:]
+                break
+        else:
+            params += ((name, value),)
+        return type(self)(self.transport, self.host, self.port, params, self.protocol)
 
     def __str__(self):
         hostport = self.host if self.port is None else "%s:%d" % (self.host, self.port)
@@ -64,7 +73,7 @@ def parse_via(value):
         branch = value[at + 8:end]
         if shape is not None and PLAIN_VALUE_RE.fullmatch(branch):
             transport, host, port, before, after = shape
-            return Via(transport, host, port, [*before, ("branch", branch), *after])
+            return Via(transport, host, port, (*before, ("branch", branch), *after))
     plain = _PLAIN_VIA_RE.fullmatch(value)
     if plain is not None:
         transport, host, port, ptext = plain.groups()

@@ -48,15 +48,15 @@ def test_name_addr_without_display_name():
     a = parse_address("<sip:bob@biloxi.com>")
     assert a.display is None
     assert a.bracketed is True
-    assert a.params == []
+    assert a.params == ()
     assert a.tag is None
 
 
 def test_uri_parameters_and_header_parameters_are_separated():
     """Inside <> parameters belong to the URI, after > to the header."""
     a = parse_address("<sip:bob@biloxi.com;transport=tcp;lr>;tag=x;expires=60;q=0.7")
-    assert a.uri.params == [("transport", "tcp"), ("lr", None)]
-    assert a.params == [("tag", "x"), ("expires", "60"), ("q", "0.7")]
+    assert a.uri.params == (("transport", "tcp"), ("lr", None))
+    assert a.params == (("tag", "x"), ("expires", "60"), ("q", "0.7"))
     assert a.param("EXPIRES") == "60"
 
 
@@ -72,8 +72,8 @@ def test_addr_spec_parameters_are_header_parameters():
     assert a.bracketed is False
     assert a.display is None
     assert str(a.uri) == "sip:alice@atlanta.com"
-    assert a.uri.params == []
-    assert a.params == [("tag", "88sja8x"), ("user", "phone")]
+    assert a.uri.params == ()
+    assert a.params == (("tag", "88sja8x"), ("user", "phone"))
     assert a.tag == "88sja8x"
 
 
@@ -146,7 +146,7 @@ def test_with_param_replaces_case_insensitively():
     a = parse_address("<sip:a@example.com>;TAG=old;x=1")
     b = a.with_param("tag", "new")
     assert b.tag == "new"
-    assert b.params == [("x", "1"), ("tag", "new")]
+    assert b.params == (("x", "1"), ("tag", "new"))
     assert a.tag == "old"                              # original untouched
     assert Address(parse_uri("sip:z@example.com")).with_param("q", "1").param("q") == "1"
 
@@ -171,7 +171,7 @@ def test_via_without_port_or_branch():
     v = parse_via("SIP/2.0/UDP iftgw.example.com")
     assert v.port is None
     assert v.branch is None
-    assert v.params == []
+    assert v.params == ()
 
 
 def test_via_rport_without_value_and_received():
@@ -225,8 +225,8 @@ def test_via_unknown_transport_is_kept():
 def test_via_extension_and_quoted_params():
     """Arbitrary extension parameters, including quoted values, are kept in order."""
     v = parse_via('SIP/2.0/UDP h;branch=z9hG4bK9;ttl=16;maddr=224.2.0.1;x-note="a b;c"')
-    assert v.params == [("branch", "z9hG4bK9"), ("ttl", "16"), ("maddr", "224.2.0.1"),
-                        ("x-note", '"a b;c"')]
+    assert v.params == (("branch", "z9hG4bK9"), ("ttl", "16"), ("maddr", "224.2.0.1"),
+                        ("x-note", '"a b;c"'))
 
 
 @pytest.mark.parametrize("text", [
@@ -252,17 +252,32 @@ def test_malformed_vias_are_rejected(text):
         parse_via(text)
 
 
-def test_via_set_param_and_str():
-    """set_param replaces an existing parameter (any case) or appends; str() serialises."""
-    v = parse_via("SIP/2.0/UDP host.example.com:5060;Branch=z9hG4bK1;rport")
-    v.set_param("rport", "5070")
-    v.set_param("received", "192.0.2.9")
-    v.set_param("branch", "z9hG4bK2")
-    assert v.params == [("Branch", "z9hG4bK2"), ("rport", "5070"), ("received", "192.0.2.9")]
+def test_via_with_param_and_str():
+    """with_param replaces an existing parameter (any case) where it stands
+    or appends, in a new Via, the original unchanged; str() serialises."""
+    original = parse_via("SIP/2.0/UDP host.example.com:5060;Branch=z9hG4bK1;rport")
+    v = (original.with_param("rport", "5070").with_param("received", "192.0.2.9")
+         .with_param("branch", "z9hG4bK2"))
+    assert original.params == (("Branch", "z9hG4bK1"), ("rport", None))
+    assert v.params == (("Branch", "z9hG4bK2"), ("rport", "5070"), ("received", "192.0.2.9"))
     assert str(v) == ("SIP/2.0/UDP host.example.com:5060;Branch=z9hG4bK2;rport=5070"
                       ";received=192.0.2.9")
     again = parse_via(str(v))
     assert (again.host, again.port, again.params) == (v.host, v.port, v.params)
+    assert again == v and hash(again) == hash(v)
+
+
+def test_parsed_values_are_immutable():
+    """A Via, an address and a URI refuse changes: the parse memos hand the
+    same object to every message that repeats its text."""
+    via = parse_via("SIP/2.0/UDP h:5060;branch=z9hG4bK1")
+    address = parse_address("<sip:a@example.com>;tag=1")
+    for value, name in ((via, "host"), (via, "params"), (address, "params"),
+                        (address.uri, "host"), (address.uri, "params")):
+        with pytest.raises(AttributeError):
+            setattr(value, name, "x")
+    assert isinstance(via.params, tuple) and isinstance(address.params, tuple)
+    assert isinstance(Via("UDP", "h", None, [("branch", "b")]).params, tuple)
 
 
 def test_via_constructed_directly():

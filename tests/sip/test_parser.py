@@ -654,9 +654,8 @@ def test_100_trying_copies_timestamp_and_has_no_to_tag():
 def test_make_response_top_via_replaces_the_first_via_only():
     """top_via (e.g. with received/rport added) replaces the first Via value."""
     request = parse_message(build(REQUEST_WITH_EXTRAS))
-    top = parse_via(VIA.split(": ", 1)[1])
-    top.set_param("received", "192.0.2.1")
-    top.set_param("rport", "5062")
+    top = (parse_via(VIA.split(": ", 1)[1]).with_param("received", "192.0.2.1")
+           .with_param("rport", "5062"))
     response = make_response(request, 200, top_via=top)
     vias = response.headers.get_all("Via")
     assert vias[0] == ("SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds"

@@ -25,6 +25,7 @@ from reference_parser import message as reference_message
 from reference_parser import parser as reference_parser_module
 from sipredirect import sip
 from sipredirect.sip import message as new_message
+from sipredirect.values import Value
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "rfc4475"
 SEED = 4475
@@ -79,19 +80,29 @@ def _plain(value):
         return _plain_headers(value)
     data = {"class": name}
     for slot in _slots(value):
-        data[slot] = _plain(getattr(value, slot))
+        field = getattr(value, slot)
+        if slot in ("params", "vias") and type(field) in (list, tuple):
+            # Parameters and Vias are tuples now that parsed values are
+            # immutable (issue 19); the same sequence either way.
+            data[slot] = [_plain(v) for v in field]
+        else:
+            data[slot] = _plain(field)
     if name in ("Request", "Response"):
         data["repr"] = repr(value)
         data["start_line"] = _outcome(value.start_line)
         data["bytes"] = _outcome(value.to_bytes)
     else:
         data["str"] = str(value)
-        if kind.__repr__ is not object.__repr__:
+        # A Value's own repr lists the fields compared above.
+        if kind.__repr__ not in (object.__repr__, Value.__repr__):
             data["repr"] = repr(value)
-    for prop in ("tag", "branch", "sent_by", "hostport", "user", "user_unescaped"):
+    for prop in ("tag", "branch", "sent_by", "hostport", "user", "user_unescaped",
+                 "scheme"):
         if hasattr(kind, prop):
             data[prop] = _outcome(lambda: getattr(value, prop))
-    return data
+    # Sorted: the immutable values of issue 19 list some fields in
+    # another order (their constructor's).
+    return dict(sorted(data.items()))
 
 
 def _plain_headers(headers):

@@ -26,8 +26,7 @@ def test_same_bytes_as_make_response(status):
     for name, request in _requests():
         tops = [None]
         if request.vias:
-            top = parse_via(str(request.vias[0]))
-            top.set_param("received", "192.0.2.1")
+            top = request.vias[0].with_param("received", "192.0.2.1")
             tops.append(top)
         for top_via in tops:
             for extra in EXTRAS:

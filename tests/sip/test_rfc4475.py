@@ -184,7 +184,7 @@ def test_wsinv_whitespace_folding_and_compact_forms():
     assert len(m.body) == 150
     [contact] = contact_addresses(m)
     assert contact.display == 'Quoted string ""'
-    assert contact.params == [("newparam", "newvalue"), ("secondparam", None), ("q", "0.33")]
+    assert contact.params == (("newparam", "newvalue"), ("secondparam", None), ("q", "0.33"))
 
 
 def test_esc01_escaped_uris_keep_text_and_unescape_users():
@@ -242,7 +242,7 @@ def test_inv2543_rfc2543_request_without_branch_or_max_forwards():
     assert m.from_.tag is None
     # The unbracketed To URI's ";user=phone" is a header parameter.
     assert m.to.bracketed is False
-    assert m.to.params == [("user", "phone")]
+    assert m.to.params == (("user", "phone"),)
     assert m.from_.uri.param("user") == "phone"
 
 
@@ -276,11 +276,11 @@ def test_dblreq_only_first_message_of_datagram():
 def test_cparam_contact_parameters_belong_to_header_or_uri():
     """cparam01/02: ;unknownparam is a header param unbracketed, a URI param in <>."""
     [c1] = contact_addresses(parsed("cparam01"))
-    assert c1.params == [("unknownparam", None)]
-    assert c1.uri.params == []
+    assert c1.params == (("unknownparam", None),)
+    assert c1.uri.params == ()
     [c2] = contact_addresses(parsed("cparam02"))
-    assert c2.params == []
-    assert c2.uri.params == [("unknownparam", None)]
+    assert c2.params == ()
+    assert c2.uri.params == (("unknownparam", None),)
 
 
 def test_semiuri_semicolon_in_user_part():
@@ -288,7 +288,7 @@ def test_semiuri_semicolon_in_user_part():
     m = parsed("semiuri")
     assert m.uri.user == "user;par=u%40example.net"
     assert m.uri.host == "example.com"
-    assert m.uri.params == []
+    assert m.uri.params == ()
 
 
 def test_unknown_schemes_become_absolute_uris():

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from sipredirect.sip import (InviteServerTransaction, NonInviteServerTransaction,
-                             Timers, TransactionTable, parse_message, transaction_key)
+                             Retransmit, TimedOut, Timers, TransactionTable, parse_message, transaction_key)
 from sipredirect.sip.transaction import COMPLETED, CONFIRMED, PROCEEDING, TERMINATED
 from sipredirect.testing import ack_for, cancel_for, invite, options
 
@@ -26,11 +26,12 @@ def test_timer_g_doubles_up_to_t2_until_timer_h():
     now = 0.0
     while not txn.terminated:
         now = txn.next_deadline()
-        for event, _ in txn.fire_timers(now):
+        for event in txn.fire_timers(now):
             fired.append((round(now, 3), event))
-    assert fired[:5] == [(0.5, "retransmit"), (1.5, "retransmit"), (3.5, "retransmit"),
-                         (7.5, "retransmit"), (11.5, "retransmit")]
-    assert fired[-1] == (32.0, "timeout")
+    again = Retransmit(b"302")
+    assert fired[:5] == [(0.5, again), (1.5, again), (3.5, again), (7.5, again),
+                         (11.5, again)]
+    assert fired[-1] == (32.0, TimedOut(302))
     gaps = [b[0] - a[0] for a, b in zip(fired, fired[1:-1])]
     assert max(gaps) == 4.0
 

@@ -18,7 +18,7 @@ def test_full_sip_uri_components():
     assert uri.password == "secretword"
     assert uri.host == "atlanta.com"
     assert uri.port == 5070
-    assert uri.params == [("transport", "tcp"), ("lr", None)]
+    assert uri.params == (("transport", "tcp"), ("lr", None))
     assert uri.headers == "subject=x&h=y"
     assert uri.hostport == "atlanta.com:5070"
 
@@ -27,7 +27,7 @@ def test_minimal_sip_uri():
     """A host-only URI has no user, password, port, params or headers."""
     uri = parse_uri("sip:biloxi.com")
     assert (uri.user, uri.password, uri.host, uri.port, uri.params, uri.headers) == (
-        None, None, "biloxi.com", None, [], None)
+        None, None, "biloxi.com", None, (), None)
     assert uri.hostport == "biloxi.com"
 
 
@@ -102,14 +102,14 @@ def test_tel_uri():
     assert uri.scheme == "tel"
     assert uri.number == "+1-201-555-0123"
     assert uri.user == uri.number
-    assert uri.params == [("phone-context", "example.com"), ("ext", "22")]
+    assert uri.params == (("phone-context", "example.com"), ("ext", "22"))
     assert str(uri) == "tel:+1-201-555-0123;phone-context=example.com;ext=22"
 
 
 def test_local_tel_uri():
     """A local number without parameters."""
     uri = parse_uri("tel:7042")
-    assert uri.number == "7042" and uri.params == []
+    assert uri.number == "7042" and uri.params == ()
 
 
 @pytest.mark.parametrize("text,scheme", [
