@@ -20,16 +20,17 @@ from .wakeup import Wakeup
 class CoreDriver:
     """Applies ``core``'s actions on ``clock`` (an ``IReactorTime``).
 
-    ``routing`` is the IRoutingService that decides (usually a
-    :class:`~sipredirect.routingchain.RoutingChain`); a reload replaces
-    the attribute, and each INVITE reads it anew."""
+    The IRoutingService that decides is the running policy's ``chain``
+    (usually a :class:`~sipredirect.routingchain.RoutingChain`), read from
+    ``holder`` (a :class:`~sipredirect.policy.PolicyHolder`) at each
+    action: a reload swaps the policy, and the next INVITE sees it."""
 
     log = Logger()
 
-    def __init__(self, core, routing, clock):
+    def __init__(self, core, holder, clock):
         self.core = core
         self.stats = core.stats
-        self.routing = routing
+        self.holder = holder
         self.clock = clock
         self.wakeup = Wakeup(clock, self._on_timer)
         self._routing = {}  # route request -> its Deferred, while undecided
@@ -68,7 +69,7 @@ class CoreDriver:
         if kind is StartRouting:
             self._start_routing(action.request)
         elif kind is RouteConfirmed:
-            self.routing.route_confirmed(action.request, action.decision)
+            self.holder.policy.chain.route_confirmed(action.request, action.decision)
         elif kind is LookUpCall:
             self._look_up(action.lookup)
         elif kind is CancelRouting:
@@ -78,7 +79,7 @@ class CoreDriver:
             if self._drained is not None:
                 self._check_drained()
         elif kind is RouteUnconfirmed:
-            self.routing.route_unconfirmed(action.request, action.decision)
+            self.holder.policy.chain.route_unconfirmed(action.request, action.decision)
         elif kind is Close:
             action.peer.conn.close()
         else:
@@ -135,8 +136,8 @@ class CoreDriver:
     def _decide(self, route_request):
         """The chain's answer at once when it has one (RoutingChain.decide),
         else a Deferred; any other IRoutingService through its Deferred.
-        Looked up per call: a reload replaces ``routing``."""
-        routing = self.routing
+        Looked up per call: a reload replaces the policy."""
+        routing = self.holder.policy.chain
         decide = getattr(routing, "decide", None)
         if decide is not None:
             return decide(route_request)

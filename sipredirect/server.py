@@ -16,63 +16,50 @@ from twisted.internet import defer
 
 from . import gctuning
 from .callmemory import CallMemory
-from .callmodel.mapping import AttributeMapper
 from .driver import CoreDriver
 from .edge import SipEdge
 from .ids import ConnIdGenerator
 from .listeners import SipListeners
-from .maddr import MaddrPolicy
+from .policy import PolicyHolder
 from .redirect import RedirectCore
-from .sip import Timers
-from .trace import EventTracer
 
 
-def build_core(config, selector, tracer=None, node=0, memory=None):
-    """The sans-IO SIP core for ``config``: the one place that turns the
-    configuration into a :class:`~sipredirect.redirect.RedirectCore`."""
-    timers = Timers(config.t1_timeout / 1000.0, config.t2_timeout / 1000.0,
-                    config.t4_timeout / 1000.0)
+def build_core(config, holder, node=0, memory=None):
+    """The sans-IO SIP core reading the running policy in ``holder``, with
+    the state that outlives every reload sized from ``config``: the one
+    place a :class:`~sipredirect.redirect.RedirectCore` is built."""
     return RedirectCore(
-        selector, timers=timers, server_header=config.server_header,
-        tracer=tracer or EventTracer(config.event_trace),
-        conn_ids=ConnIdGenerator(node),
+        holder, conn_ids=ConnIdGenerator(node),
         bad_input_log_interval=config.bad_input_log_interval,
-        max_header_lines=config.max_header_lines,
-        no_route_status=config.no_route_status,
         memory=memory if memory is not None else CallMemory(
             config.final_timeout, config.call_memory_size),
-        num_of_rerouting=config.num_of_rerouting,
-        reroute_limit_status=config.reroute_limit_status,
-        max_line=config.max_line_length,
-        max_pending_routes=config.max_pending_routes,
-        overload_retry_after=config.overload_retry_after,
-        tls_contacts=config.tls_contacts,
-        maddr_policy=MaddrPolicy(config.maddr_allowed),
-        max_transactions=config.max_transactions,
-        mapper=AttributeMapper(config.attribute_mapping, config.call_model,
-                               config.customer_id))
+        max_transactions=config.max_transactions)
 
 
 class SipServerService(service.Service):
     """Listens for SIP on UDP, TCP and TLS and answers every INVITE with a
-    redirect chosen by ``routing`` (an IRoutingService, usually a chain).
+    redirect chosen by the policy's ``chain`` (an IRoutingService).
 
+    ``policy`` is the :class:`~sipredirect.policy.PolicyHolder` shared with
+    the core and the router link (or a fixed Policy); ``config`` gives what
+    only start-up reads: ports, buffers, admission, the call memory's size.
     Under HA (``ha_managed``) the ports follow the role: see
     :meth:`become_primary`, :meth:`become_backup`,
     :meth:`keep_port_while_backup`."""
 
     name = "sip"
 
-    def __init__(self, config, routing, selector, reactor=None, tracer=None,
-                 ha_managed=False, keep_port_on_backup=False, node=0, memory=None):
+    def __init__(self, config, policy, reactor=None, ha_managed=False,
+                 keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
             # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.config = config
-        self.core = build_core(config, selector, tracer, node, memory)
+        self.holder = PolicyHolder.of(policy)
+        self.core = build_core(config, self.holder, node, memory)
         self.stats = self.core.stats
-        self.driver = CoreDriver(self.core, routing, reactor)
+        self.driver = CoreDriver(self.core, self.holder, reactor)
         # Under HA the role decides: traffic is answered only while primary.
         self.edge = SipEdge(config, reactor, self.core, self.driver, active=not ha_managed)
         self.listeners = SipListeners(config, reactor, self.edge, ha_managed,
@@ -80,12 +67,8 @@ class SipServerService(service.Service):
 
     @property
     def routing(self):
-        """The IRoutingService deciding each INVITE; a reload replaces it."""
-        return self.driver.routing
-
-    @routing.setter
-    def routing(self, routing):
-        self.driver.routing = routing
+        """The running policy's routing chain."""
+        return self.holder.policy.chain
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -106,7 +89,7 @@ class SipServerService(service.Service):
         decide) before the connections close."""
         service.Service.stopService(self)
         yield self.listeners.stop_listening()
-        yield self.driver.routes_answered(self.config.router_timeout + 1)
+        yield self.driver.routes_answered(self.holder.policy.router_timeout + 1)
         self.listeners.release()
         self.driver.stop()
 

@@ -9,6 +9,7 @@ from twisted.internet import defer, task
 from sipredirect.actions import (CallLookup, CancelRouting, Close, LookUpCall, Peer,
                                  RouteConfirmed, RouteUnconfirmed, Send, StartRouting)
 from sipredirect.driver import CoreDriver
+from sipredirect.policy import Policy, PolicyHolder
 from sipredirect.testing import RecordingConnection, RecordingRoutingService
 
 
@@ -83,8 +84,8 @@ def make(routing=None):
     clock = task.Clock()
     clock.advance(100)
     core = ScriptedCore()
-    driver = CoreDriver(core, routing if routing is not None else RecordingRoutingService(),
-                        clock)
+    chain = routing if routing is not None else RecordingRoutingService()
+    driver = CoreDriver(core, PolicyHolder(Policy(chain=chain)), clock)
     return driver, core, clock
 
 
@@ -167,15 +168,15 @@ def test_cancel_routing_cancels_the_pending_answer_silently():
 
 
 def test_confirmations_reach_the_routing_service_read_at_each_action():
-    """A reload replaces ``routing``: the next confirmation goes to the new one."""
-    driver, _, _ = make()
+    """A reload swaps the policy: the next confirmation goes to its chain."""
+    first, second = RecordingRoutingService(), RecordingRoutingService()
+    driver, _, _ = make(first)
     call = Call()
     driver.apply([RouteConfirmed(call, "d1")])
-    first = driver.routing
-    driver.routing = RecordingRoutingService()
+    driver.holder.policy = Policy(chain=second)
     driver.apply([RouteUnconfirmed(call, "d2")])
     assert first.confirmed == [(call, "d1")] and first.unconfirmed == []
-    assert driver.routing.unconfirmed == [(call, "d2")]
+    assert second.unconfirmed == [(call, "d2")]
 
 
 def test_look_up_call_asks_the_call_memory_then_the_core():
