@@ -22,7 +22,7 @@ from .policy import PolicyHolder
 from .routingtypes import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
                   SipParseError, SipUri, TelUri, TransactionTable,
-                  parse_message, reason_for, response_bytes, transaction_key)
+                  read_message, reason_for, response_bytes, transaction_key)
 from .sip.transaction import COMPLETED, PROCEEDING, Retransmit
 from .sip.uri import as_sips
 
@@ -129,7 +129,7 @@ class RedirectCore:
     def _receive(self, data, peer, now, stream):
         policy = self.holder.policy
         try:
-            message = parse_message(data, stream=stream,
+            message = read_message(data, stream=stream,
                                     max_headers=policy.max_header_lines,
                                     max_line=policy.max_line)
         except SipParseError as error:

@@ -27,8 +27,7 @@ import re
 
 from .errors import SipParseError
 from .grammar import TOKEN_CLASS, is_digits, split_commas
-from .headers import SINGLE_HEADERS, Headers, canonical_name
-from .memo import ParseMemo
+from .headers import SINGLE_HEADERS, Headers, canonical_names
 from .message import Request
 from .parser import (MAX_EXPIRES, _content_lengths, _contact, _cseq, _max_forwards,
                      _name_addr, _option_tags, _request_lines, _via, parse_message)
@@ -41,9 +40,6 @@ from .parser import (MAX_EXPIRES, _content_lengths, _contact, _cseq, _max_forwar
 # CRLFs: the message goes to the full parser.
 _LINE_RE = re.compile(r"\r\n(%s+):[ \t]*((?:[!-~](?:[ \t!-~]*[!-~])?)?)(?=\r\n|\Z)"
                       % TOKEN_CLASS)
-
-# Header names as sent -> canonical names (what Headers stores).
-_canonical = ParseMemo(canonical_name, limit=1024)
 
 
 
@@ -85,7 +81,7 @@ def read_common_request(data, stream=False, max_headers=None, max_line=None):
     index = {}
     repeats = []
     for name, value in found:
-        name = _canonical[name]
+        name = canonical_names[name]
         items += ((name, value),)
         if name in index:
             if name in SINGLE_HEADERS:  # the full parser refuses it
