@@ -49,12 +49,10 @@ from sipredirect.config import Config, RoutingPoint  # noqa: E402
 from sipredirect.ids import ConnIdGenerator, new_call_uuid  # noqa: E402
 from sipredirect.redirect import Peer  # noqa: E402
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol  # noqa: E402
-from sipredirect.routingtables import RoutingPointSelector  # noqa: E402
 from sipredirect.routingtypes import RouteRequest  # noqa: E402
 from sipredirect.server import SipServerService  # noqa: E402
 from sipredirect.sip import parse_message, parse_sip_uri  # noqa: E402
-from sipredirect.tap import build_routing  # noqa: E402
-from sipredirect.trace import EventTracer  # noqa: E402
+from sipredirect.policy import Policy, build_policy  # noqa: E402
 from sipp_messages import ACK, INVITE  # noqa: E402
 
 DESTINATIONS = ["sip:agent1@127.0.0.1:5070", "sip:agent2@127.0.0.1:5071",
@@ -94,8 +92,7 @@ def server_with_memory(memory_size):
         final_timeout=1e9, call_memory_size=memory_size + 100000)
     config.routing_points = {"8001": RoutingPoint("8001")}
     clock = task.Clock()
-    server = SipServerService(config, build_routing(config, clock),
-                              RoutingPointSelector(config.routing_points), reactor=clock)
+    server = SipServerService(config, build_policy(config, clock), reactor=clock)
     return server, clock
 
 
@@ -189,7 +186,7 @@ def router_figures(cases, calls):
         names = ["%d" % (8001 + i) for i in range(dns)]
         points = {dn: RoutingPoint(dn) for dn in names}
         clock = task.Clock()
-        link = RouterLink(points, 10.0, clock, EventTracer(False))
+        link = RouterLink(Policy(routing_points=points, router_timeout=10.0), clock)
         fleet = [Router(link, "urs%d" % i, names) for i in range(routers)]
         request = parse_message(INVITE.format(n=1).encode())
         decided = []

@@ -17,15 +17,14 @@ from .ids import ConnIdGenerator, new_call_uuid, new_tag
 from .logthrottle import LogThrottle
 from .maddr import MaddrPolicy
 from .capacity import TransactionCap
-from .callmodel.mapping import AttributeMapper
 from .decisions import LatencyHistogram, decision_facts
+from .policy import PolicyHolder
 from .routingtypes import Contact, Redirect, Reject, RouteRequest
 from .sip import (InviteServerTransaction, NonInviteServerTransaction, Request,
-                  SipParseError, SipUri, TelUri, Timers, TransactionTable,
+                  SipParseError, SipUri, TelUri, TransactionTable,
                   parse_message, reason_for, response_bytes, transaction_key)
 from .sip.transaction import COMPLETED, PROCEEDING, Retransmit
 from .sip.uri import as_sips
-from .trace import EventTracer
 
 ALLOW = "INVITE, ACK, CANCEL, OPTIONS"
 SUPPORTED_SCHEMES = ("sip", "sips", "tel")
@@ -79,49 +78,42 @@ _STRICT_MADDR = MaddrPolicy()
 class RedirectCore:
     """Transactions plus the redirect logic of RFC 3261 8.3.
 
-    ``selector`` picks the routing point of an INVITE; the routing itself
-    is asked for with :class:`StartRouting` actions and answered through
-    :meth:`route_decided`.
+    ``policy`` (a :class:`~sipredirect.policy.Policy`, or the
+    :class:`~sipredirect.policy.PolicyHolder` a reload swaps it in) says
+    everything configured: its selector picks the routing point of an
+    INVITE; the routing itself is asked for with :class:`StartRouting`
+    actions and answered through :meth:`route_decided`.  The rest of the
+    arguments are state that outlives every policy.
     """
 
     log = Logger()
 
-    def __init__(self, selector, timers=None, server_header="", tracer=None,
-                 conn_ids=None, rng=None, bad_input_log_interval=10.0,
-                 max_header_lines=256, no_route_status=480, memory=None,
-                 num_of_rerouting=3, reroute_limit_status=480, mapper=None,
-                 max_line=None, max_pending_routes=None, overload_retry_after=5,
-                 tls_contacts="as-routed", maddr_policy=None, max_transactions=None):
-        self.tls_contacts = tls_contacts
-        self.maddr_policy = maddr_policy or MaddrPolicy()
-        self.cap = TransactionCap(max_transactions, overload_retry_after,
+    def __init__(self, policy, conn_ids=None, rng=None, memory=None,
+                 bad_input_log_interval=10.0, max_transactions=None):
+        self.holder = PolicyHolder.of(policy)
+        self.cap = TransactionCap(max_transactions,
+                                  self.holder.policy.overload_retry_after,
                                   bad_input_log_interval)
-        self.max_line = max_line
-        self.max_pending_routes = max_pending_routes
-        self.overload_retry_after = overload_retry_after
-        self.mapper = mapper or AttributeMapper()
         self.memory = memory
-        self.num_of_rerouting = num_of_rerouting
-        self.reroute_limit_status = reroute_limit_status
-        self.selector = selector
-        self.timers = timers or Timers()
-        self.server_header = server_header
-        self.tracer = tracer or EventTracer(False)
         self.conn_ids = conn_ids or ConnIdGenerator()
         # Tests pass a seeded ``rng`` for repeatable tags.
         self.rng = rng
         self.throttle = LogThrottle(bad_input_log_interval)
-        self.max_header_lines = max_header_lines
-        self.no_route_status = no_route_status
         self.transactions = TransactionTable(on_terminated=self._released)
         self.timer_h_log = LogThrottle(bad_input_log_interval or 10.0)
         self.stats = collections.Counter()
         self.pending_routes = 0
-        # Operations (sipredirect.management): a DrainAnswer while draining,
-        # the INVITE answer latency, and who hears of each call's decision.
-        self.draining = None
+        # Operations (sipredirect.management): true while draining (new
+        # INVITEs get the policy's drain answer), the INVITE answer
+        # latency, and who hears of each call's decision.
+        self.draining = False
         self.latency = LatencyHistogram()
         self.on_decision = None
+
+    @property
+    def policy(self):
+        """The running policy (the call path reads ``self.holder.policy``)."""
+        return self.holder.policy
 
     # -- input ----------------------------------------------------------------
 
@@ -135,10 +127,11 @@ class RedirectCore:
         return actions
 
     def _receive(self, data, peer, now, stream):
+        policy = self.holder.policy
         try:
             message = parse_message(data, stream=stream,
-                                    max_headers=self.max_header_lines,
-                                    max_line=self.max_line)
+                                    max_headers=policy.max_header_lines,
+                                    max_line=policy.max_line)
         except SipParseError as error:
             return self._bad_message(error, peer, now)
         if not isinstance(message, Request):
@@ -176,7 +169,7 @@ class RedirectCore:
         destination, top = self._destination(request, peer, now)
         response = response_bytes(request, error.status, reason=_reason(error),
                                   to_tag=self._new_tag(), top_via=top,
-                                  extra_headers=self._server_headers())
+                                  extra_headers=self.holder.policy.server_headers)
         return [Send(destination, response)]
 
     def _retransmission(self, txn):
@@ -190,9 +183,10 @@ class RedirectCore:
     # -- INVITE ---------------------------------------------------------------
 
     def _invite(self, request, key, peer, now):
+        policy = self.holder.policy
         destination, top = self._destination(request, peer, now)
         txn = InviteServerTransaction(key, request, destination, peer.reliable,
-                                      self.timers, self._new_tag())
+                                      policy.timers, self._new_tag())
         txn.top_via = top
         self.transactions.add(txn)
         status = self._precheck(request)
@@ -200,10 +194,10 @@ class RedirectCore:
             status = 481
         if status is not None:
             return self._final(txn, status, now, why=_PRECHECK_WHY.get(status))
-        if self.draining is not None:
-            return self._drain_answer(txn, now)
-        if (self.max_pending_routes is not None
-                and self.pending_routes >= self.max_pending_routes):
+        if self.draining:
+            return self._drain_answer(txn, policy.drain_answer, now)
+        if (policy.max_pending_routes is not None
+                and self.pending_routes >= policy.max_pending_routes):
             # Overloaded (routers too slow for the offered load): tell the
             # gateway to come back rather than queue without bound.
             self.stats["rejected_overload"] += 1
@@ -212,11 +206,11 @@ class RedirectCore:
                 self.log.warn("overloaded: {pending} calls wait for a route "
                               "(max-pending-routes); answering new INVITEs 503 with "
                               "Retry-After {retry}{more}", pending=self.pending_routes,
-                              retry=self.overload_retry_after,
+                              retry=policy.overload_retry_after,
                               more=" (%d more since the last such line)" % suppressed
                               if suppressed else "")
             return self._final(txn, 503, now, extra_headers=[
-                ("Retry-After", str(self.overload_retry_after))], why="overload")
+                ("Retry-After", str(policy.overload_retry_after))], why="overload")
         if self.memory is not None and self.memory.remote:
             return self._trying(txn) + self._look_up(txn, request, peer, now)
         record = self.memory.lookup(request.call_id, now) if self.memory else None
@@ -230,7 +224,7 @@ class RedirectCore:
         if txn.state != PROCEEDING or txn.last_response is not None:
             return []
         trying = response_bytes(txn.request, 100, top_via=txn.top_via,
-                                extra_headers=self._server_headers())
+                                extra_headers=self.holder.policy.server_headers)
         txn.send_provisional(trying)
         self.stats["responses_100"] += 1
         return [Send(txn.peer, trying)]
@@ -245,7 +239,7 @@ class RedirectCore:
         """Ask the shared call memory about this Call-ID first.  The
         identity a first INVITE would get is chosen now, so that the memory
         can reserve the Call-ID with it in the same atomic step."""
-        this_dn, how = self.selector.select_with_reason(request)
+        this_dn, how = self.holder.policy.selector.select_with_reason(request)
         lookup = CallLookup(txn, request, peer, this_dn, how, self.conn_ids.next(),
                             new_call_uuid(), now)
         self.pending_routes += 1
@@ -263,12 +257,13 @@ class RedirectCore:
         return self._route_invite(txn, lookup.request, lookup.peer, record, now, lookup)
 
     def _route_invite(self, txn, request, peer, record, now, fresh=None):
+        policy = self.holder.policy
         if record is not None:
             # A re-routing attempt (seed row 18): same ConnID, next count.
             attempts = record.attempts + 1
-            if attempts > self.num_of_rerouting:
+            if attempts > policy.num_of_rerouting:
                 self.stats["reroute_limit_reached"] += 1
-                return self._final(txn, self.reroute_limit_status, now,
+                return self._final(txn, policy.reroute_limit_status, now,
                                    why="reroute-limit")
             self.stats["reroutes"] += 1
             route_request = RouteRequest(request, record.this_dn, peer, record.conn_id,
@@ -280,7 +275,7 @@ class RedirectCore:
             route_request = RouteRequest(request, fresh.this_dn, peer, fresh.conn_id,
                                          fresh.call_uuid, now, selected_by=fresh.selected_by)
         else:
-            this_dn, how = self.selector.select_with_reason(request)
+            this_dn, how = policy.selector.select_with_reason(request)
             if this_dn is None:
                 return self._final(txn, 404, now, why="no-routing-point")
             route_request = RouteRequest(request, this_dn, peer, self.conn_ids.next(),
@@ -290,7 +285,7 @@ class RedirectCore:
         route_request._txn = txn
         txn.call = route_request
         self.pending_routes += 1
-        route_request.describe_with(self.mapper, self.tracer, now)
+        route_request.describe_with(policy.mapper, policy.tracer, now)
         return [StartRouting(route_request)]
 
     def _precheck(self, request):
@@ -319,8 +314,9 @@ class RedirectCore:
             if not contacts:
                 self.log.warn("call {call_id}: refusing to redirect to its own "
                               "Request-URI", call_id=route_request.call_id)
-                return self._final(txn, self.no_route_status, now, why="own-request-uri")
-            if self.tls_contacts == "sips" and txn.peer.transport == "tls":
+                return self._final(txn, self.holder.policy.no_route_status, now,
+                                   why="own-request-uri")
+            if self.holder.policy.tls_contacts == "sips" and txn.peer.transport == "tls":
                 # The memory keeps the destinations as routed, so that a
                 # re-routing INVITE skips them whatever its transport.
                 extra = [("Contact", Contact(as_sips(c.uri), c.q).header_value())
@@ -351,7 +347,7 @@ class RedirectCore:
         return self.route_decided(route_request, Reject(500, source="error"), now)
 
     def _final(self, txn, status, now, reason=None, extra_headers=(), why=None):
-        headers = list(extra_headers) + self._server_headers()
+        headers = [*extra_headers, *self.holder.policy.server_headers]
         data = response_bytes(txn.request, status, reason=reason, to_tag=txn.to_tag,
                               top_via=txn.top_via, extra_headers=headers)
         txn.send_final(data, status, now)
@@ -376,10 +372,9 @@ class RedirectCore:
             self.on_decision(decision_facts(txn.request, call, status, headers, why,
                                              txn.peer, now))
 
-    def _drain_answer(self, txn, now):
+    def _drain_answer(self, txn, drain, now):
         """A new INVITE while draining: 302 to the configured peer, or 503
         with Retry-After (RFC 3261 21.5.4) so the gateway tries elsewhere."""
-        drain = self.draining
         if drain.status == 302:
             self.stats["redirected_draining"] += 1
             return self._final(txn, 302, now, why="draining",
@@ -429,7 +424,7 @@ class RedirectCore:
             if call is not None:
                 self.pending_routes -= 1
                 self.stats["calls_abandoned"] += 1
-                call.abandoned_event = self.tracer.event(
+                call.abandoned_event = self.holder.policy.tracer.event(
                     "EventAbandoned", {"ThisDN": call.this_dn, "ConnID": call.conn_id,
                                        "CallUUID": call.call_uuid}, now)
                 actions.append(CancelRouting(call))
@@ -452,13 +447,15 @@ class RedirectCore:
     def _stateless(self, request, destination, top, status, extra_headers=()):
         self.stats["responses_%d" % status] += 1
         data = response_bytes(request, status, to_tag=self._new_tag(), top_via=top,
-                              extra_headers=list(extra_headers) + self._server_headers())
+                              extra_headers=[*extra_headers,
+                                             *self.holder.policy.server_headers])
         return [Send(destination, data)]
 
     def _destination(self, request, peer, now):
         """:func:`routed_response`, counting and logging (throttled) a
         ``maddr`` that was not followed."""
-        destination, top, refused = routed_response(request, peer, self.maddr_policy)
+        destination, top, refused = routed_response(request, peer,
+                                                    self.holder.policy.maddr_policy)
         if refused is not None:
             self.stats["maddr_ignored_" + refused] += 1
             allowed, suppressed = self.throttle.allow(("maddr", peer.host), now)
@@ -475,7 +472,7 @@ class RedirectCore:
 
     def _new_non_invite(self, request, key, destination, top, peer):
         txn = NonInviteServerTransaction(key, request, destination, peer.reliable,
-                                         self.timers, self._new_tag())
+                                         self.holder.policy.timers, self._new_tag())
         txn.top_via = top
         self.transactions.add(txn)
         return txn
@@ -486,10 +483,10 @@ class RedirectCore:
         if request.method == "OPTIONS":
             if request.uri.scheme not in SUPPORTED_SCHEMES:
                 return self._final(txn, 416, now)
-            if self.draining is not None:
+            if self.draining:
                 # A load balancer's probe must see that this node is leaving.
                 return self._final(txn, 503, now, extra_headers=[
-                    ("Retry-After", str(self.draining.retry_after))])
+                    ("Retry-After", str(self.holder.policy.drain_answer.retry_after))])
             return self._final(txn, 200, now, extra_headers=[
                 ("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")])
         if request.max_forwards == 0:
@@ -545,9 +542,6 @@ class RedirectCore:
         if self.rng is None:
             return new_tag()
         return "%012x" % self.rng.getrandbits(48)
-
-    def _server_headers(self):
-        return [("Server", self.server_header)] if self.server_header else []
 
 _PRECHECK_WHY = {416: "unsupported-uri-scheme", 483: "max-forwards-exhausted",
                  481: "to-tag-on-new-invite"}

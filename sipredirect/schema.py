@@ -111,14 +111,17 @@ def _dotted_name(text):
 
 
 class Option:
-    """One row of the schema table."""
+    """One row of the schema table.  ``reload``: a live reload (SIGHUP,
+    ``sipredirect-ctl reload``) applies a change of it; any other option
+    needs a restart."""
 
     __slots__ = ("name", "parse", "default", "help", "minimum", "maximum",
-                 "choices", "unit", "kind")
+                 "choices", "unit", "kind", "reload")
 
     def __init__(self, name, parse, default, help, minimum=None, maximum=None,
-                 choices=None, unit=None, kind=None):
+                 choices=None, unit=None, kind=None, reload=False):
         self.name = name
+        self.reload = reload
         self.parse = parse
         self.default = default
         self.help = help
@@ -201,7 +204,7 @@ SCHEMA = [
            "Contacts of a call that arrived over TLS: as-routed keeps each "
            "destination's scheme (a sips: target stays sips:); sips turns sip: "
            "destinations into sips: so the call stays secure end to end.",
-           choices=("as-routed", "sips")),
+           choices=("as-routed", "sips"), reload=True),
     Option("t1-timeout", _int, "500",
            "SIP timer T1, the round-trip estimate (RFC 3261 17.1.1.1). Timer G "
            "starts at T1 and Timer H is 64*T1.", 10, 60000, unit="ms"),
@@ -215,29 +218,33 @@ SCHEMA = [
     Option("router-timeout", _float, "10",
            "How long a routing service may take to decide before the next one in "
            "the chain (ultimately default-routing-destinations) is asked.",
-           0.01, 3600, unit="s"),
+           0.01, 3600, unit="s", reload=True),
     Option("default-routing-destinations", _sip_uri_list, "",
            "SIP URIs the server redirects calls to, round-robin, when no routing "
-           "service routes them (comma-separated)."),
+           "service routes them (comma-separated).", reload=True),
     Option("no-route-status", _int, "480",
-           "Final status for an INVITE that nothing could route.", 400, 699),
+           "Final status for an INVITE that nothing could route.", 400, 699,
+           reload=True),
     Option("attribute-mapping", _str, "sipserver",
            "How the INVITE becomes EventRouteRequest attributes: sipserver (ANI, "
            "DNIS, OtherDN are user names; Extensions and UserData from [invite]) or "
            "nss (Network SIP Server: full URIs; Extensions from [extensions]).",
-           choices=("sipserver", "nss")),
+           choices=("sipserver", "nss"), reload=True),
     Option("customer-id", _str, "",
-           "CustomerID (tenant) in EventRouteRequest; empty: not sent."),
+           "CustomerID (tenant) in EventRouteRequest; empty: not sent.",
+           reload=True),
     Option("resolve-sip-address", _bool, "no",
            "Resolve a host name in a router's destination to an IPv4 address "
            "before it goes into the Contact (seed row 15); non-blocking, cached "
-           "for the DNS record's TTL."),
+           "for the DNS record's TTL.", reload=True),
     Option("load-balancing", _bool, "no",
            "yes: ignore the Request-URI username and spread calls round-robin "
-           "over the routing points; no: the username selects the routing point."),
+           "over the routing points; no: the username selects the routing point.",
+           reload=True),
     Option("default-route-point", _str, "",
            "Routing point for INVITEs whose Request-URI username matches no "
-           "routing point (with load-balancing = no). Empty: such INVITEs get 404."),
+           "routing point (with load-balancing = no). Empty: such INVITEs get 404.",
+           reload=True),
     Option("routing-service", _dotted_name, "",
            "A routing service of your own, as package.module:ClassName; it is "
            "asked first, before the routing-point tables and default destinations."),
@@ -248,9 +255,10 @@ SCHEMA = [
            "skipped). 0: forget at once.", 0, 86400, unit="s"),
     Option("num-of-rerouting", _int, "3",
            "Most re-routing attempts per Call-ID within final-timeout; the next "
-           "one is answered with reroute-limit-status.", 0, 1000),
+           "one is answered with reroute-limit-status.", 0, 1000, reload=True),
     Option("reroute-limit-status", _int, "480",
-           "Final status for a re-routing attempt past num-of-rerouting.", 400, 699),
+           "Final status for a re-routing attempt past num-of-rerouting.", 400, 699,
+           reload=True),
     Option("call-memory-size", _int, "100000",
            "Most calls remembered for final-timeout; the oldest is forgotten "
            "first when full.", 100, 10000000),
@@ -268,7 +276,7 @@ SCHEMA = [
            "Where every round-robin table starts (load-balanced routing points, "
            "static alternatives, default-routing-destinations): give each of N "
            "servers sharing the load its own value 0..N-1 so their turns start "
-           "on different destinations.", 0, 1000),
+           "on different destinations.", 0, 1000, reload=True),
     Option("node-id", _int, "0",
            "0-15, part of every ConnID: give each server of a group sharing a "
            "call memory its own (with [ha], [ha] node-id is used instead).", 0, 15),
@@ -353,7 +361,7 @@ SCHEMA = [
            "(nothing tells a scanner what runs here)."),
     Option("event-trace", _bool, "no",
            "Log routing events in the T-Library style (distribute_event: message "
-           "EventRouteRequest, AttributeThisDN '8001', ...)."),
+           "EventRouteRequest, AttributeThisDN '8001', ...).", reload=True),
     Option("bad-input-log-interval", _float, "10",
            "Log at most one malformed message per source address per this many "
            "seconds (the rest are counted).", 0, 86400, unit="s"),
@@ -499,25 +507,23 @@ MANAGEMENT_SCHEMA = [
     Option("drain-answer", _drain_answer, "503",
            "What a new INVITE gets while draining: 503 (with Retry-After) or 302 "
            "to drain-redirect-to (as shutdown-sip-reject-code does).",
-           kind="503 or 302"),
+           kind="503 or 302", reload=True),
     Option("drain-retry-after", _int, "30",
            "Retry-After (seconds) of the 503 answered while draining.", 1, 86400,
-           unit="s"),
+           unit="s", reload=True),
     Option("drain-redirect-to", _sip_uri_list, "",
            "With drain-answer = 302: the Contact of the 302, typically the HA peer's "
-           "SIP address (e.g. sip:192.0.2.11:5060)."),
+           "SIP address (e.g. sip:192.0.2.11:5060).", reload=True),
 ]
 
 ROUTING_POINT_SCHEMA = [
     Option("destinations", _str, "",
            "Static destinations of this routing point (same syntax as the lines "
-           "of [routing-points])."),
+           "of [routing-points]).", reload=True),
     Option("router-timeout", _float, "",
            "router-timeout for calls on this routing point (empty: the global "
-           "one).", 0.01, 3600, unit="s"),
+           "one).", 0.01, 3600, unit="s", reload=True),
 ]
-
-
 
 
 SECTIONS = [
@@ -528,26 +534,52 @@ SECTIONS = [
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
 ]
 
+# Sections of free options: (section, reload, text); ``reload`` as in Option.
 FREE_SECTIONS = [
-    (ROUTING_POINTS_SECTION, "one line per routing point DN, optionally with static "
+    (ROUTING_POINTS_SECTION, True, "one line per routing point DN, optionally with static "
      "destinations, as in ``8001 = sip:a@host, sip:b@host | sip:c@host;q=0.5``: a "
      "comma separates alternatives taken in turn, a vertical bar joins several "
      "Contacts of one 302."),
-    (PLUGIN_SECTION, "free options handed to the class named by routing-service "
+    (PLUGIN_SECTION, False, "free options handed to the class named by routing-service "
      "(config.routing_service_options)."),
-    ("dn:NAME", "a DN of the switch: type (dn or trunk), contact (SIP URI or "
+    ("dn:NAME", True, "a DN of the switch: type (dn or trunk), contact (SIP URI or "
      "host[:port]), and for trunks prefix (comma list), replace-prefix (absent: keep "
      "the prefix; empty: remove it) and oosp-transfer-enabled (only trunks with true "
      "are used for redirects). See docs/migration.rst."),
-    ("access-codes", "SWITCH = CODE: the access code put before OtherDN when a "
+    ("access-codes", True, "SWITCH = CODE: the access code put before OtherDN when a "
      "RequestRouteCall names that switch in Location."),
-    ("dial-plan", "NAME = PATTERN => DESTINATION, tried in order (X Z N [1-5] . ! "
+    ("dial-plan", True, "NAME = PATTERN => DESTINATION, tried in order (X Z N [1-5] . ! "
      "and captures {1}...; re: for a regex)."),
-    ("extensions", "with attribute-mapping = nss: ELEMENT = KEY (KEY empty: the "
+    ("extensions", True, "with attribute-mapping = nss: ELEMENT = KEY (KEY empty: the "
      "element's name), e.g. From:tag = ."),
-    ("invite", "with attribute-mapping = sipserver: extensions.KEY = ELEMENT or "
+    ("invite", True, "with attribute-mapping = sipserver: extensions.KEY = ELEMENT or "
      "userdata.KEY = ELEMENT, e.g. userdata.GatewayHost = Via.host."),
 ]
+
+
+def _section_matches(pattern, section):
+    """``routing-point:DN`` and ``dn:NAME`` name a family of sections."""
+    family, colon, _ = pattern.partition(":")
+    if colon:
+        return section.startswith(family + colon)
+    return section == pattern
+
+
+def live_reload(section, option):
+    """Whether a live reload applies a change of ``option`` in ``section``
+    (the tables' reload column); False for what needs a restart, and for
+    sections the tables do not know."""
+    for pattern, schema in SECTIONS:
+        if _section_matches(pattern, section):
+            return any(row.name == option and row.reload for row in schema)
+    for pattern, reload, _ in FREE_SECTIONS:
+        if _section_matches(pattern, section):
+            return reload
+    return False
+
+
+def _live(reload):
+    return "yes" if reload else "no (restart)"
 
 
 def reference_text(width=None):
@@ -557,29 +589,31 @@ def reference_text(width=None):
         lines.append("Options of the [%s] section:" % section)
         lines.append("")
         for option in schema:
-            head = "  %s (%s%s, default %r%s)" % (
+            head = "  %s (%s%s, default %r%s%s)" % (
                 option.name, option.kind, ", " + option.unit if option.unit else "",
                 option.default,
-                ", " + option.describe_range() if option.describe_range() else "")
+                ", " + option.describe_range() if option.describe_range() else "",
+                ", live reload" if option.reload else "")
             lines.append(head)
             lines.append("      " + option.help)
         lines.append("")
-    for section, text in FREE_SECTIONS:
-        lines.append("[%s]: %s" % (section, text))
+    for section, reload, text in FREE_SECTIONS:
+        lines.append("[%s]: %s Live reload: %s." % (section, text, _live(reload)))
     return "\n".join(lines)
 
 
 def _rst_table(schema):
-    rows = [("Option", "Type", "Default", "Range", "Meaning")]
+    rows = [("Option", "Type", "Default", "Range", "Live reload", "Meaning")]
     for option in schema:
         rows.append((
             "``%s``" % option.name,
             option.kind + (" (%s)" % option.unit if option.unit else ""),
             "``%s``" % option.default if option.default else "(empty)",
             option.describe_range() or "",
+            _live(option.reload),
             option.help,
         ))
-    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 12 12 12 44", ""]
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 12 12 12 8 36", ""]
     for row in rows:
         lines.append("   * - " + row[0])
         for cell in row[1:]:
@@ -592,6 +626,7 @@ def reference_rst():
     parts = []
     for section, schema in SECTIONS:
         parts.append("Section ``[%s]``:\n\n%s" % (section, _rst_table(schema)))
-    for section, text in FREE_SECTIONS:
-        parts.append("Section ``[%s]``: %s\n" % (section, text))
+    for section, reload, text in FREE_SECTIONS:
+        parts.append("Section ``[%s]``: %s Live reload: %s.\n" % (section, text,
+                                                                  _live(reload)))
     return "\n".join(parts)

@@ -15,14 +15,12 @@ from . import gctuning
 from .callmemory import CallMemory
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
-from .maddr import MaddrPolicy
 from .streamguard import SourceConnections
 from .ids import ConnIdGenerator
-from .callmodel.mapping import AttributeMapper
 from .redirect import (CancelRouting, Close, LookUpCall, RedirectCore, RouteConfirmed,
                        RouteUnconfirmed, Send, StartRouting)
-from .sip import FramedMessage, Timers
-from .trace import EventTracer
+from .policy import PolicyHolder
+from .sip import FramedMessage
 from .transports import (BoundedReadPort, SipDatagramProtocol, SipStreamFactory,
                          set_buffer)
 from .wakeup import Wakeup
@@ -30,41 +28,31 @@ from .wakeup import Wakeup
 
 class SipServerService(service.Service):
     """Listens for SIP on UDP and TCP and answers every INVITE with a
-    redirect chosen by ``routing`` (an IRoutingService, usually a chain)."""
+    redirect chosen by the policy's ``chain`` (an IRoutingService).
+
+    ``policy`` is the :class:`~sipredirect.policy.PolicyHolder` shared with
+    the core and the router link (or a fixed Policy); ``config`` gives what
+    only start-up reads: ports, buffers, admission, the call memory's size.
+    """
 
     log = Logger()
     name = "sip"
 
-    def __init__(self, config, routing, selector, reactor=None, tracer=None,
-                 ha_managed=False, keep_port_on_backup=False, node=0, memory=None):
+    def __init__(self, config, policy, reactor=None, ha_managed=False,
+                 keep_port_on_backup=False, node=0, memory=None):
         if reactor is None:
             # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         self.reactor = reactor
         self.clock = reactor
         self.config = config
-        self.routing = routing
-        timers = Timers(config.t1_timeout / 1000.0, config.t2_timeout / 1000.0,
-                        config.t4_timeout / 1000.0)
+        self.holder = PolicyHolder.of(policy)
         self.core = RedirectCore(
-            selector, timers=timers, server_header=config.server_header,
-            tracer=tracer or EventTracer(config.event_trace),
-            conn_ids=ConnIdGenerator(node),
+            self.holder, conn_ids=ConnIdGenerator(node),
             bad_input_log_interval=config.bad_input_log_interval,
-            max_header_lines=config.max_header_lines,
-            no_route_status=config.no_route_status,
             memory=memory if memory is not None else CallMemory(
                 config.final_timeout, config.call_memory_size),
-            num_of_rerouting=config.num_of_rerouting,
-            reroute_limit_status=config.reroute_limit_status,
-            max_line=config.max_line_length,
-            max_pending_routes=config.max_pending_routes,
-            overload_retry_after=config.overload_retry_after,
-            tls_contacts=config.tls_contacts,
-            maddr_policy=MaddrPolicy(config.maddr_allowed),
-            max_transactions=config.max_transactions,
-            mapper=AttributeMapper(config.attribute_mapping, config.call_model,
-                                   config.customer_id))
+            max_transactions=config.max_transactions)
         self.stats = self.core.stats
         self.admission = Admission(
             {"udp": config.allowed_sources_udp, "tcp": config.allowed_sources_tcp,
@@ -86,6 +74,11 @@ class SipServerService(service.Service):
         self.keep_port_on_backup = keep_port_on_backup
         self.active = not ha_managed
         self._bind_retry = None
+
+    @property
+    def routing(self):
+        """The running policy's routing chain."""
+        return self.holder.policy.chain
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -195,7 +188,7 @@ class SipServerService(service.Service):
         yield defer.DeferredList([defer.maybeDeferred(p.stopListening) for p in ports])
         if self.core.pending_routes > 0:
             self._drained = defer.Deferred()
-            self.clock.callLater(self.config.router_timeout + 1, self._drain_done)
+            self.clock.callLater(self.holder.policy.router_timeout + 1, self._drain_done)
             yield self._drained
         for proto in self.udp_protocols:
             proto.stop()
@@ -287,9 +280,9 @@ class SipServerService(service.Service):
                 d.cancel()
             self._check_drained()
         elif isinstance(action, RouteConfirmed):
-            self.routing.route_confirmed(action.request, action.decision)
+            self.holder.policy.chain.route_confirmed(action.request, action.decision)
         elif isinstance(action, RouteUnconfirmed):
-            self.routing.route_unconfirmed(action.request, action.decision)
+            self.holder.policy.chain.route_unconfirmed(action.request, action.decision)
         elif isinstance(action, Close):
             action.peer.conn.close()
 
@@ -339,8 +332,8 @@ class SipServerService(service.Service):
     def _decide(self, route_request):
         """The chain's answer at once when it has one (RoutingChain.decide),
         else a Deferred; any other IRoutingService through its Deferred.
-        Looked up per call: a reload replaces ``routing``."""
-        routing = self.routing
+        Looked up per call: a reload replaces the policy."""
+        routing = self.holder.policy.chain
         decide = getattr(routing, "decide", None)
         if decide is not None:
             return decide(route_request)

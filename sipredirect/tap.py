@@ -18,12 +18,10 @@ from .interfaces import IRoutingService
 from .management import ManagementService, Reloader, ServerNode
 from .management.decisionlog import DecisionLog
 from .management.token import management_token
+from .policy import CursorsView, PolicyHolder, build_policy
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
-from .routingsetup import build_resolver, build_routing, offset_round_robin
-from .routingtables import RoutingPointSelector
 from .server import SipServerService
-from .trace import EventTracer
 
 EX_CONFIG = 78
 
@@ -123,30 +121,28 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
     top = service.MultiService()
-    tracer = EventTracer(config.event_trace)
+    # One holder for the core, the SIP service and the router link: a
+    # reload swaps the policy in it (sipredirect.policy.install_policy).
+    holder = PolicyHolder()
     link = None
     if config.router.endpoint:
-        link = RouterLink(config.routing_points, config.router_timeout, reactor, tracer,
-                          resolver=build_resolver(config, reactor),
+        link = RouterLink(holder, reactor,
                           password=config.router.password,
                           server_name=config.router.server_name,
                           register_timeout=config.router.register_timeout,
                           max_dns_per_connection=config.router.max_dns_per_connection,
                           log_interval=config.bad_input_log_interval or 10.0)
-    selector = RoutingPointSelector(config.routing_points, config.load_balancing,
-                                    config.default_route_point)
-    routing = build_routing(config, reactor, user_service, link)
-    cursors = offset_round_robin(selector, routing, config.round_robin_offset)
+    holder.policy = build_policy(config, reactor, user_service, link)
     memory = build_call_memory(config, reactor, top)
     ha = config.ha
-    sip = SipServerService(config, routing, selector, reactor=reactor, tracer=tracer,
+    sip = SipServerService(config, holder, reactor=reactor,
                            ha_managed=ha is not None,
                            keep_port_on_backup=bool(ha and ha.enable_sip_port_on_backup),
                            node=ha.node_id if ha is not None else config.node_id,
                            memory=memory)
     if memory is not None:
         memory.stats = sip.stats
-    routing.stats = sip.stats  # routing_service_failures_<name>
+    holder.policy.chain.stats = sip.stats  # routing_service_failures_<name>
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
@@ -161,14 +157,15 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         # Added last, stopped first: a stopping primary hands over before
         # its SIP port and router link close.
         ha_secret(ha, config.path)
-        ha_service = HaService(ha, sip, link, sip.core.memory, cursors, reactor,
-                               known_routing_point=lambda dn: sip.core.selector.knows(dn),
+        ha_service = HaService(ha, sip, link, sip.core.memory, CursorsView(holder), reactor,
+                               known_routing_point=lambda dn:
+                               holder.policy.selector.knows(dn),
                                final_timeout=config.final_timeout)
         ha_service.setServiceParent(top)
     if decision_log is None:
         decision_log = open_decision_log(config)
     sip.core.on_decision = decision_log
-    node = ServerNode(config, sip, selector, routing, reactor, link=link, ha=ha_service,
+    node = ServerNode(holder, sip, reactor, link=link, ha=ha_service,
                       user_service=user_service, decisions=decision_log)
     if management_token is None:
         management_token = load_management_token(config)

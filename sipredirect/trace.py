@@ -77,26 +77,42 @@ def format_event(message, attributes, sequence, now):
 class EventTracer:
     """Numbers every server event and logs it when tracing is on.
 
-    One instance per server: ``EventSequenceNumber`` increases by one with
+    One numbering per server: ``EventSequenceNumber`` increases by one with
     every event, whoever receives it (routers see gaps for events that went
-    to other routers, as with T-Server).
+    to other routers, as with T-Server).  ``enabled`` is policy (a reload
+    may change it), the numbering is state: :meth:`with_trace` gives the
+    tracer of a new policy, numbering on from this one.
     """
 
+    __slots__ = ("enabled", "_numbering")
     log = Logger()
 
-    def __init__(self, enabled=False):
+    def __init__(self, enabled=False, numbering=None):
         self.enabled = enabled
-        self.sequence = 0
+        # One shared cell: the tracers of every policy since start-up count
+        # together, so a reload never repeats a sequence number.
+        self._numbering = numbering if numbering is not None else [0]
+
+    @property
+    def sequence(self):
+        """The number of the last event."""
+        return self._numbering[0]
+
+    def with_trace(self, enabled):
+        """A tracer logging or not as ``enabled`` says, sharing this
+        one's numbering."""
+        return EventTracer(enabled, self._numbering)
 
     def event(self, message, attributes, now):
         """The event as a dict ready to send (``message`` first, then the
         attributes, then the sequence number and send time)."""
-        self.sequence += 1
+        numbering = self._numbering
+        numbering[0] = sequence = numbering[0] + 1
         event = {"message": message}
         event.update(attributes)
-        event["EventSequenceNumber"] = self.sequence
+        event["EventSequenceNumber"] = sequence
         event["TimeinSecs"], event["TimeinuSecs"] = _time_parts(now)
         if self.enabled:
             self.log.info("{trace}", trace=format_event(message, attributes,
-                                                       self.sequence, now))
+                                                       sequence, now))
         return event

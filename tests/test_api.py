@@ -13,7 +13,7 @@ from sipredirect.redirect import Peer
 from sipredirect.routingplugin import PluginService
 from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message
-from sipredirect.tap import build_routing
+from sipredirect.routingsetup import build_routing
 from sipredirect.testing import HoldingRoutingService, RecordingRoutingService, invite
 
 

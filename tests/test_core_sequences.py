@@ -15,6 +15,7 @@ from sipredirect.actions import (CancelRouting, Peer, RouteConfirmed, Send,
 from sipredirect.callmemory import CallMemory
 from sipredirect.config import RoutingPoint
 from sipredirect.ids import ConnIdGenerator
+from sipredirect.policy import Policy
 from sipredirect.redirect import RedirectCore
 from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.routingtypes import Redirect, RouteRequest
@@ -26,10 +27,11 @@ UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")
 NATTED = Peer("udp", "198.51.100.7", 40000, "udp-port")
 
 
-def make_core(**kwargs):
+def make_core(memory=None, **policy):
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")}, default_route_point="")
-    return RedirectCore(selector, rng=random.Random(7), timers=Timers(1, 4, 5),
-                        conn_ids=ConnIdGenerator(start=0, key=b"k" * 16), **kwargs)
+    return RedirectCore(Policy(selector=selector, timers=Timers(1, 4, 5), **policy),
+                        rng=random.Random(7), memory=memory,
+                        conn_ids=ConnIdGenerator(start=0, key=b"k" * 16))
 
 
 class Tags:

@@ -4,6 +4,7 @@ import random
 
 from sipredirect.config import RoutingPoint
 from sipredirect.decisions import DrainAnswer, LatencyHistogram, decision_record
+from sipredirect.policy import Policy
 from sipredirect.redirect import Peer, RedirectCore, Send, StartRouting
 from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.routingtypes import Redirect
@@ -13,9 +14,10 @@ from sipredirect.testing import header_of, invite, options, status_of
 UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")
 
 
-def make_core():
+def make_core(drain_answer=None):
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")})
-    core = RedirectCore(selector, rng=random.Random(7))
+    policy = Policy(selector=selector, drain_answer=drain_answer or DrainAnswer())
+    core = RedirectCore(policy, rng=random.Random(7))
     core.records = []
     core.on_decision = lambda facts: core.records.append(decision_record(facts))
     return core
@@ -31,9 +33,9 @@ def route_request(actions):
 
 
 def test_draining_answers_new_invites_503_and_lets_calls_in_flight_finish():
-    core = make_core()
+    core = make_core(DrainAnswer(503, retry_after=17))
     waiting = route_request(core.datagram_received(invite(), UDP, 0.0))
-    core.draining = DrainAnswer(503, retry_after=17)
+    core.draining = True
     actions = core.datagram_received(invite(), UDP, 1.0)
     assert statuses(actions) == [503]
     assert header_of(actions[-1].data, "Retry-After") == "17"
@@ -46,17 +48,17 @@ def test_draining_answers_new_invites_503_and_lets_calls_in_flight_finish():
 
 
 def test_options_answer_503_while_draining():
-    core = make_core()
+    core = make_core(DrainAnswer(503, retry_after=30))
     assert statuses(core.datagram_received(options(), UDP, 0.0)) == [200]
-    core.draining = DrainAnswer(503, retry_after=30)
+    core.draining = True
     actions = core.datagram_received(options(), UDP, 0.0)
     assert statuses(actions) == [503]
     assert header_of(actions[0].data, "Retry-After") == "30"
 
 
 def test_draining_with_302_sends_new_calls_to_the_peer():
-    core = make_core()
-    core.draining = DrainAnswer(302, contact=parse_sip_uri("sip:192.0.2.11:5060"))
+    core = make_core(DrainAnswer(302, contact=parse_sip_uri("sip:192.0.2.11:5060")))
+    core.draining = True
     actions = core.datagram_received(invite(), UDP, 0.0)
     assert statuses(actions) == [302]
     assert header_of(actions[-1].data, "Contact") == "<sip:192.0.2.11:5060>"

@@ -14,7 +14,8 @@ from sipredirect.redirect import Peer
 from sipredirect.routingplugin import RouteRequestView
 from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message
-from sipredirect.tap import build_routing, load_routing_service
+from sipredirect.routingsetup import build_routing
+from sipredirect.tap import load_routing_service
 from sipredirect.testing import invite
 
 CONFIG = """

@@ -7,9 +7,8 @@ from twisted.internet import task
 
 from sipredirect import gctuning
 from sipredirect.config import Config
-from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
-from sipredirect.tap import build_routing
+from sipredirect.policy import build_policy
 
 
 @pytest.fixture
@@ -34,8 +33,7 @@ def test_server_start_settles_the_garbage_collector(restore_gc_settings, monkeyp
     monkeypatch.setattr(gctuning, "settle", lambda: settled.append(True))
     config = Config.defaults()
     clock = task.Clock()
-    server = SipServerService(config, build_routing(config, clock),
-                              RoutingPointSelector(config.routing_points), reactor=clock)
+    server = SipServerService(config, build_policy(config, clock), reactor=clock)
     server.ha_managed = True  # no ports: this checks the start, not the bind
     server.startService()
     try:

@@ -12,9 +12,8 @@ from sipredirect.routerlink.protocol import RouterLinkFactory
 from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_sip_uri
-from sipredirect.tap import build_routing
+from sipredirect.policy import Policy, build_policy
 from sipredirect.testing import RecordingConnection, invite, options, status_of
-from sipredirect.trace import EventTracer
 from sipredirect.transports import SipDatagramProtocol, SipStreamFactory
 
 
@@ -48,8 +47,7 @@ def make_server(**overrides):
     clock = task.Clock()
     config = Config.defaults(**overrides)
     config.routing_points = {"8001": RoutingPoint("8001")}
-    server = SipServerService(config, build_routing(config, clock),
-                              RoutingPointSelector(config.routing_points), reactor=clock)
+    server = SipServerService(config, build_policy(config, clock), reactor=clock)
     return server, clock
 
 
@@ -78,8 +76,8 @@ def test_rate_limited_source_is_dropped_silently_others_served():
 def test_overload_answers_503_with_retry_after():
     """Calls waiting for a router past max-pending-routes get 503 at once."""
     from sipredirect.config import RoutingPoint as RP
-    core = RedirectCore(RoutingPointSelector({"8001": RP("8001")}), max_pending_routes=2,
-                        overload_retry_after=7)
+    core = RedirectCore(Policy(selector=RoutingPointSelector({"8001": RP("8001")}),
+                               max_pending_routes=2, overload_retry_after=7))
     peer = Peer("udp", "127.0.0.1", 5061, "port")
     for _ in range(2):
         actions = core.datagram_received(invite(), peer, 0.0)
@@ -91,7 +89,7 @@ def test_overload_answers_503_with_retry_after():
 
 
 def test_long_header_line_is_400():
-    core = RedirectCore(RoutingPointSelector({}), max_line=300)
+    core = RedirectCore(Policy(selector=RoutingPointSelector({}), max_line=300))
     raw = invite(extra=["X-Long: " + "a" * 400])
     (response,) = [a for a in core.datagram_received(raw, Peer("udp", "h", 1, "p"), 0)]
     assert response.data.startswith(b"SIP/2.0 400 Bad Request - a header line is longer")
@@ -129,7 +127,7 @@ def test_tls_has_its_own_allow_list():
 
 
 def test_router_link_allow_list_and_connection_cap():
-    link = RouterLink({}, 10, task.Clock(), EventTracer(False))
+    link = RouterLink(Policy(), task.Clock())
     factory = RouterLinkFactory(link, parse_networks("127.0.0.1"), max_connections=1)
     assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.9", 4000)) is None
     assert link.stats["refused_source"] == 1

@@ -17,3 +17,27 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second(repo_root):
     assert commands[0] == "pip install . && twistd -n sipredirect --config etc/primary.ini"
     ci = (repo_root / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci == commands[1]
+
+
+def test_readme_option_tables_show_which_options_a_reload_applies(repo_root):
+    """The reload column of the schema is printed in the README, for every
+    option (restart or live) and every section of free options."""
+    from sipredirect.schema import FREE_SECTIONS, SECTIONS
+    text = (repo_root / "README.rst").read_text()
+    rows = sum(len(schema) for _, schema in SECTIONS)
+    assert text.count("     - Live reload\n") == len(SECTIONS)
+    assert text.count("     - yes\n") + text.count("     - no (restart)\n") == rows
+    assert ("``router-timeout``", "yes") in _option_rows(text)
+    assert ("``sip-port``", "no (restart)") in _option_rows(text)
+    for section, reload, _ in FREE_SECTIONS:
+        line = [line for line in text.splitlines()
+                if line.startswith("Section ``[%s]``: " % section)]
+        assert line and line[0].endswith(
+            "Live reload: %s." % ("yes" if reload else "no (restart)"))
+
+
+def _option_rows(text):
+    """(option, live reload) of every row of the README's option tables."""
+    lines = text.splitlines()
+    return {(line[len("   * - "):], lines[i + 4][len("     - "):])
+            for i, line in enumerate(lines) if line.startswith("   * - ``")}

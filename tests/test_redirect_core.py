@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+from sipredirect.policy import Policy
 from sipredirect.redirect import (CancelRouting, Close, Peer, RedirectCore, RouteConfirmed,
                                   RouteUnconfirmed, Send, StartRouting)
 from sipredirect.routingtables import RoutingPointSelector
@@ -16,10 +17,13 @@ from sipredirect.testing import ack_for, cancel_for, header_of, invite, options,
 UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")
 
 
-def make_core(points=("8001",), **kwargs):
+def make_core(points=("8001",), default="", memory=None, **policy):
+    """A core whose policy has the routing points ``points`` and the
+    ``policy`` keywords (Policy's fields)."""
     selector = RoutingPointSelector({dn: RoutingPoint(dn) for dn in points},
-                                    default_route_point=kwargs.pop("default", ""))
-    return RedirectCore(selector, rng=random.Random(7), **kwargs)
+                                    default_route_point=default)
+    return RedirectCore(Policy(selector=selector, **policy), rng=random.Random(7),
+                        memory=memory)
 
 
 def sends(actions):
@@ -270,7 +274,7 @@ def test_server_header_only_when_configured():
     core = make_core()
     (response,) = core.datagram_received(options(), UDP, 0.0)
     assert b"\r\nServer:" not in response.data
-    core = make_core(server_header="sipredirect")
+    core = make_core(server_headers=(("Server", "sipredirect"),))
     (response,) = core.datagram_received(options(), UDP, 0.0)
     assert header_of(response.data, "Server") == "sipredirect"
 
@@ -365,7 +369,7 @@ def test_t_library_attributes_and_events_are_built_only_when_read():
     request = start(core.datagram_received(raw, UDP, 1504914899.987))
     (final,) = sends(core.route_decided(request, redirect_to("sip:a@h"), 1504914900.0))
     core.datagram_received(ack_for(raw, final.data), UDP, 1504914900.1)
-    assert core.tracer.sequence == 0
+    assert core.policy.tracer.sequence == 0
     event = request.route_event
     assert event["message"] == "EventRouteRequest"
     assert event["ThisDN"] == "8001" and event["ConnID"] == request.conn_id
@@ -374,7 +378,7 @@ def test_t_library_attributes_and_events_are_built_only_when_read():
     used = request.used_event
     assert used["message"] == "EventRouteUsed" and used["OtherDN"] == "sip:a@h"
     assert used["TimeinSecs"] == 1504914900
-    assert core.tracer.sequence == 2
+    assert core.policy.tracer.sequence == 2
     assert request.route_event is event  # built once
 
 

@@ -13,9 +13,8 @@ from zope.interface.verify import verifyObject
 from sipredirect.config import Config, RoutingPoint
 from sipredirect.interfaces import IRoutingService
 from sipredirect.redirect import Peer
-from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
-from sipredirect.tap import build_routing
+from sipredirect.policy import Policy, build_policy
 from sipredirect.testing import (RecordingConnection, RecordingRoutingService, ack_for,
                                  cancel_for, invite, status_of)
 from sipredirect.transports import BoundedReadPort, SipDatagramProtocol, SipStreamProtocol
@@ -25,9 +24,8 @@ from sipredirect.sip import parse_sip_uri
 def make_server(clock, user_service=None, **overrides):
     config = Config.defaults(**overrides)
     config.routing_points = {"8001": RoutingPoint("8001")}
-    routing = build_routing(config, clock, user_service)
-    selector = RoutingPointSelector(config.routing_points)
-    return SipServerService(config, routing, selector, reactor=clock)
+    return SipServerService(config, build_policy(config, clock, user_service),
+                            reactor=clock)
 
 
 def statuses(conn):
@@ -302,9 +300,8 @@ def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked
     clock = task.Clock()
     config = Config.defaults(default_routing_destinations=[parse_sip_uri("sip:a@h")])
     config.routing_points = {"8001": RoutingPoint("8001")}
-    routing = build_routing(config, clock)
-    server = SipServerService(config, routing, RoutingPointSelector(config.routing_points),
-                              reactor=clock, ha_managed=True, keep_port_on_backup=True)
+    server = SipServerService(config, build_policy(config, clock), reactor=clock,
+                              ha_managed=True, keep_port_on_backup=True)
     conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert conn.sent == [] and server.stats["dropped_not_primary"] == 1
@@ -361,8 +358,7 @@ def test_stream_links_turn_nagle_off():
     set_no_delay(StringTransport())  # no such option: left alone
 
     from sipredirect.routerlink import RouterLink, RouterLinkProtocol
-    from sipredirect.trace import EventTracer
-    link = RouterLink({}, 10, task.Clock(), EventTracer(False))
+    link = RouterLink(Policy(), task.Clock())
     router_side = TcpTransport()
     RouterLinkProtocol(link).makeConnection(router_side)
     assert router_side.no_delay is True

@@ -2,6 +2,7 @@
 waits for a LookUpCall answer before it is routed; the in-process memory
 keeps the synchronous path."""
 
+import dataclasses
 import random
 
 from twisted.internet import defer, task
@@ -15,7 +16,7 @@ from sipredirect.redislink import RedisCallMemory, RedisClient, parse_call_memor
 from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_sip_uri
-from sipredirect.tap import build_routing
+from sipredirect.policy import Policy, build_policy, install_policy
 from sipredirect.testing import RecordingConnection, cancel_for, invite, status_of
 
 UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")
@@ -38,7 +39,7 @@ class ManualMemory(CallMemory):
 
 def make_core(memory):
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")})
-    return RedirectCore(selector, rng=random.Random(3), memory=memory)
+    return RedirectCore(Policy(selector=selector), rng=random.Random(3), memory=memory)
 
 
 def of_type(actions, kind):
@@ -86,7 +87,7 @@ def test_a_known_call_is_a_reroute_skipping_what_was_tried():
 
 def test_past_num_of_rerouting_the_limit_status_answers():
     core = make_core(ManualMemory())
-    core.num_of_rerouting = 1
+    install_policy(core.holder, dataclasses.replace(core.policy, num_of_rerouting=1))
     (look,) = of_type(core.datagram_received(invite(), UDP, 0.0), LookUpCall)
     record = CallRecord("x", "1", "U", "8001", 1, frozenset(), 30.0)
     (final,) = of_type(core.call_looked_up(look.lookup, record, 0.0), Send)
@@ -106,7 +107,7 @@ def test_a_cancel_while_looking_up_answers_487_and_the_late_answer_is_dropped():
 
 def test_an_unknown_routing_point_is_404_after_the_lookup():
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")})
-    core = RedirectCore(selector, memory=ManualMemory())
+    core = RedirectCore(Policy(selector=selector), memory=ManualMemory())
     (look,) = of_type(core.datagram_received(invite(user="9999"), UDP, 0.0), LookUpCall)
     assert look.lookup.this_dn is None
     (final,) = of_type(core.call_looked_up(look.lookup, None, 0.0), Send)
@@ -116,9 +117,8 @@ def test_an_unknown_routing_point_is_404_after_the_lookup():
 def make_server(clock, memory, **overrides):
     config = Config.defaults(**overrides)
     config.routing_points = {"8001": RoutingPoint("8001")}
-    routing = build_routing(config, clock)
-    selector = RoutingPointSelector(config.routing_points)
-    return SipServerService(config, routing, selector, reactor=clock, memory=memory)
+    return SipServerService(config, build_policy(config, clock), reactor=clock,
+                            memory=memory)
 
 
 def test_the_server_routes_when_the_memory_answers():

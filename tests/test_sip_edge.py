@@ -16,7 +16,7 @@ from sipredirect.routingtypes import Redirect
 from sipredirect.server import SipServerService
 from sipredirect.sip import StreamFramer, parse_sip_uri
 from sipredirect.streamguard import MessageDeadline, SourceConnections
-from sipredirect.tap import build_routing
+from sipredirect.policy import Policy, build_policy
 from sipredirect.testing import header_of, invite, options, status_of
 from sipredirect.transports import SipStreamFactory
 
@@ -24,8 +24,7 @@ from sipredirect.transports import SipStreamFactory
 def make_server(clock, **overrides):
     config = Config.defaults(**overrides)
     config.routing_points = {"8001": RoutingPoint("8001")}
-    return SipServerService(config, build_routing(config, clock),
-                            RoutingPointSelector(config.routing_points), reactor=clock)
+    return SipServerService(config, build_policy(config, clock), reactor=clock)
 
 
 def connect(server, host="192.0.2.1", port=40000):
@@ -159,9 +158,10 @@ def test_maddr_policy():
         "multicast"  # never, even when allowed
 
 
-def routed_core(**kwargs):
+def routed_core(max_transactions=None, **policy):
     selector = RoutingPointSelector({"8001": RoutingPoint("8001")})
-    return RedirectCore(selector, rng=random.Random(1), **kwargs)
+    return RedirectCore(Policy(selector=selector, **policy), rng=random.Random(1),
+                        max_transactions=max_transactions)
 
 
 def answer(core, data, peer, now=0.0):

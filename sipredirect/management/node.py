@@ -6,7 +6,6 @@ import hashlib
 
 from twisted.logger import Logger
 
-from ..decisions import DrainAnswer
 from .guard import REFUSALS
 
 
@@ -23,34 +22,55 @@ def file_hash(path):
 class ServerNode:
     """The live parts of one server.
 
-    ``selector`` and ``chain`` are replaced by a live reload; everything
-    else lives as long as the process.  ``decisions`` is the
+    ``holder`` is the :class:`~sipredirect.policy.PolicyHolder` the core
+    and the router link read: a live reload replaces its policy (and with
+    it the configuration, selector, chain and drain answer seen here);
+    everything else lives as long as the process.  ``decisions`` is the
     :class:`~sipredirect.management.decisionlog.DecisionLog`.
     """
 
     log = Logger()
 
-    def __init__(self, config, sip, selector, chain, clock, link=None, ha=None,
-                 user_service=None, decisions=None):
-        self.config = config
+    def __init__(self, holder, sip, clock, link=None, ha=None, user_service=None,
+                 decisions=None):
+        self.holder = holder
+        config = holder.policy.config
         self.started_config = config
         self.config_hash = file_hash(config.path)
         self.sip = sip
-        self.selector = selector
-        self.chain = chain
         self.clock = clock
         self.link = link
         self.ha = ha
         self.user_service = user_service
         self.decisions = decisions
         self.started_at = clock.seconds()
-        self.drain_answer = DrainAnswer.from_config(config.management)
         self.reloads = {"applied": 0, "refused": 0}
         # Refused management requests by reason (ManagementResource's guard).
         self.management_refused = dict.fromkeys(REFUSALS, 0)
         self.last_reload = None
 
     # -- state ---------------------------------------------------------------------
+
+    @property
+    def policy(self):
+        return self.holder.policy
+
+    @property
+    def config(self):
+        """The configuration the running policy was built from."""
+        return self.holder.policy.config
+
+    @property
+    def selector(self):
+        return self.holder.policy.selector
+
+    @property
+    def chain(self):
+        return self.holder.policy.chain
+
+    @property
+    def drain_answer(self):
+        return self.holder.policy.drain_answer
 
     @property
     def core(self):
@@ -65,7 +85,7 @@ class ServerNode:
 
     @property
     def draining(self):
-        return self.core.draining is not None
+        return self.core.draining
 
     def readiness(self):
         """(ready, reasons it is not): taking calls needs the primary role,
@@ -85,14 +105,14 @@ class ServerNode:
         """New INVITEs get the drain answer, OPTIONS 503; calls in flight
         finish.  Survives a role change: a draining node stays draining."""
         if not self.draining:
-            self.core.draining = self.drain_answer
+            self.core.draining = True
             self.log.info("draining: new INVITEs get {answer}, OPTIONS 503",
                           answer=self.drain_answer.describe())
         return self.drain_status()
 
     def resume(self):
         if self.draining:
-            self.core.draining = None
+            self.core.draining = False
             self.log.info("draining stopped: taking calls again")
         return self.drain_status()
 

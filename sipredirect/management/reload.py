@@ -2,12 +2,13 @@
 attribute mappings from the INI file, without a restart.
 
 The new file is parsed and validated whole first; only when it is valid
-are the new routing pieces built and swapped in, in one reactor turn, so
-no call sees half of each configuration.  Calls already being routed keep
-the chain, selector, mapper and router-link resolver they started with.
-Options that only take effect at start-up (ports, transports, TLS, the
-router and HA endpoints, ...) are reported as needing a restart and left
-as they are.
+is a new :class:`~sipredirect.policy.Policy` built, and it is swapped in
+with one assignment, so no call sees half of each configuration.  Calls
+already being routed keep the chain, selector, mapper and router-link
+resolver they started with.  Which options a reload applies is the reload
+column of the schema (:func:`~sipredirect.schema.live_reload`); the others
+(ports, transports, TLS, the router and HA endpoints, ...) are reported as
+needing a restart and left as they are.
 """
 
 import configparser
@@ -15,29 +16,14 @@ import hashlib
 
 from twisted.logger import Logger
 
-from ..callmodel.mapping import AttributeMapper
-from ..callmodel.model import DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS
 from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
-                      MANAGEMENT_SECTION, ROUTER_SCHEMA, ROUTER_SECTION,
-                      ROUTING_POINT_PREFIX, ROUTING_POINTS_SECTION, SCHEMA, ConfigError,
-                      parse_config)
-from ..decisions import DrainAnswer
+                      MANAGEMENT_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, SCHEMA,
+                      ConfigError, parse_config)
 from ..logthrottle import LogThrottle
-from ..routingsetup import (build_resolver, build_routing, offset_round_robin,
-                            round_robin_cursors)
-from ..routingtables import RoutingPointSelector
+from ..policy import build_policy, install_policy
+from ..schema import live_reload
 from .changes import accident, describe, option_changes, routing_point_changes
 
-RELOADABLE_OPTIONS = {
-    MAIN_SECTION: frozenset([
-        "router-timeout", "default-routing-destinations", "no-route-status",
-        "attribute-mapping", "customer-id", "load-balancing", "default-route-point",
-        "resolve-sip-address", "num-of-rerouting", "reroute-limit-status",
-        "event-trace", "tls-contacts"]),
-    MANAGEMENT_SECTION: frozenset(["drain-answer", "drain-retry-after",
-                                   "drain-redirect-to"]),
-}
-RELOADABLE_SECTIONS = frozenset((ROUTING_POINTS_SECTION,) + tuple(CALL_MODEL_SECTIONS))
 _DEFAULTS = {MAIN_SECTION: SCHEMA, ROUTER_SECTION: ROUTER_SCHEMA,
              MANAGEMENT_SECTION: MANAGEMENT_SCHEMA, HA_SECTION: HA_SCHEMA}
 
@@ -62,12 +48,8 @@ def raw_options(text):
 
 
 def reloadable(key):
-    section, option = key
-    if section in RELOADABLE_SECTIONS or section.startswith(ROUTING_POINT_PREFIX):
-        return True
-    if section.startswith(DN_PREFIX):
-        return True
-    return option in RELOADABLE_OPTIONS.get(section, ())
+    """Whether a reload applies a change of the (section, option) ``key``."""
+    return live_reload(*key)
 
 
 def _name(key):
@@ -151,7 +133,8 @@ class Reloader:
             if why is not None and not force:
                 return self._refused("%s: %s (sipredirect-ctl reload --force "
                                      "applies it)" % (path, why), forceable=True)
-            pieces = self._build(config)
+            policy = build_policy(config, node.clock, node.user_service, node.link,
+                                  previous=node.policy)
         except ConfigError as error:
             return self._refused(str(error))
         except Exception as error:  # building must never take the server down
@@ -166,7 +149,7 @@ class Reloader:
         changed = sorted(_name(k) for k in changed_keys)
         values = option_changes(self.applied, raw, changed_keys)
         points = routing_point_changes(node.config.routing_points, config.routing_points)
-        self._swap(config, *pieces)
+        install_policy(node.holder, policy)
         self.applied = raw
         node.config_hash = hashlib.sha256(data).hexdigest()
         node.reloads["applied"] += 1
@@ -198,42 +181,3 @@ class Reloader:
                            suppressed=" (refused %d more times since the last line)"
                            % suppressed if suppressed else "")
         return result
-
-    def _build(self, config):
-        """Every new piece, built before anything is swapped."""
-        node = self.node
-        selector = RoutingPointSelector(config.routing_points, config.load_balancing,
-                                        config.default_route_point)
-        chain = build_routing(config, node.clock, node.user_service, node.link)
-        offset_round_robin(selector, chain, config.round_robin_offset)
-        mapper = AttributeMapper(config.attribute_mapping, config.call_model,
-                                 config.customer_id)
-        resolver = build_resolver(config, node.clock) if node.link is not None else None
-        drain = DrainAnswer.from_config(config.management)
-        return selector, chain, mapper, resolver, drain
-
-    def _swap(self, config, selector, chain, mapper, resolver, drain):
-        node = self.node
-        core = node.core
-        core.selector = selector
-        core.mapper = mapper
-        core.no_route_status = config.no_route_status
-        core.num_of_rerouting = config.num_of_rerouting
-        core.reroute_limit_status = config.reroute_limit_status
-        core.tracer.enabled = config.event_trace
-        core.tls_contacts = config.tls_contacts
-        chain.stats = node.sip.stats  # the failure counts go on across reloads
-        node.sip.routing = chain
-        link = node.link
-        if link is not None:
-            link.routing_points = config.routing_points
-            link.router_timeout = config.router_timeout
-            link.resolver = resolver
-        if node.ha is not None:
-            node.ha.cursors = round_robin_cursors(selector, chain)
-        node.selector = selector
-        node.chain = chain
-        node.drain_answer = drain
-        if core.draining is not None:
-            core.draining = drain
-        node.config = config

@@ -10,9 +10,10 @@ from zope.interface import implementer
 
 from .. import __version__
 from ..deadlines import DeadlineQueue
-from ..destinations import DestinationUnresolvable, UriResolver
+from ..destinations import DestinationUnresolvable
 from ..interfaces import IRoutingService
 from ..logthrottle import LogThrottle
+from ..policy import PolicyHolder
 from ..routingtypes import Redirect, Reject
 from ..wakeup import Wakeup
 from ..wiretext import escape_text
@@ -64,15 +65,14 @@ class RouterLink:
     log_interval = 10.0  # seconds between two lines about escaped events
     log = Logger()
 
-    def __init__(self, routing_points, router_timeout, clock, tracer, resolver=None,
-                 password="", server_name="sipredirect", role="primary",
-                 register_timeout=5.0, max_dns_per_connection=1000, log_interval=10.0,
-                 password_guard=None):
-        self.routing_points = routing_points
-        self.router_timeout = router_timeout
+    def __init__(self, policy, clock, password="", server_name="sipredirect",
+                 role="primary", register_timeout=5.0, max_dns_per_connection=1000,
+                 log_interval=10.0, password_guard=None):
+        # The routing points, router-timeout, OtherDN resolver and event
+        # tracer come from the running policy (a reload swaps it); the
+        # rest is the [router] section, read at start only.
+        self.holder = PolicyHolder.of(policy)
         self.clock = clock
-        self.tracer = tracer
-        self.resolver = resolver or UriResolver()
         self.server_name = server_name
         self.role = role
         # A connection that has not registered within this many seconds is
@@ -101,10 +101,15 @@ class RouterLink:
         self.stats = defaultdict(int)
         self._throttle = LogThrottle(self.log_interval)
 
+    @property
+    def policy(self):
+        """The running policy."""
+        return self.holder.policy
+
     # -- events ---------------------------------------------------------------
 
     def _event(self, message, attributes):
-        return self.tracer.event(message, attributes, self.clock.seconds())
+        return self.holder.policy.tracer.event(message, attributes, self.clock.seconds())
 
     def _server_info(self, ref=None):
         attributes = {"ServerName": self.server_name, "ServerVersion": __version__,
@@ -188,7 +193,7 @@ class RouterLink:
 
     def _register_address(self, session, message, ref):
         dn = string_attribute(message, "ThisDN", 128)
-        if dn != ALL_DNS and dn not in self.routing_points:
+        if dn != ALL_DNS and dn not in self.holder.policy.routing_points:
             raise RouterProtocolError(ErrorCode.NOT_A_ROUTING_POINT,
                                       "%s is not a configured routing point" % dn)
         if dn not in session.dns and len(session.dns) >= self.max_dns_per_connection:
@@ -252,8 +257,7 @@ class RouterLink:
         # taken directly: a Deferred and two callbacks per call were a
         # measurable part of what the link adds to a call.
         try:
-            contacts = (call.resolver or self.resolver).resolve(other_dn, call.request,
-                                                                location)
+            contacts = call.resolver.resolve(other_dn, call.request, location)
         except Exception:
             self._unresolved(session, ref, other_dn, Failure())
             return
@@ -341,12 +345,13 @@ class RouterLink:
         if self.stats["events_not_utf8"] != not_utf8:
             self._sent_escaped(request)
         d = defer.Deferred(lambda d: self._abandon(conn_id))
-        point = self.routing_points.get(request.this_dn)
+        policy = self.holder.policy
+        point = policy.routing_points.get(request.this_dn)
         timeout = (point.router_timeout if point is not None and point.router_timeout
-                   else self.router_timeout)
+                   else policy.router_timeout)
         deadline = self.clock.seconds() + timeout
-        self.pending[conn_id] = PendingCall(request, d, recipients, timeout, self.resolver,
-                                            deadline)
+        self.pending[conn_id] = PendingCall(request, d, recipients, timeout,
+                                            policy.resolver, deadline)
         self.deadlines.add(conn_id, deadline, timeout)
         if self.wakeup.deadline is None or deadline < self.wakeup.deadline:
             self.wakeup.update(deadline)

@@ -12,13 +12,11 @@ from sipredirect.interfaces import IDestinationResolver, IRoutingService
 from sipredirect.destinations import UriResolver
 from sipredirect.redirect import Peer
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol
-from sipredirect.routingtables import RoutingPointSelector
 from sipredirect.routingtypes import Redirect, Reject, RouteRequest
 from sipredirect.server import SipServerService
 from sipredirect.sip import parse_message
-from sipredirect.tap import build_routing
+from sipredirect.policy import Policy, PolicyHolder, build_policy
 from sipredirect.testing import RecordingConnection, ack_for, cancel_for, invite, status_of
-from sipredirect.trace import EventTracer
 
 POINTS = {"8001": RoutingPoint("8001"), "8002": RoutingPoint("8002", router_timeout=1.0)}
 
@@ -57,9 +55,10 @@ class Router:
         return self.transport.disconnecting
 
 
-def make_link(clock=None, **kwargs):
+def make_link(clock=None, resolver=None, **kwargs):
     clock = clock or task.Clock()
-    return RouterLink(POINTS, 10.0, clock, EventTracer(False), **kwargs), clock
+    return RouterLink(Policy(routing_points=POINTS, router_timeout=10.0,
+                             resolver=resolver or UriResolver()), clock, **kwargs), clock
 
 
 def route_request(dn="8001", conn_id="0000000000000001", **kwargs):
@@ -344,11 +343,10 @@ def make_server(**overrides):
     clock = task.Clock()
     config = Config.defaults(**overrides)
     config.routing_points = dict(POINTS)
-    tracer = EventTracer(False)
-    link = RouterLink(config.routing_points, config.router_timeout, clock, tracer)
-    routing = build_routing(config, clock, None, link)
-    server = SipServerService(config, routing, RoutingPointSelector(config.routing_points),
-                              reactor=clock, tracer=tracer)
+    holder = PolicyHolder()
+    link = RouterLink(holder, clock)
+    holder.policy = build_policy(config, clock, None, link)
+    server = SipServerService(config, holder, reactor=clock)
     return server, link, clock
 
 

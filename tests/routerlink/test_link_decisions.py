@@ -2,8 +2,11 @@
 passed a call on, how many calls timed out, and which resolver an
 in-flight call keeps across a reload."""
 
+import dataclasses
+
 from sipredirect.decisions import step_record
 from sipredirect.destinations import UriResolver
+from sipredirect.policy import install_policy
 from sipredirect.routingchain import RoutingChain
 
 from test_link import Router, make_link, route_request
@@ -42,15 +45,15 @@ def test_a_waiting_call_keeps_the_resolver_it_started_with():
     link, _ = make_link()
     router = Router(link)
     router.register("urs", "8001")
-    started_with = link.resolver
+    started_with = link.policy.resolver
     d = link.route(route_request())
 
     class Refusing(UriResolver):
         def resolve(self, other_dn, request, location=None):
             raise AssertionError("the reloaded resolver was used")
 
-    link.resolver = Refusing()
+    install_policy(link.holder, dataclasses.replace(link.policy, resolver=Refusing()))
     router.send(message="RequestRouteCall", ConnID="0000000000000001",
                 OtherDN="sip:agent@10.0.0.1")
     assert str(d.result.contacts[0].uri) == "sip:agent@10.0.0.1"
-    assert link.pending == {} and started_with is not link.resolver
+    assert link.pending == {} and started_with is not link.policy.resolver
