@@ -76,24 +76,29 @@ class RoutingRequests:
         self.pending -= 1
         route_request.decision = decision
         if isinstance(decision, Redirect):
-            contacts = [c for c in decision.contacts
-                        if not _same_uri(c.uri, txn.request.uri)]
             policy = self.holder.policy
-            if not contacts:
+            # The memory keeps the destinations as routed, so that a
+            # re-routing INVITE skips them whatever its transport.
+            sips = policy.tls_contacts == "sips" and txn.peer.transport == "tls"
+            own = txn.request.uri
+            extra = []
+            destinations = []
+            for contact in decision.contacts:
+                uri = contact.uri
+                if (uri == own if type(uri) is type(own) and type(uri) in _URIS
+                        else str(uri) == str(own)):
+                    continue  # never back to the Request-URI itself
+                extra.append(("Contact", Contact(as_sips(uri), contact.q).header_value()
+                              if sips else contact.header_value()))
+                destinations.append(str(uri))
+            if not destinations:
                 self.log.warn("call {call_id}: refusing to redirect to its own "
                               "Request-URI", call_id=route_request.call_id)
                 return self.layer.final(txn, policy.no_route_status, now,
                                         why="own-request-uri")
-            if policy.tls_contacts == "sips" and txn.peer.transport == "tls":
-                # The memory keeps the destinations as routed, so that a
-                # re-routing INVITE skips them whatever its transport.
-                extra = [("Contact", Contact(as_sips(c.uri), c.q).header_value())
-                         for c in contacts]
-            else:
-                extra = [("Contact", c.header_value()) for c in contacts]
             extra.extend(decision.headers)
             self.stats["redirected_" + decision.source] += 1
-            self.identity.remember(route_request, [str(c.uri) for c in contacts], now)
+            self.identity.remember(route_request, destinations, now)
             return self.layer.final(txn, 302, now, extra_headers=extra, why="routed")
         if isinstance(decision, Reject):
             self.stats["rejected_" + decision.source] += 1
@@ -113,7 +118,6 @@ class RoutingRequests:
         return CancelRouting(call)
 
 
-def _same_uri(a, b):
-    if isinstance(a, (SipUri, TelUri)) and type(a) is type(b):
-        return a == b
-    return str(a) == str(b)
+# URIs compared by the rules of RFC 3261 19.1.4 (and RFC 3966 for tel);
+# anything else by its text.
+_URIS = (SipUri, TelUri)

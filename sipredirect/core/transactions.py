@@ -127,9 +127,9 @@ class TransactionLayer:
             self.stats["acks_absorbed"] += 1
             return []
         call = txn.call
-        # The call is confirmed: nothing in Confirmed needs it any more
-        # (the table releases it as it keeps only the transaction's key).
-        _released(txn)
+        # The call is confirmed: nothing in Confirmed needs it any more.
+        # Confirmed (or Terminated) takes the transaction out of the table,
+        # which releases the call (it keeps only the transaction's key).
         self.table.schedule(txn)
         if call is None or call.decision is None:
             return []
