@@ -174,7 +174,7 @@ class Bench:
         self.top.privilegedStartService()
         self.top.startService()
         self.sip = self.top.getServiceNamed("sip")
-        self.udp = self.sip.udp_protocols[0]
+        self.udp = self.sip.listeners.udp_protocols[0]
         self.datagrams = SentDatagrams()
         # The bound port stays idle (the memory reactor never reads it).
         self.udp.transport = self.datagrams

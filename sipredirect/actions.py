@@ -2,7 +2,7 @@
 
 The core (:mod:`sipredirect.redirect`) never does I/O; each input gives a
 list of these actions, which the Twisted side
-(:mod:`sipredirect.server`) carries out in order.  They are
+(:class:`~sipredirect.driver.CoreDriver`) carries out in order.  They are
 :class:`~sipredirect.values.Value` instances: equal when of the same kind
 with equal fields, so a test asserts the exact sequence a call produces
 (``assert actions == [Send(peer, data), ...]``), and nothing that holds

@@ -1,8 +1,9 @@
 """Twisted adapters between sockets and the :class:`RedirectCore`.
 
 They only move bytes: UDP datagrams and framed TCP messages go to the
-server with their :class:`~sipredirect.redirect.Peer`; responses come
-back through :meth:`send`.
+server's edge (:class:`~sipredirect.edge.SipEdge`, their ``server``) with
+their :class:`~sipredirect.redirect.Peer`; responses come back through
+:meth:`send`.
 """
 
 import errno
@@ -340,14 +341,9 @@ class SipStreamFactory(protocol.ServerFactory):
         server = self.server
         config = server.config
         peer = Peer(self.transport_name, addr.host, addr.port)
-        if not server.admission.source_allowed(self.transport_name, addr.host):
-            server.refuse("untrusted", peer)
-            return None
-        if len(server.connections) >= config.tcp_max_connections:
-            server.refuse("too-many-connections", peer)
-            return None
-        if not server.source_connections.admit(addr.host):
-            server.refuse("too-many-connections-per-source", peer)
+        refused = server.admit_connection(peer)
+        if refused is not None:
+            server.refuse(refused, peer)
             return None
         proto = SipStreamProtocol(self.server, self.transport_name,
                                   config.tcp_max_message_size, config.tcp_idle_timeout,

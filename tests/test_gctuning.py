@@ -33,8 +33,8 @@ def test_server_start_settles_the_garbage_collector(restore_gc_settings, monkeyp
     monkeypatch.setattr(gctuning, "settle", lambda: settled.append(True))
     config = Config.defaults()
     clock = task.Clock()
-    server = SipServerService(config, build_policy(config, clock), reactor=clock)
-    server.ha_managed = True  # no ports: this checks the start, not the bind
+    server = SipServerService(config, build_policy(config, clock), reactor=clock,
+                              ha_managed=True)  # no ports: this checks the start, not the bind
     server.startService()
     try:
         assert settled == [True]

@@ -97,7 +97,7 @@ def test_long_header_line_is_400():
 
 def test_oversize_datagram_is_dropped_and_counted():
     server, clock = make_server(udp_max_message_size=600)
-    proto = SipDatagramProtocol(server, clock)
+    proto = SipDatagramProtocol(server.edge, clock)
     proto.transport = None
     proto.datagramReceived(invite(body=b"v=0\r\n" * 200), ("127.0.0.1", 5061))
     assert server.stats["dropped_oversize"] == 1
@@ -106,11 +106,11 @@ def test_oversize_datagram_is_dropped_and_counted():
 def test_tcp_connection_cap_and_untrusted_sources():
     server, _ = make_server(tcp_max_connections=1,
                             allowed_sources_tcp=parse_networks("127.0.0.0/8"))
-    factory = SipStreamFactory(server)
+    factory = SipStreamFactory(server.edge)
     assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 5000)) is None
     assert server.stats["dropped_untrusted"] == 1
     assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5000)) is not None
-    server.connections.add(object())
+    server.edge.connections.add(object())
     assert factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5001)) is None
     assert server.stats["dropped_too-many-connections"] == 1
 
@@ -118,10 +118,10 @@ def test_tcp_connection_cap_and_untrusted_sources():
 def test_tls_has_its_own_allow_list():
     server, _ = make_server(allowed_sources_tcp=parse_networks("192.0.2.0/24"),
                             allowed_sources_tls=parse_networks("198.51.100.7"))
-    tls = SipStreamFactory(server, "tls")
+    tls = SipStreamFactory(server.edge, "tls")
     assert tls.buildProtocol(IPv4Address("TCP", "192.0.2.1", 5000)) is None
     assert tls.buildProtocol(IPv4Address("TCP", "198.51.100.7", 5000)) is not None
-    tcp = SipStreamFactory(server, "tcp")
+    tcp = SipStreamFactory(server.edge, "tcp")
     assert tcp.buildProtocol(IPv4Address("TCP", "198.51.100.7", 5000)) is None
     assert server.stats["dropped_untrusted"] == 2
 

@@ -185,7 +185,7 @@ def run_turn(clock):
 def test_udp_writes_at_most_packets_to_write_per_turn():
     clock = task.Clock()
     server = make_server(clock)
-    proto = SipDatagramProtocol(server, clock, packets_to_write=3)
+    proto = SipDatagramProtocol(server.edge, clock, packets_to_write=3)
     proto.transport = FakeUdpTransport()
     for i in range(7):
         proto.send(b"x%d" % i, "127.0.0.1", 5061)
@@ -199,7 +199,7 @@ def test_udp_writes_at_most_packets_to_write_per_turn():
 def test_udp_writes_schedule_nothing_and_a_read_batch_starts_a_new_turn():
     clock = task.Clock()
     server = make_server(clock)
-    proto = SipDatagramProtocol(server, clock, packets_to_write=2)
+    proto = SipDatagramProtocol(server.edge, clock, packets_to_write=2)
     proto.transport = FakeUdpTransport()
     proto.send(b"a", "127.0.0.1", 5061)
     proto.send(b"b", "127.0.0.1", 5061)
@@ -213,7 +213,7 @@ def test_udp_writes_schedule_nothing_and_a_read_batch_starts_a_new_turn():
 def test_udp_full_socket_buffer_queues_and_retries_in_order():
     clock = task.Clock()
     server = make_server(clock)
-    proto = SipDatagramProtocol(server, clock, packets_to_write=100)
+    proto = SipDatagramProtocol(server.edge, clock, packets_to_write=100)
     proto.transport = FakeUdpTransport(full_after=2)
     for i in range(4):
         proto.send(b"x%d" % i, "127.0.0.1", 5061)
@@ -226,7 +226,7 @@ def test_udp_full_socket_buffer_queues_and_retries_in_order():
 def test_udp_send_to_a_non_ip_destination_is_dropped_not_raised():
     clock = task.Clock()
     server = make_server(clock)
-    proto = SipDatagramProtocol(server, clock)
+    proto = SipDatagramProtocol(server.edge, clock)
 
     class Refusing:
         def write(self, data, addr):
@@ -244,7 +244,7 @@ class StreamFactoryStub:
 
 
 def connect_stream(server, idle=300.0):
-    proto = SipStreamProtocol(server, "tcp", 4096, idle)
+    proto = SipStreamProtocol(server.edge, "tcp", 4096, idle)
     transport = StringTransport()
     proto.makeConnection(transport)
     return proto, transport
@@ -297,25 +297,36 @@ def test_tcp_response_goes_back_on_the_same_connection():
 def test_ha_managed_server_drops_traffic_until_primary_and_keeps_port_when_asked():
     """Seed row 13: a backup with enable-sip-port-on-backup keeps its port
     bound but answers nothing; without it the port is closed."""
-    clock = task.Clock()
-    config = Config.defaults(default_routing_destinations=[parse_sip_uri("sip:a@h")])
-    config.routing_points = {"8001": RoutingPoint("8001")}
-    server = SipServerService(config, build_policy(config, clock), reactor=clock,
-                              ha_managed=True, keep_port_on_backup=True)
+    def ha_server(keep_port_on_backup):
+        reactor = MemoryReactorClock()
+        config = Config.defaults(default_routing_destinations=[parse_sip_uri("sip:a@h")],
+                                 transports=["tcp"])
+        config.routing_points = {"8001": RoutingPoint("8001")}
+        server = SipServerService(config, build_policy(config, reactor), reactor=reactor,
+                                  ha_managed=True, keep_port_on_backup=keep_port_on_backup)
+        server.privilegedStartService()
+        server.startService()
+        return server, reactor
+
+    server, reactor = ha_server(keep_port_on_backup=True)
+    assert reactor.tcpServers == []  # the role decides, not the start
     conn = RecordingConnection()
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert conn.sent == [] and server.stats["dropped_not_primary"] == 1
-    closed = []
-    server._close_ports = lambda: closed.append(True)
-    server.ports = ["bound"]
     server.become_primary()
+    assert len(reactor.tcpServers) == 1 and server.listeners.bound
     server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
     assert statuses(conn) == [302]
     server.become_backup()
-    assert closed == [] and not server.active
-    server.keep_port_on_backup = False
+    assert server.listeners.bound and not server.edge.active
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    assert statuses(conn) == [302] and server.stats["dropped_not_primary"] == 2
+
+    server, reactor = ha_server(keep_port_on_backup=False)
+    server.become_primary()
+    assert server.listeners.bound
     server.become_backup()
-    assert closed == [True]
+    assert not server.listeners.bound and not server.edge.active
 
 
 def test_udp_port_remembers_checked_hosts_but_still_refuses_host_names():
@@ -370,7 +381,7 @@ def test_udp_calls_from_one_address_share_its_peer_and_answers_go_back_to_it():
     garbage collector to scan), and the 302 still reaches the sender."""
     clock = task.Clock()
     server = make_server(clock, default_routing_destinations=[parse_sip_uri("sip:a@h")])
-    proto = SipDatagramProtocol(server, clock)
+    proto = SipDatagramProtocol(server.edge, clock)
     proto.transport = FakeUdpTransport()
     for n in range(2):
         proto.datagramReceived(invite(call_id="share-%d" % n), ("127.0.0.1", 5061))

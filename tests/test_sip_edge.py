@@ -28,7 +28,7 @@ def make_server(clock, **overrides):
 
 
 def connect(server, host="192.0.2.1", port=40000):
-    proto = SipStreamFactory(server).buildProtocol(IPv4Address("TCP", host, port))
+    proto = SipStreamFactory(server.edge).buildProtocol(IPv4Address("TCP", host, port))
     if proto is None:
         return None, None
     transport = StringTransport(peerAddress=IPv4Address("TCP", host, port))
@@ -129,7 +129,7 @@ def test_per_source_connection_cap_refuses_the_surplus_and_frees_slots_on_close(
     assert connect(server, host="192.0.2.2")[0] is not None  # another source
     first.connectionLost(None)
     assert connect(server, port=4)[0] is not None
-    assert server.source_connections.count("192.0.2.1") == 2
+    assert server.edge.source_connections.count("192.0.2.1") == 2
 
 
 def test_source_connections_forget_closed_sources():

@@ -163,7 +163,7 @@ class ServerCollector:
                                         "Open SIP stream connections, by transport",
                                         labels=["transport"])
         by_transport = {"tcp": 0, "tls": 0}
-        for conn in list(node.sip.connections):
+        for conn in list(node.sip.edge.connections):
             transport = getattr(conn, "transport_name", None) or "tcp"
             by_transport[transport] = by_transport.get(transport, 0) + 1
         for transport, count in sorted(by_transport.items()):

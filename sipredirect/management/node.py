@@ -93,7 +93,7 @@ class ServerNode:
         reasons = []
         if self.role not in ("primary", "standalone"):
             reasons.append("role is %s" % self.role)
-        if not self.sip.ports or not self.sip.active:
+        if not self.sip.listeners.bound or not self.sip.edge.active:
             reasons.append("SIP port not bound")
         if self.draining:
             reasons.append("draining")
@@ -149,7 +149,7 @@ class ServerNode:
             "reloads": dict(self.reloads),
             "last_reload": self.last_reload,
             "drain": self.drain_status(),
-            "sip_connections": len(self.sip.connections),
+            "sip_connections": len(self.sip.edge.connections),
             "remembered_calls": len(self.core.memory) if self.core.memory is not None else 0,
             "routers": self.routers(),
             "routing_points": self.per_dn(),

@@ -116,7 +116,7 @@ def test_ready_needs_a_bound_port_and_no_drain(make_node):
     resource = resource_of(node)
     code, body = call(resource, b"GET", b"/ready")
     assert code == 503 and json.loads(body)["reasons"] == ["SIP port not bound"]
-    node.sip.ports = ["bound"]
+    node.sip.listeners.ports = ["bound"]  # a task.Clock binds nothing
     assert call(resource, b"GET", b"/ready")[0] == 200
     assert call(resource, b"GET", b"/health")[0] == 200
     call(resource, b"POST", b"/drain", command=True)
