@@ -79,7 +79,8 @@ class LastSent:
 
 
 def fill_memory(memory, count, now):
-    """Remember ``count`` calls the way RedirectCore._remember does."""
+    """Remember ``count`` calls the way CallIdentity.remember
+    (sipredirect/core/identity.py) does."""
     conn_ids = ConnIdGenerator()
     for n in range(count):
         memory.remember("mem-%d-1234@10.1.2.3" % n, conn_ids.next(), new_call_uuid(),

@@ -13,8 +13,9 @@ from .schema import (
     HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
     PLUGIN_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, ROUTING_POINT_PREFIX,
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
-    reference_rst, reference_text, _dotted_name, _endpoint, _host_names, _networks,
-    _sip_uri_list, _str)
+    reference_rst, reference_text)
+from .schema.values import (parse_dotted_name, parse_endpoint, parse_host_names,
+                            parse_networks, parse_sip_uri_list, parse_str)
 from .callmodel.model import (DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, CallModel,
                               parse_call_model)
 from .configerror import ConfigError
@@ -156,8 +157,9 @@ def _parse_section(parser, section, schema, path):
     values = {}
     for option in schema:
         raw = given.get(option.name, option.default)
-        if raw == "" and option.parse not in (_str, _sip_uri_list, _dotted_name, _endpoint,
-                                              _networks, _host_names):
+        if raw == "" and option.parse not in (parse_str, parse_sip_uri_list,
+                                              parse_dotted_name, parse_endpoint,
+                                              parse_networks, parse_host_names):
             values[option.attr] = None
             continue
         try:

@@ -23,16 +23,21 @@ alone does not make a peer).
 
 Whatever the link refuses is counted in the node's ``link_refused``
 (by reason) and logged at most once per reason per ``LOG_INTERVAL``.
+
+:class:`PeerEndpoints` puts both directions on the reactor: the listener
+and the ClientService that keeps dialling the peer.
 """
 
+import random
 from collections import OrderedDict
 
-from twisted.internet import interfaces, protocol
+from twisted.application import internet
+from twisted.internet import endpoints, interfaces, protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from zope.interface import implementer
 
-from ..tls import client_identity_allowed, handshake_failure
+from ..tls import TLSServerFactory, client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
 from .wire import REFUSAL_REASONS as WIRE_REASONS, HaLinkError, LinkEnd
 
@@ -183,3 +188,91 @@ class PeerFactory(protocol.Factory):
     def lost(self, proto):
         self.pending.pop(proto, None)
         self.established.discard(proto)
+
+
+def _retry_policy():
+    # Quick first retries: the peer may be starting at the same moment.
+    return internet.backoffPolicy(initialDelay=0.2, maxDelay=1.0, factor=1.5,
+                                  jitter=lambda: random.random() * 0.05)
+
+
+class PeerEndpoints:
+    """A node's two ends of the link on the reactor: the listener on
+    ``[ha] listen`` and the ClientService dialling ``[ha] peer``, both over
+    mutual TLS when the node has ``tls_options``.
+
+    ``node`` is the HA service: what :class:`PeerProtocol` talks to, and
+    whose ``running`` says whether it is still wanted.
+    """
+
+    log = Logger()
+
+    def __init__(self, node):
+        self.node = node
+        self.reactor = node.reactor
+        self.settings = node.settings
+        self.port = None
+        self.client = None
+        self._starting = False
+        self._start_failure = None
+
+    def start(self, listening):
+        """Listen, then dial the peer and call ``listening()``.  A listen
+        that fails at once (TCP, UNIX) raises here, so the service's start
+        fails and twistd exits with status 1 for a supervisor to restart
+        the node; one that fails later stops the reactor."""
+        tls_options = self.node.tls_options
+        # Built first: a bad peer endpoint fails the start, before we listen.
+        peer = endpoints.clientFromString(self.reactor, self.settings.peer)
+        listen = endpoints.serverFromString(self.reactor, self.settings.listen)
+        factory = PeerFactory(self.node, outgoing=False)
+        if tls_options is not None:
+            peer = endpoints.wrapClientTLS(tls_options, peer)
+            factory = TLSServerFactory(tls_options, factory)
+        self._starting, self._start_failure = True, None
+        d = listen.listen(factory)
+        d.addCallbacks(self._listening, self._listen_failed, callbackArgs=(peer, listening))
+        d.addErrback(self._fatal, "HA node {name} could not start")
+        self._starting = False
+        failure, self._start_failure = self._start_failure, None
+        if failure is not None:
+            failure.raiseException()
+
+    def _listening(self, port, peer, listening):
+        """The peer is dialled (and the role machine started) only once
+        the peer can reach us: a node that cannot hear its peer would, after
+        the dead-peer timeout, take the primary role while the peer holds
+        it."""
+        self.port = port
+        if not self.node.running:
+            return port.stopListening()
+        self.client = internet.ClientService(peer, PeerFactory(self.node, outgoing=True),
+                                             retryPolicy=_retry_policy(), clock=self.reactor)
+        self.client.startService()
+        listening()
+
+    def _listen_failed(self, failure):
+        """Without its heartbeat listener a node is deaf to its peer, and a
+        deaf node would elect itself; it stops instead."""
+        self._fatal(failure, "HA listener on {listen} failed; the node cannot hear its "
+                             "peer and stops")
+
+    def _fatal(self, failure, message):
+        if self._starting:
+            # Raised by start(); twistd prints the traceback.
+            self.log.error(message + ": {error}", name=self.settings.name,
+                           listen=self.settings.listen, error=failure.value)
+            self._start_failure = failure
+            return
+        self.log.failure(message, failure, name=self.settings.name,
+                         listen=self.settings.listen)
+        if self.node.running:
+            # Later (an endpoint that listens asynchronously): stop the node.
+            self.reactor.callWhenRunning(self.reactor.stop)
+
+    def stop(self):
+        """Stop dialling and close the listener; fires when it is closed."""
+        if self.client is not None:
+            self.client.stopService()
+        if self.port is not None:
+            return self.port.stopListening()

@@ -73,8 +73,8 @@ class RouterLinkProtocol(LineOnlyReceiver):
                               "router connection from {source} closed: not registered "
                               "within {timeout:g}s (register-timeout)",
                               timeout=link.register_timeout)
-        link._error(self, ErrorCode.NOT_REGISTERED, "not registered within %gs"
-                    % link.register_timeout)
+        link.events.error(self, ErrorCode.NOT_REGISTERED, "not registered within %gs"
+                          % link.register_timeout)
         self.close()
 
     def handshakeCompleted(self):
@@ -121,7 +121,7 @@ class RouterLinkProtocol(LineOnlyReceiver):
         try:
             message = decode_line(line)
         except RouterProtocolError as error:
-            self.link._error(self, error.code, error.message)
+            self.link.events.error(self, error.code, error.message)
             if error.close:
                 self.close()
             return
@@ -133,8 +133,8 @@ class RouterLinkProtocol(LineOnlyReceiver):
 
     def lineLengthExceeded(self, line):
         if not self.closing:
-            self.link._error(self, ErrorCode.MALFORMED,
-                             "line longer than %d bytes" % MAX_LINE)
+            self.link.events.error(self, ErrorCode.MALFORMED,
+                                   "line longer than %d bytes" % MAX_LINE)
         self.close()
 
     def send_event(self, event):

@@ -44,6 +44,8 @@ class Registrar:
         self.link = link
         self.password = password
         self.guard = guard or PasswordGuard()
+        # ClientName -> the session registered under it.
+        self.clients = {}
 
     def register(self, session, message, ref):
         link = self.link
@@ -81,7 +83,7 @@ class Registrar:
                 raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
                                           "bad password", close=True)
             self.guard.succeeded(source)
-        holder = link.clients.get(name)
+        holder = self.clients.get(name)
         if holder is not None and holder is not session:
             raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
                                       "client name %s is in use" % name, close=True)
@@ -89,13 +91,13 @@ class Registrar:
             raise RouterProtocolError(ErrorCode.REGISTRATION_REFUSED,
                                       "already registered as %s" % session.client_name)
         session.client_name = name
-        link.clients[name] = session
+        self.clients[name] = session
         done = getattr(session, "registration_done", None)
         if done is not None:
             done()
         self.log.info("router {name} registered from {source}", name=name, source=source)
-        session.send_event(link._event("EventClientRegistered",
-                                       {"ReferenceID": ref, "ClientName": name}))
+        session.send_event(link.events.event("EventClientRegistered",
+                                             {"ReferenceID": ref, "ClientName": name}))
 
     def _release(self, session, message):
         """The wait is over: the held registration is handled as if it had
@@ -107,7 +109,12 @@ class Registrar:
         self.link.handle(session, message)
 
     def session_closed(self, session):
+        """``session`` is gone: a registration it held waits no more, and
+        its client name is free again."""
         held = getattr(session, "held_registration", None)
         session.held_registration = None
         if held is not None and held.active():
             held.cancel()
+        if session.client_name and self.clients.get(session.client_name) is session:
+            del self.clients[session.client_name]
+            self.log.info("router {name} disconnected", name=session.client_name)

@@ -19,38 +19,31 @@ import random
 
 from twisted.application import service
 from twisted.application.internet import ClientService, backoffPolicy
-from twisted.internet import defer, protocol, task
+from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
 from ..routerlink.messages import encode_event as encode_line
 from ..transports import set_no_delay
+from .answering import CallAnswers
+from .registration import PROTOCOL_VERSION, SILENCE_INTERVALS, Registration
 from .stats import RouterStats
+
+__all__ = ["DEFAULT_KEEPALIVE", "MAX_LINE", "PROTOCOL_VERSION", "SILENCE_INTERVALS",
+           "EventLineReceiver", "EventWaiters", "RouterClientFactory",
+           "RouterClientProtocol", "RouterConnections", "retry_policy"]
 
 #: The router-link spec's line limit, in bytes, LF and CR not counted.
 MAX_LINE = 65536
-PROTOCOL_VERSION = 1
 DEFAULT_KEEPALIVE = 10.0
-#: The link is dropped (and re-made) when nothing at all has come from the
-#: server for this many keep-alive intervals: a half-open TCP connection
-#: would otherwise leave the router registered nowhere without knowing it.
-SILENCE_INTERVALS = 3
 
 
-class RouterClientProtocol(LineReceiver):
-    """One router-link connection, client side.
-
-    :param name: the ``ClientName`` to register with.
-    :param dns: the DNs to register (``"*"`` for every routing point).
-    :param password: sent in ``RequestRegisterClient`` when not None.
-    :param decide: ``decide(event) -> Decision | None`` for each
-        ``EventRouteRequest`` from a primary server; None to answer nothing
-        automatically (a test then answers with :meth:`route_call`).
-    :param clock: the reactor (``IReactorTime``) for delays and keep-alives.
-    :param keepalive: seconds between ``RequestQueryServer``; 0 disables
-        keep-alives and the silence check.
-    :param stats: a :class:`~sipredirect.urs.stats.ServerStats`.
-    """
+class EventLineReceiver(LineReceiver):
+    """The router link's framing, client side: JSON objects, one per line
+    of at most :data:`MAX_LINE` bytes, each handed to
+    :meth:`event_received`; a line that is not one is counted and skipped,
+    one over the limit closes the link.  Subclasses have ``clock``,
+    ``stats`` and ``peer``."""
 
     delimiter = b"\n"
     # LineReceiver counts the CR of a CRLF line; lineReceived checks the
@@ -58,73 +51,16 @@ class RouterClientProtocol(LineReceiver):
     MAX_LENGTH = MAX_LINE + 1
 
     log = Logger()
-
-    def __init__(self, name, dns=("*",), password=None, decide=None, clock=None,
-                 keepalive=DEFAULT_KEEPALIVE, stats=None):
-        if clock is None:
-            # The global reactor only when none is injected (tests pass a Clock).
-            from twisted.internet import reactor as clock
-        self.name = name
-        self.dns = tuple(dns)
-        self.password = password
-        self.decide = decide
-        self.clock = clock
-        self.keepalive = keepalive
-        self.stats = stats if stats is not None else RouterStats(name).for_server("server")
-        self.role = None
-        self.server_info = None
-        self.registered = False
-        self.registered_dns = set()
-        self._reference_ids = itertools.count(1)
-        self._register_reference = None
-        self._address_references = {}
-        self._pending_answers = set()
-        self._waiters = []
-        self._registered_waiters = []
-        self._keepalive_call = None
-        self._last_heard = None
-        self._open = False
-
-    # -- Twisted protocol ---------------------------------------------------
-
-    def connectionMade(self):
-        set_no_delay(self.transport)
-        self._open = True
-        self._last_heard = self.clock.seconds()
-        self.stats.count("connections")
-        self.stats.set_link(connected=True, registered=False)
-        self.log.info("router link to {peer} connected; waiting for EventServerInfo",
-                      peer=self._peer())
-        if self.keepalive:
-            self._keepalive_call = task.LoopingCall(self._keepalive_tick)
-            self._keepalive_call.clock = self.clock
-            self._keepalive_call.start(self.keepalive, now=False)
-
-    def connectionLost(self, reason=protocol.connectionDone):
-        self._open = False
-        self.registered = False
-        if self._keepalive_call is not None and self._keepalive_call.running:
-            self._keepalive_call.stop()
-        self._keepalive_call = None
-        for call in list(self._pending_answers):
-            if call.active():
-                call.cancel()
-        self._pending_answers.clear()
-        self.stats.set_link(connected=False, registered=False)
-        self.log.info("router link to {peer} closed: {reason}", peer=self._peer(),
-                      reason=reason.getErrorMessage())
-        waiters, self._waiters = self._waiters, []
-        waiters += [(None, d) for d in self._registered_waiters]
-        self._registered_waiters = []
-        for _, d in waiters:
-            d.errback(reason)
+    #: When the last line from the server arrived (the keep-alive's
+    #: silence check reads it).
+    last_heard = None
 
     def lineReceived(self, line):
         if line.endswith(b"\r"):
             line = line[:-1]
         if len(line) > MAX_LINE:
             return self.lineLengthExceeded(line)
-        self._last_heard = self.clock.seconds()
+        self.last_heard = self.clock.seconds()
         if not line.strip():
             return None
         try:
@@ -142,15 +78,122 @@ class RouterClientProtocol(LineReceiver):
             # A bug in a handler or in decide() must not take the link down
             # for every later call.
             self.log.failure("handling {message} from {peer} failed", message=message,
-                             peer=self._peer())
+                             peer=self.peer)
         return None
 
     def lineLengthExceeded(self, line):
         self.stats.count("too_long")
         self.log.error("line of {size} bytes from {peer} exceeds the {limit}-byte limit;"
-                       " closing the link", size=len(line), peer=self._peer(),
+                       " closing the link", size=len(line), peer=self.peer,
                        limit=MAX_LINE)
         self.transport.loseConnection()
+
+    def _malformed(self, line, why):
+        self.stats.count("malformed")
+        shown = line[:200].decode("utf-8", "replace")
+        self.log.warn("skipping a malformed line from {peer}: {why}: {line!r}",
+                      peer=self.peer, why=why, line=shown)
+        return None
+
+    def event_received(self, event):
+        """One well-formed event (a dict with a string ``message``)."""
+        raise NotImplementedError
+
+
+class RouterClientProtocol(EventLineReceiver):
+    """One router-link connection, client side.
+
+    :param name: the ``ClientName`` to register with.
+    :param dns: the DNs to register (``"*"`` for every routing point).
+    :param password: sent in ``RequestRegisterClient`` when not None.
+    :param decide: ``decide(event) -> Decision | None`` for each
+        ``EventRouteRequest`` from a primary server; None to answer nothing
+        automatically (a test then answers with :meth:`route_call`).
+    :param clock: the reactor (``IReactorTime``) for delays and keep-alives.
+    :param keepalive: seconds between ``RequestQueryServer``; 0 disables
+        keep-alives and the silence check.
+    :param stats: a :class:`~sipredirect.urs.stats.ServerStats`.
+
+    This class speaks the events; the registration conversation
+    and keep-alive (:class:`~sipredirect.urs.registration.Registration`)
+    and the answers to offered calls
+    (:class:`~sipredirect.urs.answering.CallAnswers`) are its parts.
+    """
+
+    def __init__(self, name, dns=("*",), password=None, decide=None, clock=None,
+                 keepalive=DEFAULT_KEEPALIVE, stats=None):
+        if clock is None:
+            # The global reactor only when none is injected (tests pass a Clock).
+            from twisted.internet import reactor as clock
+        self.name = name
+        self.dns = tuple(dns)
+        self.password = password
+        self.decide = decide
+        self.clock = clock
+        self.keepalive = keepalive
+        self.stats = stats if stats is not None else RouterStats(name).for_server("server")
+        self.link_open = False
+        self.registration = Registration(self)
+        self.calls = CallAnswers(self)
+        self.waiters = EventWaiters()
+        self._reference_ids = itertools.count(1)
+        registration, calls = self.registration, self.calls
+        self._handlers = {
+            "EventServerInfo": registration.server_info_received,
+            "EventClientRegistered": registration.client_registered,
+            "EventRegistered": registration.dn_registered,
+            "EventRouteRequest": calls.route_request,
+            "EventRouteUsed": calls.route_used,
+            "EventAbandoned": calls.abandoned,
+            "EventError": self._error,
+        }
+
+    @property
+    def role(self):
+        """The server's ServerRole, as its last EventServerInfo said."""
+        return self.registration.role
+
+    @property
+    def server_info(self):
+        """The server's last EventServerInfo."""
+        return self.registration.server_info
+
+    @property
+    def registered(self):
+        """True once EventClientRegistered came on this connection."""
+        return self.registration.registered
+
+    @property
+    def registered_dns(self):
+        """The DNs the server confirmed (EventRegistered)."""
+        return self.registration.registered_dns
+
+    @property
+    def peer(self):
+        """The server, as logs and stats name it."""
+        return self.stats.server
+
+    # -- Twisted protocol ---------------------------------------------------
+
+    def connectionMade(self):
+        set_no_delay(self.transport)
+        self.link_open = True
+        self.last_heard = self.clock.seconds()
+        self.stats.count("connections")
+        self.stats.set_link(connected=True, registered=False)
+        self.log.info("router link to {peer} connected; waiting for EventServerInfo",
+                      peer=self.peer)
+        self.registration.link_made()
+
+    def connectionLost(self, reason=protocol.connectionDone):
+        self.link_open = False
+        registered_waiters = self.registration.link_lost()
+        self.calls.link_lost()
+        self.stats.set_link(connected=False, registered=False)
+        self.log.info("router link to {peer} closed: {reason}", peer=self.peer,
+                      reason=reason.getErrorMessage())
+        for d in self.waiters.take_all() + registered_waiters:
+            d.errback(reason)
 
     # -- events ---------------------------------------------------------------
 
@@ -162,134 +205,19 @@ class RouterClientProtocol(LineReceiver):
         handler = self._handlers.get(event["message"])
         if handler is None:
             self.log.debug("ignoring {message} from {peer}", message=event["message"],
-                           peer=self._peer())
+                           peer=self.peer)
         else:
-            handler(self, event)
-        self._wake(event)
-
-    def _server_info(self, event):
-        self.stats.count("server_info")
-        role = event.get("ServerRole")
-        previous, self.role = self.role, role
-        self.server_info = event
-        self.stats.set_link(role=role, server_name=event.get("ServerName"))
-        if role != previous:
-            self.log.info("server {server} at {peer} is {role}",
-                          server=event.get("ServerName"), peer=self._peer(), role=role)
-        version = event.get("ProtocolVersion")
-        if version is not None and version != PROTOCOL_VERSION and previous is None:
-            self.log.warn("server speaks router-link version {version}; this router"
-                          " speaks {ours}", version=version, ours=PROTOCOL_VERSION)
-        if self._register_reference is None:
-            fields = {"ClientName": self.name}
-            if self.password is not None:
-                fields["Password"] = self.password
-            self._register_reference = self.send_request("RequestRegisterClient", **fields)
-
-    def _client_registered(self, event):
-        self.stats.count("client_registered")
-        self.registered = True
-        self.stats.set_link(registered=True)
-        self.log.info("registered at {peer} as {name}; registering DNs {dns}",
-                      peer=self._peer(), name=self.name, dns=",".join(self.dns))
-        for dn in self.dns:
-            reference = self.send_request("RequestRegisterAddress", ThisDN=dn)
-            self._address_references[reference] = dn
-        self._check_all_registered()
-
-    def _registered(self, event):
-        self.stats.count("dn_registered")
-        dn = self._address_references.pop(event.get("ReferenceID"), event.get("ThisDN"))
-        self.registered_dns.add(dn)
-        self.log.info("AttributeThisDN {dn!r} registered at {peer}", dn=dn,
-                      peer=self._peer())
-        self._check_all_registered()
-
-    def _route_request(self, event):
-        self.stats.count("route_requests")
-        conn_id, this_dn = event.get("ConnID"), event.get("ThisDN")
-        if self.role != "primary":
-            self.stats.count("not_primary")
-            self.log.warn("EventRouteRequest AttributeConnID {conn_id} from {peer}, whose"
-                          " role is {role}: not answering", conn_id=conn_id,
-                          peer=self._peer(), role=self.role)
-            return
-        if self.decide is None:
-            return
-        if not isinstance(conn_id, str) or not isinstance(this_dn, str):
-            self.log.warn("EventRouteRequest from {peer} without ConnID or ThisDN:"
-                          " not answering", peer=self._peer())
-            return
-        decision = self.decide(event)
-        if decision is None:
-            self.stats.count("unmatched")
-            self.log.info("EventRouteRequest AttributeConnID {conn_id} AttributeThisDN"
-                          " {dn!r} AttributeANI {ani!r}: no rule matches, not answering"
-                          " (the server falls back after its router-timeout)",
-                          conn_id=conn_id, dn=this_dn, ani=event.get("ANI"))
-            return
-        if decision.action == "ignore":
-            self.stats.count("ignored")
-            self.log.info("EventRouteRequest AttributeConnID {conn_id}: rule {rule}"
-                          " ignores it", conn_id=conn_id, rule=decision.rule)
-            return
-        if decision.delay > 0:
-            # Delays never block: the answer is a delayed call, cancelled
-            # if the link closes first.
-            self._pending_answers.add(
-                self.clock.callLater(decision.delay, self._answer_later, event, decision))
-        else:
-            self.answer(event, decision)
-
-    def _answer_later(self, event, decision):
-        self._pending_answers = {c for c in self._pending_answers if c.active()}
-        if self._open:
-            self.answer(event, decision)
-
-    def _route_used(self, event):
-        self.stats.count_route_used(event)
-        extensions = event.get("Extensions")
-        source = extensions.get("RouteSource") if isinstance(extensions, dict) else None
-        self.log.debug("EventRouteUsed AttributeConnID {conn_id} AttributeOtherDN"
-                      " {other_dn!r} AttributeReferenceID {reference} RouteSource {source}",
-                      conn_id=event.get("ConnID"), other_dn=event.get("OtherDN"),
-                      reference=event.get("ReferenceID"), source=source)
-
-    def _abandoned(self, event):
-        self.stats.count("abandoned")
-        self.log.debug("EventAbandoned AttributeConnID {conn_id} AttributeThisDN {dn!r}",
-                      conn_id=event.get("ConnID"), dn=event.get("ThisDN"))
+            handler(event)
+        self.waiters.wake(event)
 
     def _error(self, event):
-        code = event.get("ErrorCode")
-        self.stats.count_error(code)
-        reference = event.get("ReferenceID")
-        if reference is not None and reference == self._register_reference:
-            self.log.error("registration as {name} refused by {peer}: ErrorCode {code}"
-                           " {text}", name=self.name, peer=self._peer(), code=code,
-                           text=event.get("ErrorMessage"))
-            return
-        dn = self._address_references.pop(reference, None)
-        if dn is not None:
-            self.log.error("registering AttributeThisDN {dn!r} at {peer} failed: ErrorCode"
-                           " {code} {text}", dn=dn, peer=self._peer(), code=code,
-                           text=event.get("ErrorMessage"))
-            self._check_all_registered()
+        self.stats.count_error(event.get("ErrorCode"))
+        if self.registration.error_received(event):
             return
         self.log.warn("EventError ErrorCode {code} {text} AttributeReferenceID {reference}"
-                      " AttributeConnID {conn_id} from {peer}", code=code,
-                      text=event.get("ErrorMessage"), reference=reference,
-                      conn_id=event.get("ConnID"), peer=self._peer())
-
-    _handlers = {
-        "EventServerInfo": _server_info,
-        "EventClientRegistered": _client_registered,
-        "EventRegistered": _registered,
-        "EventRouteRequest": _route_request,
-        "EventRouteUsed": _route_used,
-        "EventAbandoned": _abandoned,
-        "EventError": _error,
-    }
+                      " AttributeConnID {conn_id} from {peer}", code=event.get("ErrorCode"),
+                      text=event.get("ErrorMessage"), reference=event.get("ReferenceID"),
+                      conn_id=event.get("ConnID"), peer=self.peer)
 
     # -- requests -------------------------------------------------------------
 
@@ -305,50 +233,18 @@ class RouterClientProtocol(LineReceiver):
 
     def route_call(self, conn_id, this_dn, other_dn=None, route_type="Default",
                    extensions=None, location=None):
-        """Send ``RequestRouteCall``; return its ReferenceID.
-
-        ``other_dn`` is left out when None (a ``Reject`` needs none);
-        ``location`` names the destination switch (ISCC's AttributeLocation).
-        """
-        fields = {"ConnID": conn_id, "ThisDN": this_dn, "RouteType": route_type}
-        if other_dn is not None:
-            fields["OtherDN"] = other_dn
-        if location is not None:
-            fields["Location"] = location
-        if extensions is not None:
-            fields["Extensions"] = extensions
-        return self.send_request("RequestRouteCall", **fields)
+        """Send ``RequestRouteCall``; return its ReferenceID
+        (:meth:`CallAnswers.route_call <sipredirect.urs.answering.CallAnswers.route_call>`)."""
+        return self.calls.route_call(conn_id, this_dn, other_dn, route_type, extensions,
+                                     location)
 
     def answer(self, event, decision):
-        """Answer ``event`` (an EventRouteRequest) as ``decision`` says.
-
-        The line per answered call (and per EventRouteUsed/EventAbandoned)
-        is a debug line: at a few thousand calls a second, formatting and
-        writing two info lines per call was about a third of the router's
-        CPU, and the answers waited behind it. The stats file counts them."""
-        reference = self.route_call(event["ConnID"], event["ThisDN"], decision.other_dn,
-                                    decision.route_type, decision.extensions,
-                                    decision.location)
-        self.stats.count_route_call(decision.rule)
-        if decision.action == "reject":
-            self.log.debug("EventRouteRequest AttributeConnID {conn_id} AttributeThisDN"
-                          " {dn!r}: rule {rule} rejects it with {code}"
-                          " (AttributeReferenceID {reference})",
-                          conn_id=event["ConnID"], dn=event["ThisDN"], rule=decision.rule,
-                          code=decision.extensions.get("SIP_RESPONSE_CODE"),
-                          reference=reference)
-        else:
-            self.log.debug("EventRouteRequest AttributeConnID {conn_id} AttributeThisDN"
-                          " {dn!r}: rule {rule} routes it to AttributeOtherDN {other_dn!r}"
-                          " (AttributeReferenceID {reference})",
-                          conn_id=event["ConnID"], dn=event["ThisDN"], rule=decision.rule,
-                          other_dn=decision.other_dn, reference=reference)
-        return reference
+        """Answer ``event`` (an EventRouteRequest) as ``decision`` says."""
+        return self.calls.answer(event, decision)
 
     def unregister(self, dn):
         """Send ``RequestUnregisterAddress`` for ``dn``; return its ReferenceID."""
-        self.registered_dns.discard(dn)
-        return self.send_request("RequestUnregisterAddress", ThisDN=dn)
+        return self.registration.unregister(dn)
 
     # -- waiting, for tests and scripts -------------------------------------
 
@@ -356,65 +252,46 @@ class RouterClientProtocol(LineReceiver):
         """A Deferred that fires with the next event named ``message`` (and
         accepted by ``predicate``, when given); it fails if the link closes
         first."""
-        d = defer.Deferred()
-        self._waiters.append(((message, predicate), d))
-        return d
+        return self.waiters.expect(message, predicate)
 
     def when_registered(self):
         """A Deferred that fires with this protocol once the client and every
         DN registration have been answered (a refused DN is logged, not
         waited for forever)."""
+        return self.registration.when_registered()
+
+
+class EventWaiters:
+    """Deferreds waiting for events of one connection (:meth:`when_event
+    <RouterClientProtocol.when_event>`), each fired by the first event
+    that matches it."""
+
+    def __init__(self):
+        self._waiting = []
+
+    def expect(self, message, predicate=None):
         d = defer.Deferred()
-        if self._all_registered():
-            d.callback(self)
-        else:
-            self._registered_waiters.append(d)
+        self._waiting.append(((message, predicate), d))
         return d
 
-    def _all_registered(self):
-        return self.registered and not self._address_references
-
-    def _check_all_registered(self):
-        if self._all_registered():
-            waiters, self._registered_waiters = self._registered_waiters, []
-            for d in waiters:
-                d.callback(self)
-
-    def _wake(self, event):
+    def wake(self, event):
+        if not self._waiting:
+            return
         still = []
         fired = []
-        for (message, predicate), d in self._waiters:
+        for (message, predicate), d in self._waiting:
             if message == event["message"] and (predicate is None or predicate(event)):
                 fired.append(d)
             else:
                 still.append(((message, predicate), d))
-        self._waiters = still
+        self._waiting = still
         for d in fired:
             d.callback(event)
 
-    # -- keep-alive -----------------------------------------------------------
-
-    def _keepalive_tick(self):
-        silent = self.clock.seconds() - self._last_heard
-        if silent >= SILENCE_INTERVALS * self.keepalive:
-            self.log.warn("nothing from {peer} for {silent:.1f} s; dropping the link",
-                          peer=self._peer(), silent=silent)
-            self.transport.abortConnection()
-            return
-        if self.registered:
-            # Before EventClientRegistered the server would answer
-            # ErrorCode 4; the silence check above still runs.
-            self.send_request("RequestQueryServer")
-
-    def _malformed(self, line, why):
-        self.stats.count("malformed")
-        shown = line[:200].decode("utf-8", "replace")
-        self.log.warn("skipping a malformed line from {peer}: {why}: {line!r}",
-                      peer=self._peer(), why=why, line=shown)
-        return None
-
-    def _peer(self):
-        return self.stats.server
+    def take_all(self):
+        """The Deferreds still waiting (for the link's loss to fail them)."""
+        waiting, self._waiting = self._waiting, []
+        return [d for _, d in waiting]
 
 
 class RouterClientFactory(protocol.Factory):

@@ -5,13 +5,12 @@ role after the dead-peer timeout while the peer holds it (two primaries,
 one of them retrying the SIP bind for ever)."""
 
 import pytest
-from twisted.internet import defer
+from twisted.internet import defer, endpoints
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock
 
 from sipredirect.callmemory import CallMemory
 from sipredirect.config import parse_config
-from sipredirect.ha import service as ha_service
 from sipredirect.ha.roles import PRIMARY, STARTING
 from sipredirect.ha.service import HaService
 from sipredirect.routingtables import RoundRobin
@@ -54,7 +53,7 @@ def test_a_node_whose_listen_fails_fails_its_start_and_never_elects_itself():
     reactor.advance(20)  # well past the dead-peer timeout
     assert node.role == STARTING
     assert node.sip.calls == []
-    assert node.client is None  # nor does it dial the peer
+    assert reactor.tcpClients == []  # nor does it dial the peer
     assert reactor.getDelayedCalls() == []
 
 
@@ -67,13 +66,13 @@ def test_a_listen_that_fails_later_stops_the_node(monkeypatch):
             return self.pending
 
     endpoint = SlowEndpoint()
-    monkeypatch.setattr(ha_service.endpoints, "serverFromString", lambda r, d: endpoint)
+    monkeypatch.setattr(endpoints, "serverFromString", lambda r, d: endpoint)
     reactor = Reactor()
     node = node_on(reactor)
     node.startService()
     endpoint.pending.errback(CannotListenError("127.0.0.1", 0, OSError(98, "in use")))
     reactor.advance(20)
-    assert node.role == STARTING and node.client is None
+    assert node.role == STARTING and reactor.tcpClients == []
     assert reactor.stop_requests == 1
 
 

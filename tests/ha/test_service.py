@@ -1,7 +1,9 @@
 """The HA service glue with a fake clock and fake collaborators."""
 
+from contextlib import contextmanager
+
 from twisted.internet import task
-from twisted.logger import Logger, LogLevel, formatEvent
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 from sipredirect.callmemory import CallMemory, record_to_dict
 from sipredirect.config import parse_config
@@ -48,12 +50,25 @@ class FakePeer:
         self.sent.append(message)
 
 
-def make(role, clock):
+def make(role, clock, **options):
     settings = parse_config(CONFIG.format(role=role), "x.ini").ha
     memory = CallMemory(30, 1000)
     cursors = {"default-destinations": RoundRobin(["a", "b", "c"])}
-    node = HaService(settings, FakeSip(), FakeLink(), memory, cursors, reactor=clock)
+    node = HaService(settings, FakeSip(), FakeLink(), memory, cursors, reactor=clock,
+                     **options)
     return node, memory, cursors
+
+
+@contextmanager
+def logged_events():
+    """Every log event emitted inside the block, whichever part of the node
+    logs it."""
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        yield events
+    finally:
+        globalLogPublisher.removeObserver(events.append)
 
 
 def test_late_backup_gets_a_snapshot_then_each_new_record():
@@ -113,17 +128,16 @@ def test_switchover_refused_without_a_live_peer():
 
 
 def test_a_primary_warns_when_its_losing_peer_keeps_claiming_the_role():
-    events = []
     clock = task.Clock()
     node, _, _ = make("primary", clock)
-    node.log = Logger(observer=events.append)
-    node.machine.start(0)
-    clock.advance(2.0)
-    node._apply(node.machine.handle_timer(clock.seconds()))  # alone: primary
-    for tick in range(8):  # the backup-configured peer claims primary for 3.5 s
-        clock.advance(0.5)
-        node.peer_message({"message": "Heartbeat", "name": "b", "configured": BACKUP,
-                           "role": PRIMARY})
+    with logged_events() as events:
+        node.machine.start(0)
+        clock.advance(2.0)
+        node._apply(node.machine.handle_timer(clock.seconds()))  # alone: primary
+        for tick in range(8):  # the backup-configured peer claims primary for 3.5 s
+            clock.advance(0.5)
+            node.peer_message({"message": "Heartbeat", "name": "b", "configured": BACKUP,
+                               "role": PRIMARY})
     warnings = [formatEvent(e) for e in events if e["log_level"] == LogLevel.warn]
     assert node.role == PRIMARY
     assert len(warnings) == 1
@@ -140,21 +154,19 @@ def _record(call_id="c1", this_dn="8001", expires_at=10.0, used=("sip:a@h",), **
 
 
 def test_replicated_records_beyond_bounds_far_future_or_unknown_are_counted_not_kept():
-    events = []
     clock = task.Clock()
-    node, memory, _ = make("backup", clock)
-    node.log = Logger(observer=events.append)
-    node.known_routing_point = lambda dn: dn == "8001"
+    node, memory, _ = make("backup", clock, known_routing_point=lambda dn: dn == "8001")
     node.machine.start(0)
     clock.advance(1.0)
-    node.peer_message(_record("ok", expires_at=30.0))
-    node.peer_message(_record("big", call_id_pad=None, used=["x" * 1000]))
-    node.peer_message(_record("c" * 10 ** 6))
-    node.peer_message(_record("many", used=["sip:%d@h" % i for i in range(1000)]))
-    node.peer_message(_record("future", expires_at=10 ** 9))
-    node.peer_message(_record("nowhere", this_dn="9999"))
-    node.peer_message(_record("typed", attempts="1"))
-    node.peer_message({"message": "Remember", "record": "not an object"})
+    with logged_events() as events:
+        node.peer_message(_record("ok", expires_at=30.0))
+        node.peer_message(_record("big", call_id_pad=None, used=["x" * 1000]))
+        node.peer_message(_record("c" * 10 ** 6))
+        node.peer_message(_record("many", used=["sip:%d@h" % i for i in range(1000)]))
+        node.peer_message(_record("future", expires_at=10 ** 9))
+        node.peer_message(_record("nowhere", this_dn="9999"))
+        node.peer_message(_record("typed", attempts="1"))
+        node.peer_message({"message": "Remember", "record": "not an object"})
     assert len(memory) == 1 and memory.lookup("ok", 1.0) is not None
     assert node.records_rejected == {"malformed": 2, "oversize": 3, "expires-at": 1,
                                      "unknown-routing-point": 1}
@@ -196,16 +208,11 @@ def test_a_declined_role_take_is_counted_on_metrics():
     node.peer_message({"message": "Heartbeat", "name": "primary", "configured": PRIMARY,
                        "role": PRIMARY})
     node._apply(node.machine.stepping_down(clock.seconds()))
-    events = []
-    from twisted.logger import globalLogPublisher
-    globalLogPublisher.addObserver(events.append)
-    try:
+    with logged_events() as events:
         node.peer_message({"message": "Handover"})
         clock.advance(0)
         clock.advance(5)
         node._apply(node.machine.handle_timer(clock.seconds()))
-    finally:
-        globalLogPublisher.removeObserver(events.append)
     declined = node.role_declined
     assert declined >= 1 and node.role == BACKUP
     lines = [formatEvent(e) for e in events if "not taking the primary role" in

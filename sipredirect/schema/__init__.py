@@ -1,0 +1,27 @@
+"""What the INI file may hold: the sections, their options with type,
+default, range and help (one table per section), and the reference built
+from those tables for ``--help`` and README.rst.  :mod:`sipredirect.config`
+reads a file against them.
+
+The pieces, each in a module of its own: the value types
+(:mod:`.values`), the table row (:mod:`.option`), the tables of
+``[sipredirect]`` (:mod:`.main`) and of the links (:mod:`.links`), the
+list of every section with the reload column (:mod:`.sections`) and the
+rendered reference (:mod:`.reference`).  Every name importers use is
+importable from this package."""
+
+from .links import (HA_SCHEMA, HA_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
+                    ROUTER_SCHEMA, ROUTER_SECTION)
+from .main import MAIN_SECTION, SCHEMA, SCHEMA_BY_NAME
+from .option import Option
+from .reference import reference_rst, reference_text
+from .sections import (FREE_SECTIONS, PLUGIN_SECTION, ROUTING_POINT_PREFIX,
+                       ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SECTIONS, live_reload)
+from .values import parse_bool
+
+__all__ = [
+    "FREE_SECTIONS", "HA_SCHEMA", "HA_SECTION", "MAIN_SECTION", "MANAGEMENT_SCHEMA",
+    "MANAGEMENT_SECTION", "Option", "PLUGIN_SECTION", "ROUTER_SCHEMA", "ROUTER_SECTION",
+    "ROUTING_POINT_PREFIX", "ROUTING_POINT_SCHEMA", "ROUTING_POINTS_SECTION", "SCHEMA",
+    "SCHEMA_BY_NAME", "SECTIONS", "live_reload", "parse_bool", "reference_rst",
+    "reference_text"]
