@@ -114,8 +114,8 @@ class RedirectCore:
         policy = self.holder.policy
         try:
             message = read_message(data, stream=stream,
-                                    max_headers=policy.max_header_lines,
-                                    max_line=policy.max_line)
+                                   max_headers=policy.max_header_lines,
+                                   max_line=policy.max_line)
         except SipParseError as error:
             return self.admission.bad_message(error, peer, now)
         if not isinstance(message, Request):
