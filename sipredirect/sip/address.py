@@ -42,7 +42,7 @@ class Address(Value):
 
     @property
     def tag(self):
-        return self.param("tag")
+        return param_value(self.params, "tag")
 
     def with_param(self, name, value):
         """A copy without any parameter called ``name`` (in any case) and
