@@ -43,40 +43,27 @@ _LINE_RE = re.compile(r"\r\n(%s+):[ \t]*((?:[!-~](?:[ \t!-~]*[!-~])?)?)(?=\r\n|\
 
 
 
-def read_message(data, stream=False, max_headers=None, max_line=None):
+def read_message(data, stream=False, max_headers=None, max_line=None, full=parse_message):
     """:func:`~.parser.parse_message`, through the fast path when the
-    message is a common request (see the module docstring)."""
-    request = read_common_request(data, stream, max_headers, max_line)
-    if request is None:
-        return parse_message(data, stream, max_headers, max_line)
-    return request
-
-
-def read_common_request(data, stream=False, max_headers=None, max_line=None):
-    """The :class:`Request` that ``parse_message`` gives for ``data``, or
-    None when ``data`` is not a common request (then only the full
-    parser can tell what it is, or what is wrong with it)."""
+    message is a common request (see the module docstring); anything
+    else is ``full(data, stream, max_headers, max_line)``."""
     end = data.find(b"\r\n\r\n")
     if end <= 0 or data[:2] == b"\r\n":
-        return None
+        return full(data, stream, max_headers, max_line)
     try:
         text = data[:end].decode("ascii")
     except UnicodeDecodeError:
-        return None
+        return full(data, stream, max_headers, max_line)
     first = text.find("\r\n")
-    if first < 0:
-        return None
-    line = _request_lines[text[:first]]
+    line = _request_lines[text[:first]] if first > 0 else None
     if line is None:
-        return None
+        return full(data, stream, max_headers, max_line)
     found = _LINE_RE.findall(text, first)
     count = len(found)
-    if count != text.count("\r\n") or "\n\n" in text:
-        return None
-    if max_headers is not None and count > max_headers:
-        return None
-    if max_line is not None and end > max_line:
-        return None
+    if (count != text.count("\r\n") or "\n\n" in text
+            or (max_headers is not None and count > max_headers)
+            or (max_line is not None and end > max_line)):
+        return full(data, stream, max_headers, max_line)
     items = []
     index = {}
     repeats = []
@@ -85,16 +72,30 @@ def read_common_request(data, stream=False, max_headers=None, max_line=None):
         items += ((name, value),)
         if name in index:
             if name in SINGLE_HEADERS:  # the full parser refuses it
-                return None
+                return full(data, stream, max_headers, max_line)
             if name not in repeats:
                 repeats += (name,)
             index[name] += (value,)
         else:
             index[name] = [value]
     try:
-        return _request(line, items, index, repeats, data, end, stream)
+        request = _request(line, items, index, repeats, data, end, stream)
     except SipParseError:
-        return None
+        request = None
+    if request is None:
+        return full(data, stream, max_headers, max_line)
+    return request
+
+
+def _refused(data, stream, max_headers, max_line):
+    return None
+
+
+def read_common_request(data, stream=False, max_headers=None, max_line=None):
+    """The :class:`Request` that ``parse_message`` gives for ``data``, or
+    None when ``data`` is not a common request (then only the full
+    parser can tell what it is, or what is wrong with it)."""
+    return read_message(data, stream, max_headers, max_line, full=_refused)
 
 
 def _request(line, items, index, repeats, data, end, stream):
@@ -139,7 +140,8 @@ def _request(line, items, index, repeats, data, end, stream):
     body = data[end + 4:]
     if "Content-Length" in index:
         length = _content_lengths[index["Content-Length"][0]]
-        if length is None or length > len(body):
+        # The body is shorter than length when its last byte is missing.
+        if length is None or (length and not body[length - 1:length]):
             return None
         body = body[:length]
     elif stream:
