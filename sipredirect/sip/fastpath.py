@@ -3,9 +3,10 @@
 Nearly every datagram a redirect server reads is a gateway's INVITE or
 the ACK of its 302: a Request-Line seen before, one header per line in
 its usual spelling, nothing folded or escaped.  :func:`read_message`
-reads such a request with one regex pass over the header block and a
-handful of dict lookups (the parse memos of :mod:`.parser` decide each
-value, so a value seen before costs no call at all), where the full
+reads such a request by splitting its header block once and looking each
+line up in a memo of plain lines (most lines repeat from call to call);
+the parse memos of :mod:`.parser` then decide the few values the
+redirect reads, so a value seen before costs no call at all.  The full
 parser spends a few method calls per line.
 
 Acceptance is strict, and everything else goes to
@@ -19,8 +20,9 @@ fast path accepts, the full parser accepts too, and gives the same
 :class:`~.message.Request` (every slot, the :class:`~.headers.Headers`
 lines, their index and repeats); every error, and so every RFC 4475
 outcome, is the full parser's.  ``tests/sip/test_fastpath.py`` checks
-this over the RFC 4475 messages, the other parser tests' inputs and
-generated variants of real INVITEs and ACKs.
+this over the RFC 4475 messages, the other parser tests' inputs, the
+mutation corpus, the property tests' random inputs and generated
+variants of real INVITEs and ACKs.
 """
 
 import re

@@ -26,6 +26,8 @@ from sipredirect.sip.fastpath import read_common_request, read_message
 
 from test_parser_equivalence import (DATA_DIR, LIMITS, SEED, TEMPLATES, _first_difference,
                                      _outcome, _plain, mutation_corpus, recorded_inputs)
+from test_parser_properties import SEEDS
+from test_parser_properties import inputs as property_inputs
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, os.fspath(BENCH))
@@ -170,3 +172,16 @@ def _variants(draw):
 @given(_variants(), st.sampled_from(LIMITS + ({"max_headers": 5}, {"max_line": 300})))
 def test_generated_variants_of_real_invites_and_acks(data, kwargs):
     check_same(data, **kwargs)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(property_inputs)
+def test_any_input_of_the_parser_properties(data):
+    """The property tests' inputs (random bytes, mutated seeds) give the
+    full parser's outcome through read_message too."""
+    check_same(data, max_headers=100, max_line=8192)
+
+
+def test_every_seed_of_the_parser_properties():
+    accepted = sum(check_same(seed) for seed in SEEDS)
+    assert accepted > 0
