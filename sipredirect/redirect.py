@@ -19,7 +19,7 @@ from .core.reporting import Reporting
 from .core.routingrequests import RoutingRequests
 from .core.transactions import TransactionLayer
 from .policy import PolicyHolder
-from .sip import InviteServerTransaction, Request, SipParseError, parse_message, transaction_key
+from .sip import InviteServerTransaction, Request, SipParseError, read_message, transaction_key
 from .sip.transaction import COMPLETED
 
 
@@ -113,9 +113,9 @@ class RedirectCore:
     def _receive(self, data, peer, now, stream):
         policy = self.holder.policy
         try:
-            message = parse_message(data, stream=stream,
-                                    max_headers=policy.max_header_lines,
-                                    max_line=policy.max_line)
+            message = read_message(data, stream=stream,
+                                   max_headers=policy.max_header_lines,
+                                   max_line=policy.max_line)
         except SipParseError as error:
             return self.admission.bad_message(error, peer, now)
         if not isinstance(message, Request):

@@ -8,7 +8,9 @@ from .address import Address, parse_address
 from .errors import SipParseError
 from .framer import PING, FramedMessage, FramingError, StreamFramer
 from .headers import COMPACT_FORMS, Headers, canonical_name
-from .message import Request, Response, make_response, reason_for, response_bytes
+from .message import Request, Response, make_response, reason_for
+from .responsebytes import response_bytes
+from .fastpath import read_message
 from .parser import contact_addresses, parse_message
 from .transaction import (InviteServerTransaction, NonInviteServerTransaction,
                           Retransmit, TimedOut, Timers, TransactionTable,
@@ -21,7 +23,7 @@ __all__ = [
     "FramingError", "StreamFramer", "COMPACT_FORMS", "Headers", "canonical_name",
     "Request", "Response", "make_response", "reason_for", "response_bytes",
     "contact_addresses",
-    "parse_message", "InviteServerTransaction", "NonInviteServerTransaction",
+    "parse_message", "read_message", "InviteServerTransaction", "NonInviteServerTransaction",
     "Retransmit", "TimedOut", "Timers", "TransactionTable", "transaction_key", "AbsoluteUri", "SipUri",
     "TelUri", "parse_sip_uri", "parse_uri", "MAGIC_COOKIE", "Via", "parse_via",
 ]

@@ -42,7 +42,7 @@ class Address(Value):
 
     @property
     def tag(self):
-        return self.param("tag")
+        return param_value(self.params, "tag")
 
     def with_param(self, name, value):
         """A copy without any parameter called ``name`` (in any case) and
@@ -69,14 +69,16 @@ def parse_address(value, allow_star=False):
     An addr-spec (no angle brackets) cannot contain ``,``, ``?`` or ``;``
     in its URI (RFC 3261 20.10); its parameters belong to the header.
     """
-    text = value.strip(WS)
+    # Slices and operators rather than method calls where they say the
+    # same: this runs for every From and To not seen before.
+    text = value if value[:1] not in WS and value[-1:] not in WS else value.strip(WS)
     gt = text.find(">")
-    if gt > 0:
+    if gt > 0 and text[:gt + 1] in _display_and_uri:
         # A known "display <uri>" up to the only ">": no need to match it again.
-        head = _display_and_uri.get(text[:gt + 1])
-        if head is not None and PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
+        head = _display_and_uri[text[:gt + 1]]
+        if PLAIN_PARAMS_RE.fullmatch(text, gt + 1):
             tail = text[gt + 1:]
-            if tail.startswith(";tag=") and tail.find(";", 1) < 0:
+            if tail[:5] == ";tag=" and ";" not in tail[1:]:
                 params = (("tag", tail[5:]),)  # what split_plain_params gives
             else:
                 params = split_plain_params(tail)

@@ -9,6 +9,7 @@ inside quotes or angle brackets do not split.
 import re
 
 from .errors import SipParseError
+from .memo import ParseMemo
 
 TOKEN_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
@@ -167,8 +168,13 @@ def param_value(params, name):
 
     Returns None when absent and "" for a parameter without a value.
     """
-    lname = name.lower()
+    lname = lower[name]
     for n, v in params:
-        if n.lower() == lname:
+        if n == lname or lower[n] == lname:
             return "" if v is None else v
     return None
+
+
+# lower[text] is text.lower() with no call on a hit: parameter names are a
+# handful of words, looked up several times per request.
+lower = ParseMemo(str.lower, limit=512)

@@ -1,5 +1,7 @@
 """Header names: canonical spelling, compact forms, list-valued headers."""
 
+from .memo import ParseMemo
+
 # The IANA "Header Fields" registry's compact forms (RFC 3261 7.3.3 and the
 # extensions that registered one).
 COMPACT_FORMS = {
@@ -75,6 +77,11 @@ def canonical_name(name):
     if len(_SEEN) < _SEEN_MAX:
         _SEEN[name] = known
     return known
+
+
+# canonical_names[name] is canonical_name(name) with no call on a hit (the
+# fast path and the response writer look up every name they meet).
+canonical_names = ParseMemo(canonical_name, limit=1024)
 
 
 def _canonical_name(name):

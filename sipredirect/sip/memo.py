@@ -32,17 +32,22 @@ class ParseMemo(dict):
     INVITE and its ACK at thousands of calls per second.
     """
 
-    __slots__ = ("_parse", "_limit")
+    __slots__ = ("_parse", "_limit", "_room")
 
     def __init__(self, parse, limit=256):
         super().__init__()
         self._parse = parse
         self._limit = limit
+        self._room = limit
 
     def __missing__(self, text):
         result = self._parse(text)
-        if len(self) >= self._limit:
+        # Only misses add entries, so counting them down tells when the
+        # table is full without a len() per miss.
+        if self._room <= 0:
             self.clear()
+            self._room = self._limit
+        self._room -= 1
         self[text] = result
         return result
 

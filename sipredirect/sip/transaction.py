@@ -8,6 +8,7 @@ I/O side needs a single delayed call.
 
 from ..deadlines import DeadlineQueue
 from ..values import Value
+from .grammar import lower, param_value
 from .via import MAGIC_COOKIE
 
 PROCEEDING = "proceeding"
@@ -53,12 +54,15 @@ def transaction_key(request, method=None):
     if method == "ACK":
         method = "INVITE"
     via = request.vias[0]
-    branch = via.branch
-    if branch and branch.startswith(MAGIC_COOKIE) and len(branch) > len(MAGIC_COOKIE):
-        return (branch, via.host.lower(), via.port, method, request.call_id)
+    branch = param_value(via.params, "branch")
+    if branch and branch[:_COOKIE] == MAGIC_COOKIE and branch[_COOKIE:]:
+        return (branch, lower[via.host], via.port, method, request.call_id)
     from_tag = request.from_.tag if request.from_ is not None else None
     return ("2543", str(request.uri), from_tag, request.call_id,
             request.cseq_num, str(via), method)
+
+
+_COOKIE = len(MAGIC_COOKIE)
 
 
 class ServerTransaction:
@@ -257,13 +261,17 @@ class TransactionTable:
         the table while iterating)."""
         return iter(list(self._by_key.values()))
 
+    # The lookups below test membership and subscript rather than call
+    # dict.get: they run several times per call (issue 19's count of
+    # Python calls per INVITE+ACK).
+
     def get(self, key):
-        txn = self._by_key.get(key)
-        if txn is None:
-            held = self._confirmed.get(key)
-            if held is not None:
-                return ConfirmedInvite(key, held[0], held[1])
-        return txn
+        if key in self._by_key:
+            return self._by_key[key]
+        if key in self._confirmed:
+            held = self._confirmed[key]
+            return ConfirmedInvite(key, held[0], held[1])
+        return None
 
     def add(self, txn):
         self._by_key[txn.key] = txn
@@ -271,7 +279,7 @@ class TransactionTable:
 
     def schedule(self, txn):
         """Call after any change to ``txn``; drops terminated transactions."""
-        if txn.terminated:
+        if txn.state == TERMINATED:
             self._remove(txn)
             return
         if txn.state is CONFIRMED:
@@ -286,8 +294,9 @@ class TransactionTable:
             self._deadlines.add(txn.key, deadline, txn._timer)
 
     def _remove(self, txn):
-        if self._by_key.get(txn.key) is txn:
-            del self._by_key[txn.key]
+        by_key = self._by_key
+        if txn.key in by_key and by_key[txn.key] is txn:
+            del by_key[txn.key]
             if self.on_terminated is not None:
                 self.on_terminated(txn)
 
@@ -295,22 +304,23 @@ class TransactionTable:
         """Keep a Confirmed INVITE transaction as plain values until Timer I."""
         key, held = txn.key, (txn.to_tag, txn.i_at)
         self._remove(txn)
-        if self._confirmed.get(key) == held:
+        if key in self._confirmed and self._confirmed[key] == held:
             return  # a stand-in from get() handed back
         self._confirmed[key] = held
         self._confirmed_deadlines.add(key, held[1], "I")
 
     def _confirmed_current(self, deadline, key):
-        held = self._confirmed.get(key)
-        return held is not None and held[1] == deadline
+        return key in self._confirmed and self._confirmed[key][1] == deadline
 
     def _current(self, deadline, key):
         """Whether a queued deadline is still the next one of the
         transaction under ``key`` (entries are left behind when a timer is
         reset or stopped, or the transaction has left)."""
-        txn = self._by_key.get(key)
-        return (txn is not None and txn._scheduled == deadline
-                and txn._deadline == deadline and not txn.terminated)
+        if key not in self._by_key:
+            return False
+        txn = self._by_key[key]
+        return (txn._scheduled == deadline and txn._deadline == deadline
+                and txn.state != TERMINATED)
 
     def next_deadline(self):
         mine = self._deadlines.next_deadline()

@@ -117,8 +117,14 @@ class SipUri(Value):
         host case-insensitive, a default port is not equal to no port,
         user/ttl/method/maddr/transport must match when either has them,
         other parameters only when both have them, headers all)."""
-        if not isinstance(other, SipUri):
+        if other.__class__ is not SipUri and not isinstance(other, SipUri):
             return NotImplemented
+        # Cheap answers first: a port or scheme apart makes the keys below
+        # differ, the same text parses to equal fields.
+        if self.port != other.port or self.scheme != other.scheme:
+            return False
+        if self.text == other.text:
+            return True
         if self._compare_key() != other._compare_key():
             return False
         mine = _param_map(self.params)

@@ -34,7 +34,7 @@ class Via(Value):
 
     @property
     def branch(self):
-        return self.param("branch")
+        return param_value(self.params, "branch")
 
     @property
     def sent_by(self):
