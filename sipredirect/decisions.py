@@ -28,6 +28,7 @@ class LatencyHistogram:
         self.count = 0
 
     def observe(self, seconds):
+        # core/reporting.py does the same written out on the call path.
         seconds = max(0.0, seconds)
         self.counts[bisect.bisect_left(self.bounds, seconds)] += 1
         self.total += seconds
