@@ -44,7 +44,6 @@ sys.path.insert(0, os.path.dirname(BENCH_DIR))
 from twisted.internet import task  # noqa: E402
 from twisted.internet.testing import StringTransport  # noqa: E402
 
-from sipredirect.callmemory import CallMemory  # noqa: E402
 from sipredirect.config import Config, RoutingPoint  # noqa: E402
 from sipredirect.ids import ConnIdGenerator, new_call_uuid  # noqa: E402
 from sipredirect.redirect import Peer  # noqa: E402

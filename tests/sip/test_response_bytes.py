@@ -2,7 +2,7 @@
 
 import pytest
 
-from sipredirect.sip import SipParseError, make_response, parse_message, parse_via, response_bytes
+from sipredirect.sip import SipParseError, make_response, parse_message, response_bytes
 from sipredirect.testing import invite, options
 
 from test_rfc4475 import EXPECTED, REQUEST, load
