@@ -1,7 +1,7 @@
 """Text that came off the wire, on its way out again.
 
 The SIP parser decodes a message's head as UTF-8 with ``surrogateescape``
-(sipredirect/sip/parser.py): a byte that is not UTF-8 (a Latin-1 display
+(sipredirect/sip/headerblock.py): a byte that is not UTF-8 (a Latin-1 display
 name from an old gateway) is kept as a lone surrogate U+DC80..U+DCFF, so
 the 302 can carry it back byte for byte.  Such text cannot be encoded as
 strict UTF-8; every place that sends it elsewhere says here how:
