@@ -78,8 +78,13 @@ class DeadlineQueue:
             deadline, _, item = heapq.heappop(late)
             if current(deadline, item):
                 taken.append((deadline, item))
-        if len(taken) > 1:
-            taken.sort(key=_deadline_of)
+        # Most wake-ups find one item, or none in this queue: no sort and
+        # no list comprehension for those.
+        if not taken:
+            return taken
+        if len(taken) == 1:
+            return [taken[0][1]]
+        taken.sort(key=_deadline_of)
         return [item for _, item in taken]
 
     def clear(self):
