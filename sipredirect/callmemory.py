@@ -168,8 +168,8 @@ class CallMemory:
         """The record of ``call_id`` if it is still remembered."""
         if self._next_expiry <= now:
             self._expire(now)
-        fields = self._records.get(call_id)
-        return None if fields is None else _from_tuple(fields)
+        records = self._records
+        return _from_tuple(records[call_id]) if call_id in records else None
 
     def claim(self, call_id, fresh, now):
         """:meth:`lookup` as a Deferred, for callers written for a shared

@@ -32,9 +32,11 @@ class DeadlineQueue:
 
     def add(self, item, deadline, lane):
         """``item`` is due at ``deadline``, set ``lane`` (its interval) ago."""
-        fifo = self._lanes.get(lane)
-        if fifo is None:
-            fifo = self._lanes[lane] = deque()
+        lanes = self._lanes
+        if lane in lanes:
+            fifo = lanes[lane]
+        else:
+            fifo = lanes[lane] = deque()
         if not fifo or fifo[-1][0] <= deadline:
             fifo.append((deadline, item))
         else:

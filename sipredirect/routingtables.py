@@ -112,9 +112,10 @@ class StaticRoutes:
     def route(self, request):
         # A plain value, not a Deferred: the chain takes either (see
         # IRoutingService.route), and these tables answer at once.
-        table = self.tables.get(request.this_dn)
-        if table is None:
+        tables = self.tables
+        if request.this_dn not in tables:
             return None
+        table = tables[request.this_dn]
         used = request.used_destinations
         entry = table.pick(lambda entry: _all_refused(entry[0], used, request))
         return None if entry is None else entry[1]

@@ -257,9 +257,12 @@ class TransactionTable:
         # when the entry it last found may have gone (_known False).
         self._next = None
         self._known = True
+        #: How many transactions the table holds (len()), counted as they
+        #: come and go: the cap on live transactions reads it per request.
+        self.live = 0
 
     def __len__(self):
-        return len(self._by_key) + len(self._confirmed)
+        return self.live
 
     def __iter__(self):
         """A snapshot of the transactions not yet Confirmed (safe to change
@@ -279,6 +282,8 @@ class TransactionTable:
         return None
 
     def add(self, txn):
+        if txn.key not in self._by_key:
+            self.live += 1
         self._by_key[txn.key] = txn
         self.schedule(txn)
 
@@ -308,6 +313,7 @@ class TransactionTable:
         by_key = self._by_key
         if txn.key in by_key and by_key[txn.key] is txn:
             del by_key[txn.key]
+            self.live -= 1
             if self.on_terminated is not None:
                 self.on_terminated(txn)
 
@@ -320,6 +326,8 @@ class TransactionTable:
                 return  # a stand-in from get() handed back
             if self._confirmed[key][1] == self._next:
                 self._known = False
+        else:
+            self.live += 1
         self._confirmed[key] = held
         self._confirmed_deadlines.add(key, held[1], "I")
         if self._known and (self._next is None or held[1] < self._next):
@@ -359,6 +367,7 @@ class TransactionTable:
             txn._scheduled = None
         for key in self._confirmed_deadlines.due(now):
             del self._confirmed[key]
+            self.live -= 1
         return found
 
 
