@@ -49,6 +49,7 @@ def _from_tuple(fields):
 
 
 _EXPIRES_AT = 6
+_NEVER = float("inf")
 
 
 def record_to_dict(record):
@@ -141,6 +142,9 @@ class CallMemory:
         self.final_timeout = final_timeout
         self.max_entries = max_entries
         self._records = OrderedDict()
+        # No record expires before this (the front record's expiry once
+        # _expire has looked): lookups and updates skip _expire until then.
+        self._next_expiry = _NEVER
         self.evicted = 0
         self.expired = 0
         # Called with every new record (HA streams them to the backup).
@@ -151,18 +155,21 @@ class CallMemory:
 
     def _expire(self, now):
         records = self._records
+        self._next_expiry = _NEVER
         while records:
             first = next(iter(records.values()))
             if first[_EXPIRES_AT] > now:
+                self._next_expiry = first[_EXPIRES_AT]
                 break
             records.popitem(last=False)
             self.expired += 1
 
     def lookup(self, call_id, now):
         """The record of ``call_id`` if it is still remembered."""
-        self._expire(now)
-        fields = self._records.get(call_id)
-        return None if fields is None else _from_tuple(fields)
+        if self._next_expiry <= now:
+            self._expire(now)
+        records = self._records
+        return _from_tuple(records[call_id]) if call_id in records else None
 
     def claim(self, call_id, fresh, now):
         """:meth:`lookup` as a Deferred, for callers written for a shared
@@ -173,7 +180,8 @@ class CallMemory:
                  used_destinations, now, selected_by="username"):
         if self.final_timeout <= 0:
             return None
-        self._expire(now)
+        if self._next_expiry <= now:
+            self._expire(now)
         fields = (call_id, conn_id, call_uuid, this_dn, attempts,
                   tuple(sorted(set(used_destinations))), now + self.final_timeout,
                   selected_by)
@@ -186,12 +194,16 @@ class CallMemory:
     def _store(self, fields):
         records = self._records
         call_id = fields[0]
-        if call_id in records:
+        if not records:
+            self._next_expiry = fields[_EXPIRES_AT]
+        elif call_id in records:
             del records[call_id]
+            self._next_expiry = -_NEVER  # the front may have gone: look again
         records[call_id] = fields
         while len(records) > self.max_entries:
             records.popitem(last=False)
             self.evicted += 1
+            self._next_expiry = -_NEVER
 
     def apply(self, record, now):
         """Store a record made by the other node of the HA pair."""

@@ -32,9 +32,11 @@ class DeadlineQueue:
 
     def add(self, item, deadline, lane):
         """``item`` is due at ``deadline``, set ``lane`` (its interval) ago."""
-        fifo = self._lanes.get(lane)
-        if fifo is None:
-            fifo = self._lanes[lane] = deque()
+        lanes = self._lanes
+        if lane in lanes:
+            fifo = lanes[lane]
+        else:
+            fifo = lanes[lane] = deque()
         if not fifo or fifo[-1][0] <= deadline:
             fifo.append((deadline, item))
         else:
@@ -78,8 +80,13 @@ class DeadlineQueue:
             deadline, _, item = heapq.heappop(late)
             if current(deadline, item):
                 taken.append((deadline, item))
-        if len(taken) > 1:
-            taken.sort(key=_deadline_of)
+        # Most wake-ups find one item, or none in this queue: no sort and
+        # no list comprehension for those.
+        if not taken:
+            return taken
+        if len(taken) == 1:
+            return [taken[0][1]]
+        taken.sort(key=_deadline_of)
         return [item for _, item in taken]
 
     def clear(self):

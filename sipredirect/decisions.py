@@ -28,6 +28,7 @@ class LatencyHistogram:
         self.count = 0
 
     def observe(self, seconds):
+        # core/reporting.py does the same written out on the call path.
         seconds = max(0.0, seconds)
         self.counts[bisect.bisect_left(self.bounds, seconds)] += 1
         self.total += seconds
@@ -107,17 +108,16 @@ def decision_facts(request, call, status, headers, why, peer, now):
 
 
 def step_record(step):
-    """A routing step (see :func:`routing_step`) as the decision log shows it."""
+    """A routing step as the decision log shows it.
+
+    The chain keeps each step as ``(service name, result, ms, why)``, its
+    milliseconds unrounded: rounding is left to the few steps ever read.
+    """
     service, result, ms, why = step
-    record = {"service": service, "result": result, "ms": ms}
+    record = {"service": service, "result": result, "ms": round(ms, 3)}
     if why is not None:
         record["why"] = why
     return record
-
-
-def routing_step(service, result, asked, now, why=None):
-    """One routing service's part in a call: (name, result, ms, why)."""
-    return (service, result, round((now - asked) * 1000.0, 3), why)
 
 
 def decision_record(facts):
@@ -147,9 +147,9 @@ def decision_record(facts):
         record["steps"] = [step_record(step) for step in steps]
         for service, _, ms, _ in steps:
             if service == "router":
-                record["router_latency_ms"] = ms
+                record["router_latency_ms"] = round(ms, 3)
     return record
 
 
 __all__ = ["LatencyHistogram", "DrainAnswer", "decision_facts", "decision_record",
-           "routing_step", "step_record", "LATENCY_BUCKETS"]
+           "step_record", "LATENCY_BUCKETS"]

@@ -60,7 +60,11 @@ class CoreDriver:
         finally:
             self._nested -= 1
         if not self._nested:
-            self.wakeup.update(self.core.next_deadline())
+            # Wakeup.update would return at once for an unchanged deadline,
+            # the usual case: compared here, it costs no call.
+            deadline = self.core.next_deadline()
+            if deadline != self.wakeup.deadline:
+                self.wakeup.update(deadline)
 
     def _apply_one(self, action):
         # Actions are final value classes: their class names the kind, and

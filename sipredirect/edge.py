@@ -60,10 +60,11 @@ class SipEdge:
             self.stats["dropped_not_primary"] += 1
             return
         now = self.clock.seconds()
-        refused = self.admission.admit(peer, now)
-        if refused is not None:
-            self.refuse(refused, peer, now)
-            return
+        if self.admission.checks:
+            refused = self.admission.admit(peer, now)
+            if refused is not None:
+                self.refuse(refused, peer, now)
+                return
         try:
             if payload.__class__ is FramedMessage:  # else a datagram's bytes
                 actions = self.core.stream_message(payload, peer, now)

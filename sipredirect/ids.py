@@ -77,11 +77,13 @@ class RandomBytes:
         self._size = size
         self._buffer = b""
         self._offset = 0
+        self._end = 0  # len(self._buffer), kept rather than asked per take
 
     def take(self, count):
         offset = self._offset
-        if offset + count > len(self._buffer):
+        if offset + count > self._end:
             self._buffer = os.urandom(max(self._size, count))
+            self._end = len(self._buffer)
             offset = 0
         self._offset = offset + count
         return self._buffer[offset:offset + count]
@@ -89,6 +91,7 @@ class RandomBytes:
     def discard(self):
         self._buffer = b""
         self._offset = 0
+        self._end = 0
 
 
 _random = RandomBytes()

@@ -88,13 +88,17 @@ class Admission:
     empty list allows everyone) and the per-source rate limit."""
 
     def __init__(self, allowed=None, limiter=None):
+        # Only the transports that restrict their sources are kept: an
+        # empty list allows everyone.
         self.allowed = {transport: NetworkSet(networks)
-                        for transport, networks in (allowed or {}).items()}
+                        for transport, networks in (allowed or {}).items() if networks}
         self.limiter = limiter
+        #: False when nothing is checked (the default): the edge then asks
+        #: nothing per message.
+        self.checks = bool(self.allowed) or limiter is not None
 
     def source_allowed(self, transport, host):
-        networks = self.allowed.get(transport)
-        return not networks or host in networks
+        return transport not in self.allowed or host in self.allowed[transport]
 
     def admit(self, peer, now):
         """None when the message may go on, else why it is dropped."""

@@ -118,7 +118,7 @@ class RedirectCore:
                                    max_line=policy.max_line)
         except SipParseError as error:
             return self.admission.bad_message(error, peer, now)
-        if not isinstance(message, Request):
+        if message.__class__ is not Request:  # a Response: no call to isinstance
             self.stats["responses_ignored"] += 1
             return []
         method = message.method
@@ -131,7 +131,7 @@ class RedirectCore:
         txn = self.transactions.get(key)
         if txn is not None:
             return self.layer.retransmission(txn)
-        if self.admission.cap.full(len(self.transactions)):
+        if self.admission.cap.full(self.transactions.live):
             return self.admission.over_capacity(message, peer, now)
         if method == "INVITE":
             return self._invite(message, key, peer, now)

@@ -15,7 +15,6 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
-from .decisions import routing_step
 from .logthrottle import LogThrottle
 from .routingtypes import Reject
 from .wiretext import escape_text
@@ -125,8 +124,10 @@ class RoutingChain:
         self._notify("route_unconfirmed", request, decision)
 
     def _notify(self, method, request, decision):
-        targets = [] if request.decided_by is None else [request.decided_by]
-        targets.extend(o for o in self.observers if o is not request.decided_by)
+        decided_by = request.decided_by
+        targets = [] if decided_by is None else [decided_by]
+        if self.observers:  # none with embedded routing only
+            targets.extend(o for o in self.observers if o is not decided_by)
         for service in targets:
             try:
                 getattr(service, method)(request, decision)
@@ -219,8 +220,9 @@ class ChainRun:
             result = "timeout" if answer.check(defer.TimeoutError) else "failed"
         else:
             result = "passed" if answer is None else "decided"
-        request.steps.append(routing_step(getattr(service, "name", None) or str(service),
-                                          result, self.asked, chain.clock.seconds(), why))
+        # (name, result, ms, why): see decisions.step_record, which rounds.
+        request.steps.append((getattr(service, "name", None) or str(service), result,
+                              (chain.clock.seconds() - self.asked) * 1000.0, why))
         if answer is None:
             self.index += 1
         elif result == "decided":

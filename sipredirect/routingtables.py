@@ -47,6 +47,15 @@ class RoutingPointSelector:
         return self._default, "default-route-point"
 
 
+def _all_refused(alternative, used, route_request):
+    """Whether every URI of ``alternative`` (its (text, URI) pairs) was
+    used already or is the Request-URI itself (RFC 3261 8.3)."""
+    for text, uri in alternative:
+        if text not in used and not _equal_to_request_uri(uri, route_request):
+            return False
+    return True
+
+
 def _equal_to_request_uri(uri, route_request):
     try:
         return uri == route_request.request_uri
@@ -91,21 +100,25 @@ class StaticRoutes:
     name = "static"
 
     def __init__(self, routing_points):
-        self.tables = {dn: RoundRobin(point.alternatives)
-                        for dn, point in routing_points.items() if point.alternatives}
+        # Each alternative as ((URI text, URI), ...) and its Redirect, made
+        # once: decisions are read-only, and a call routed here then costs
+        # no URI formatting and no new decision objects.
+        self.tables = {dn: RoundRobin([(tuple((str(uri), uri) for uri, _ in alternative),
+                                        Redirect([Contact(uri, q) for uri, q in alternative],
+                                                 source="static"))
+                                       for alternative in point.alternatives])
+                       for dn, point in routing_points.items() if point.alternatives}
 
     def route(self, request):
         # A plain value, not a Deferred: the chain takes either (see
         # IRoutingService.route), and these tables answer at once.
-        table = self.tables.get(request.this_dn)
-        if table is None:
+        tables = self.tables
+        if request.this_dn not in tables:
             return None
+        table = tables[request.this_dn]
         used = request.used_destinations
-        alternative = table.pick(lambda alt: all(
-            str(uri) in used or _equal_to_request_uri(uri, request) for uri, _ in alt))
-        if alternative is None:
-            return None
-        return Redirect([Contact(uri, q) for uri, q in alternative], source="static")
+        entry = table.pick(lambda entry: _all_refused(entry[0], used, request))
+        return None if entry is None else entry[1]
 
     def route_confirmed(self, request, decision):
         pass

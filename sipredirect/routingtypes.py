@@ -109,9 +109,9 @@ class RouteRequest:
         self.decided_by = None
         self.decision = None
         self._txn = None
-        # Filled by the chain for the decision log: one routing_step tuple
-        # per service asked; ``note`` is a service's reason for passing the
-        # call on.
+        # Filled by the chain for the decision log: one step tuple per
+        # service asked (see decisions.step_record); ``note`` is a
+        # service's reason for passing the call on.
         self.steps = []
         self.note = None
 

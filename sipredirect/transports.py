@@ -146,8 +146,10 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         self._send_errors_log = LogThrottle(10.0)
 
     def datagramReceived(self, data, addr):
-        peer = self._peers.get(addr)
-        if peer is None:
+        peers = self._peers
+        if addr in peers:  # membership and subscript: no call of dict.get
+            peer = peers[addr]
+        else:
             # One Peer per source address, shared by its calls' transactions
             # (a busy server holds ten thousand of them, which the garbage
             # collector would otherwise scan on every full pass).

@@ -100,3 +100,28 @@ def test_latency_histogram_is_cumulative_with_an_infinite_bucket():
         histogram.observe(seconds)
     assert histogram.cumulative() == [(0.1, 3), (1.0, 4), (float("inf"), 5)]
     assert histogram.count == 5
+
+
+def test_step_milliseconds_are_rounded_when_read():
+    """The chain keeps a step's milliseconds as measured; the record
+    rounds them to microseconds."""
+    from sipredirect.decisions import step_record
+    assert step_record(("static", "decided", 0.12345678, None)) == {
+        "service": "static", "result": "decided", "ms": 0.123}
+    assert step_record(("router", "passed", 2.0004999, "no router")) == {
+        "service": "router", "result": "passed", "ms": 2.0, "why": "no router"}
+
+
+def test_decision_log_keeps_at_most_kept_calls_and_counts_per_dn():
+    from sipredirect.management.decisionlog import DecisionLog
+    log = DecisionLog(kept=2)
+    core = make_core()
+    core.on_decision = log
+    for n in range(3):
+        request = route_request(core.datagram_received(invite(call_id="c-%d" % n), UDP,
+                                                       float(n)))
+        core.route_decided(request, Redirect([parse_sip_uri("sip:a@h")]), n + 0.1)
+    core.datagram_received(invite(user="9999", call_id="c-404"), UDP, 5.0)  # no DN
+    assert list(log.recent) == ["c-2", "c-404"]
+    assert [r["status"] for r in log.find("c-404")] == [404]
+    assert log.per_dn == {"8001": {"calls": 3, "redirected": 3, "rejected": 0}}

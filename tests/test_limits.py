@@ -5,7 +5,7 @@ from twisted.internet import task
 from twisted.internet.address import IPv4Address
 
 from sipredirect.config import Config, RoutingPoint
-from sipredirect.limits import NetworkSet, RateLimiter, parse_networks
+from sipredirect.limits import Admission, NetworkSet, RateLimiter, parse_networks
 from sipredirect.redirect import Peer, RedirectCore, StartRouting
 from sipredirect.routerlink import RouterLink
 from sipredirect.routerlink.protocol import RouterLinkFactory
@@ -41,6 +41,18 @@ def test_rate_limiter_memory_is_bounded():
     for i in range(1000):
         limiter.allow("10.0.%d.%d" % (i // 256, i % 256), 0.0)
     assert len(limiter._buckets) == 100
+
+
+def test_admission_with_nothing_to_check_asks_nothing():
+    """Empty allow-lists and no rate limit: the edge skips admit(); a
+    transport with a list is checked, the others stay open."""
+    assert not Admission({"udp": (), "tcp": ()}, None).checks
+    guarded = Admission({"udp": parse_networks("10.0.0.0/8"), "tcp": ()}, None)
+    assert guarded.checks
+    assert guarded.admit(Peer("udp", "10.1.2.3", 5060), 0.0) is None
+    assert guarded.admit(Peer("udp", "192.0.2.1", 5060), 0.0) == "untrusted"
+    assert guarded.source_allowed("tcp", "192.0.2.1")
+    assert Admission({}, RateLimiter(rate=1, burst=1)).checks
 
 
 def make_server(**overrides):

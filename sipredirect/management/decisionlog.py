@@ -42,6 +42,7 @@ class DecisionLog:
         self.kept = kept
         self.max_dns = max_dns
         self.recent = collections.OrderedDict()
+        self._size = 0  # len(self.recent)
         self.per_dn = {}
         self.written = 0
         self._file = None
@@ -66,13 +67,22 @@ class DecisionLog:
             recent = self.recent
             call_id = facts[F_CALL_ID]
             earlier = recent.pop(call_id, None)
-            recent[call_id] = (facts,) if earlier is None else earlier + (facts,)
-            if len(recent) > self.kept:
-                recent.popitem(last=False)
-        dn = facts[F_ROUTING_POINT] if len(facts) > F_ROUTING_POINT else None
-        if dn is not None:
-            counts = self.per_dn.get(dn)
-            if counts is None:
+            if earlier is None:
+                recent[call_id] = (facts,)
+                # Counted here rather than asked of len() on every call.
+                self._size += 1
+                if self._size > self.kept:
+                    recent.popitem(last=False)
+                    self._size -= 1
+            else:
+                recent[call_id] = earlier + (facts,)
+        # Facts of an INVITE answered before routing end before the DN.
+        dn = facts[F_ROUTING_POINT:F_ROUTING_POINT + 1]
+        if dn and dn[0] is not None:
+            dn = dn[0]
+            if dn in self.per_dn:
+                counts = self.per_dn[dn]
+            else:
                 if len(self.per_dn) >= self.max_dns:
                     dn = OTHER_DNS
                 counts = self.per_dn.setdefault(dn, {"calls": 0, "redirected": 0,

@@ -88,8 +88,9 @@ class SessionTable:
         """A new set (the caller may keep and change it) of the sessions
         registered for ``dn`` or for every DN; paused ones left out unless
         asked for."""
-        own = self.by_dn.get(dn)
-        every = self.by_dn.get(ALL_DNS)
+        by_dn = self.by_dn
+        own = by_dn[dn] if dn in by_dn else None
+        every = by_dn[ALL_DNS] if ALL_DNS in by_dn else None
         sessions = own | every if own and every else own or every or ()
         if include_paused:
             return set(sessions)

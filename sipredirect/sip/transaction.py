@@ -252,9 +252,17 @@ class TransactionTable:
         self._confirmed = {}
         self._confirmed_deadlines = DeadlineQueue(self._confirmed_current)
         self.on_terminated = on_terminated
+        # The earliest current deadline, kept as entries come and go so that
+        # next_deadline (asked after every message) scans the queues only
+        # when the entry it last found may have gone (_known False).
+        self._next = None
+        self._known = True
+        #: How many transactions the table holds (len()), counted as they
+        #: come and go: the cap on live transactions reads it per request.
+        self.live = 0
 
     def __len__(self):
-        return len(self._by_key) + len(self._confirmed)
+        return self.live
 
     def __iter__(self):
         """A snapshot of the transactions not yet Confirmed (safe to change
@@ -274,11 +282,17 @@ class TransactionTable:
         return None
 
     def add(self, txn):
+        if txn.key not in self._by_key:
+            self.live += 1
         self._by_key[txn.key] = txn
         self.schedule(txn)
 
     def schedule(self, txn):
         """Call after any change to ``txn``; drops terminated transactions."""
+        scheduled = txn._scheduled
+        if scheduled is not None and scheduled == self._next:
+            # Its queued entry may be going stale: look again when asked.
+            self._known = False
         if txn.state == TERMINATED:
             self._remove(txn)
             return
@@ -286,17 +300,20 @@ class TransactionTable:
             self._confirm(txn)
             return
         deadline = txn._deadline
-        if deadline is not None and deadline != txn._scheduled:
+        if deadline is not None and deadline != scheduled:
             txn._scheduled = deadline
             # Queued by key: a deadline left behind (the ACK came before
             # Timer G) must not keep the transaction, its request and its
             # call alive until it reaches the head of its lane.
             self._deadlines.add(txn.key, deadline, txn._timer)
+            if self._known and (self._next is None or deadline < self._next):
+                self._next = deadline
 
     def _remove(self, txn):
         by_key = self._by_key
         if txn.key in by_key and by_key[txn.key] is txn:
             del by_key[txn.key]
+            self.live -= 1
             if self.on_terminated is not None:
                 self.on_terminated(txn)
 
@@ -304,10 +321,17 @@ class TransactionTable:
         """Keep a Confirmed INVITE transaction as plain values until Timer I."""
         key, held = txn.key, (txn.to_tag, txn.i_at)
         self._remove(txn)
-        if key in self._confirmed and self._confirmed[key] == held:
-            return  # a stand-in from get() handed back
+        if key in self._confirmed:
+            if self._confirmed[key] == held:
+                return  # a stand-in from get() handed back
+            if self._confirmed[key][1] == self._next:
+                self._known = False
+        else:
+            self.live += 1
         self._confirmed[key] = held
         self._confirmed_deadlines.add(key, held[1], "I")
+        if self._known and (self._next is None or held[1] < self._next):
+            self._next = held[1]
 
     def _confirmed_current(self, deadline, key):
         return key in self._confirmed and self._confirmed[key][1] == deadline
@@ -323,21 +347,27 @@ class TransactionTable:
                 and txn.state != TERMINATED)
 
     def next_deadline(self):
+        if self._known:
+            return self._next
         mine = self._deadlines.next_deadline()
         confirmed = self._confirmed_deadlines.next_deadline()
         if mine is None or (confirmed is not None and confirmed < mine):
-            return confirmed
+            mine = confirmed
+        self._next = mine
+        self._known = True
         return mine
 
     def due(self, now):
         """Take the transactions whose deadline has come, earliest first.
         The Confirmed ones whose Timer I has come end here, without an
         event."""
+        self._known = False
         found = [self._by_key[key] for key in self._deadlines.due(now)]
         for txn in found:
             txn._scheduled = None
         for key in self._confirmed_deadlines.due(now):
             del self._confirmed[key]
+            self.live -= 1
         return found
 
 

@@ -228,3 +228,29 @@ def test_confirmed_invites_expire_in_order_when_the_clock_steps_back():
     assert table.next_deadline() == 15.0
     table.due(15.0)
     assert len(table) == 0 and table.next_deadline() is None
+
+
+def test_table_length_follows_transactions_in_every_state():
+    """len(table), which the cap on live transactions reads per request,
+    counts each transaction once from add to its end, Confirmed ones too."""
+    table = TransactionTable()
+    a, b, c = _invite_txn(), _invite_txn(), _invite_txn()
+    for txn in (a, b, c):
+        table.add(txn)
+    table.add(a)                            # added again: still one
+    assert len(table) == 3
+    for txn in (a, b):
+        txn.send_final(b"302", 302, 0.0)
+        table.schedule(txn)
+    a.receive_ack(0.1)
+    table.schedule(a)                       # Confirmed: kept as plain values
+    table.schedule(table.get(a.key))        # the stand-in handed back
+    assert len(table) == 3
+    c.terminate()
+    table.schedule(c)
+    assert len(table) == 2
+    assert table.due(5.1) == [b]            # a's Timer I ends it; b's Timer G
+    assert len(table) == 1
+    b.terminate()
+    table.schedule(b)
+    assert len(table) == 0
