@@ -131,7 +131,7 @@ class RedirectCore:
         txn = self.transactions.get(key)
         if txn is not None:
             return self.layer.retransmission(txn)
-        if self.admission.cap.full(self.transactions.live):
+        if self.admission.cap.full(self.transactions.unconfirmed):
             return self.admission.over_capacity(message, peer, now)
         if method == "INVITE":
             return self._invite(message, key, peer, now)

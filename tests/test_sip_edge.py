@@ -17,7 +17,7 @@ from sipredirect.server import SipServerService
 from sipredirect.sip import StreamFramer, parse_sip_uri
 from sipredirect.streamguard import MessageDeadline, SourceConnections
 from sipredirect.policy import Policy, build_policy
-from sipredirect.testing import header_of, invite, options, status_of
+from sipredirect.testing import ack_for, header_of, invite, options, status_of
 from sipredirect.transports import SipStreamFactory
 
 
@@ -218,3 +218,19 @@ def test_past_max_transactions_new_requests_get_a_stateless_503_and_live_ones_ar
     # Timer H ends the live ones; new calls are served again.
     core.handle_timer(40.0)
     assert status_of(answer(core, invite(), peer, 40.0).data) == 302
+
+
+def test_calls_confirmed_by_their_ack_do_not_count_towards_max_transactions():
+    """The cap bounds what an unACKed flood grows (requests and responses held
+    for Timer H); ACKed calls are kept only as a few values until Timer I, so
+    a steady call rate above the cap over Timer I is never refused."""
+    core = routed_core(max_transactions=100)
+    peer = Peer("udp", "127.0.0.1", 5061, "port")
+    for n in range(150):
+        request = invite(call_id="acked-%d" % n)
+        send = answer(core, request, peer, 1.0)
+        assert status_of(send.data) == 302
+        core.datagram_received(ack_for(request, send.data), peer, 1.0)
+    assert len(core.transactions) == 150  # kept until Timer I ...
+    assert core.transactions.unconfirmed == 0  # ... but none counts
+    assert core.stats["rejects_max-transactions"] == 0

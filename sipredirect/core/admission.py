@@ -36,7 +36,7 @@ class CallAdmission:
 
     def full(self):
         """Whether ``max-transactions`` are live: no new transaction then."""
-        return self.cap.full(len(self.layer.table))
+        return self.cap.full(self.layer.table.unconfirmed)
 
     def refuse_invite(self, txn, request, now, pending_routes):
         """The final answer of a new INVITE that is not to be routed, or
@@ -85,7 +85,7 @@ class CallAdmission:
         """A new request while max-transactions are live: 503 with
         Retry-After, and no transaction kept (its retransmissions get the
         same answer again)."""
-        self.cap.refused(request.method, len(self.layer.table), now)
+        self.cap.refused(request.method, self.layer.table.unconfirmed, now)
         if request.method == "INVITE":
             self.stats["rejects_max-transactions"] += 1
         else:

@@ -161,11 +161,12 @@ SCHEMA = [
            "answered 503 with Retry-After instead of queueing without bound.",
            1, 10000000),
     Option("max-transactions", parse_int, "20000",
-           "Most SIP transactions kept at once (an INVITE unanswered by an ACK is "
-           "kept for Timer H, 32 s); a new request beyond is answered 503 with "
-           "overload-retry-after and nothing is kept for it, so a flood cannot grow "
-           "memory without bound. Retransmissions of live transactions are still "
-           "answered.", 100, 10000000),
+           "Most SIP transactions kept at once that are not yet confirmed by an ACK "
+           "(an INVITE unanswered by an ACK is kept for Timer H, 32 s); a new "
+           "request beyond is answered 503 with overload-retry-after and nothing is "
+           "kept for it, so a flood cannot grow memory without bound. "
+           "Retransmissions of live transactions are still answered; ACKed calls, "
+           "kept as a few values for Timer I, do not count.", 100, 10000000),
     Option("overload-retry-after", parse_int, "5",
            "Retry-After (seconds) of the 503 sent when overloaded (max-pending-routes "
            "or max-transactions).", 1, 3600, unit="s"),

@@ -258,8 +258,11 @@ class TransactionTable:
         self._next = None
         self._known = True
         #: How many transactions the table holds (len()), counted as they
-        #: come and go: the cap on live transactions reads it per request.
+        #: come and go.
         self.live = 0
+        #: How many of them are not Confirmed (each holds its request and
+        #: response until Timer H or the ACK): what max-transactions caps.
+        self.unconfirmed = 0
 
     def __len__(self):
         return self.live
@@ -284,6 +287,7 @@ class TransactionTable:
     def add(self, txn):
         if txn.key not in self._by_key:
             self.live += 1
+            self.unconfirmed += 1
         self._by_key[txn.key] = txn
         self.schedule(txn)
 
@@ -314,6 +318,7 @@ class TransactionTable:
         if txn.key in by_key and by_key[txn.key] is txn:
             del by_key[txn.key]
             self.live -= 1
+            self.unconfirmed -= 1
             if self.on_terminated is not None:
                 self.on_terminated(txn)
 
