@@ -89,8 +89,13 @@ def decision_facts(request, call, status, headers, why, peer, now):
     ``steps`` say which routing service was asked, what it did and how
     long it took, and why a service passed the call on.
     """
-    contacts = tuple([value for name, value in headers if name == "Contact"])
-    head = (now, request.call_id, status, why, str(request.uri), peer.transport,
+    # Written as plain loops and attribute reads: this runs for every
+    # call, and each comprehension or getattr was one more function call.
+    contacts = ()
+    for name, value in headers:
+        if name == "Contact":
+            contacts += (value,)
+    head = (now, request.call_id, status, why, request.uri.text, peer.transport,
             peer.host, peer.port, contacts)
     if call is None:
         return head
@@ -99,7 +104,8 @@ def decision_facts(request, call, status, headers, why, peer, now):
         source = router = None
     else:
         source = decision.source
-        router = getattr(decision.origin, "client_name", None)
+        origin = decision.origin
+        router = None if origin is None else getattr(origin, "client_name", None)
     used = call.used_destinations
     return head + (call.conn_id, call.call_uuid, call.this_dn, call.selected_by,
                    call.reroute_count, call.received_at,

@@ -16,13 +16,19 @@ from zope.interface import implementer
 
 from .interfaces import IRoutingService
 from .logthrottle import LogThrottle
-from .routingtypes import Reject
+from .routingtypes import Redirect, Reject
 from .wiretext import escape_text
 
 # Answers that pass the call on rather than end the chain: the chain's own
 # timeout (addTimeout turns its cancellation into TimeoutError), or a
 # service's Deferred cancelled by someone else.
 _PASSING_FAILURES = (defer.TimeoutError, defer.CancelledError)
+
+# The decisions :meth:`RoutingChain.decide` takes without a ChainRun.
+_DECISIONS = (Redirect, Reject)
+
+# ChainRun.walk's "no answer given yet: ask service ``index``".
+_UNASKED = object()
 
 
 @implementer(IRoutingService)
@@ -75,8 +81,35 @@ class RoutingChain:
         (the embedded tables, a router link with no router registered), so
         that the server can answer in the same reactor turn without a 100
         Trying; else a Deferred firing with it, whose cancellation (CANCEL)
-        cancels the service being waited on."""
-        return ChainRun(self, request).walk()
+        cancels the service being waited on.
+
+        The common case, the first service deciding at once (the embedded
+        tables), is written out here: the same step record, ``decided_by``
+        and ``decision`` as :meth:`ChainRun.answered` gives it, without a
+        ChainRun (a third of the calls the chain cost an embedded call).
+        Any other answer (a pass, a Deferred, a failure) is handed to a
+        ChainRun, which goes on from it.
+        """
+        services = self.services
+        if not services:
+            return ChainRun(self, request).walk()
+        service = services[0]
+        clock = self.clock
+        asked = clock.seconds()
+        try:
+            answer = service.route(request)
+        except Exception:
+            answer = failure.Failure()
+        if type(answer) not in _DECISIONS:
+            run = ChainRun(self, request)
+            run.asked = asked
+            return run.walk(answer)
+        why, request.note = request.note, None
+        request.steps.append((getattr(service, "name", None) or str(service), "decided",
+                              (clock.seconds() - asked) * 1000.0, why))
+        request.decided_by = service
+        request.decision = answer
+        return answer
 
     def no_route(self, request):
         """No service decided: ``no_route_status``."""
@@ -162,23 +195,26 @@ class ChainRun:
         self.outer = None       # what the caller waits on, once answers come later
         self.cancelled = False
 
-    def walk(self):
+    def walk(self, answer=_UNASKED):
         """Ask one service after the other until one keeps the call waiting
         or the run has its decision.  Returns the decision, or the
-        Deferred the caller waits on (fired here once the decision comes)."""
+        Deferred the caller waits on (fired here once the decision comes).
+        ``answer`` is service ``index``'s, when it was asked already (at
+        ``asked``)."""
         chain = self.chain
         services = chain.services
         request = self.request
         while self.decision is None:
-            if self.index >= len(services):
-                self.decision = chain.no_route(request)
-                break
-            service = services[self.index]
-            self.asked = chain.clock.seconds()
-            try:
-                answer = service.route(request)
-            except Exception:
-                answer = failure.Failure()
+            service = services[self.index] if self.index < len(services) else None
+            if answer is _UNASKED:
+                if service is None:
+                    self.decision = chain.no_route(request)
+                    break
+                self.asked = chain.clock.seconds()
+                try:
+                    answer = service.route(request)
+                except Exception:
+                    answer = failure.Failure()
             if isinstance(answer, defer.Deferred):
                 if not answer.called or answer.paused:
                     self._wait_for(service, answer)
@@ -189,6 +225,7 @@ class ChainRun:
                 if isinstance(answer, failure.Failure):
                     fired.addErrback(_handled)
             self.answered(answer)
+            answer = _UNASKED
         if self.outer is not None:
             self.outer.callback(self.decision)
         return self.decision

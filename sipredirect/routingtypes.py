@@ -41,7 +41,14 @@ class Redirect:
                  origin=None):
         self.reference_id = reference_id
         self.origin = origin
-        contacts = tuple(c if isinstance(c, Contact) else Contact(c) for c in contacts)
+        contacts = tuple(contacts)
+        # A router's decisions come as Contacts already: convert only when
+        # one is not (a loop of class tests, not a generator per decision).
+        for contact in contacts:
+            if contact.__class__ is not Contact:
+                contacts = tuple([c if isinstance(c, Contact) else Contact(c)
+                                  for c in contacts])
+                break
         if not contacts:
             raise ValueError("a redirect needs at least one contact")
         self.contacts = contacts

@@ -40,6 +40,20 @@ def test_the_keyed_permutation_keeps_a_whole_counter_cycle_unique():
     assert [a.next() for _ in range(3)] == [b.next() for _ in range(3)]
 
 
+def test_next_gives_the_keyed_permutation_of_the_counter():
+    """next() writes the Feistel rounds out rather than calling _permute:
+    the same values for the same key and counter, pinned to the ones the
+    generator gave before it was written out."""
+    generator = ConnIdGenerator(node=3, start=0x5F000000, key=b"pinned key")
+    assert [generator.next() for _ in range(3)] == [
+        "5f00000039c32eb5", "5f00000032db140a", "5f0000003260a947"]
+    other = ConnIdGenerator(node=3, start=0x5F000000, key=b"pinned key")
+    for counter in range(1, 2000):
+        assert int(other.next(), 16) == (0x5F000000 << 32) | (3 << 28) | other._permute(counter)
+    generator._counter = (1 << 28) - 1
+    assert generator.next() == "5f00000139c32eb5"
+
+
 def test_a_wrapped_counter_moves_to_the_next_second():
     generator = ConnIdGenerator(node=2, start=7, key=b"k")
     generator._counter = (1 << 28) - 1

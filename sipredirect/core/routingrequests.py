@@ -75,7 +75,7 @@ class RoutingRequests:
             return []
         self.pending -= 1
         route_request.decision = decision
-        if isinstance(decision, Redirect):
+        if decision.__class__ is Redirect or isinstance(decision, Redirect):
             policy = self.holder.policy
             # The memory keeps the destinations as routed, so that a
             # re-routing INVITE skips them whatever its transport.

@@ -119,7 +119,8 @@ class TransactionLayer:
         """An ACK: absorbed by its INVITE transaction (17.2.1); the first
         one for a redirect confirms the route."""
         txn = self.table.get(transaction_key(request, "INVITE"))
-        if not isinstance(txn, InviteServerTransaction) or (
+        if (txn.__class__ is not InviteServerTransaction
+                and not isinstance(txn, InviteServerTransaction)) or (
                 request.to is not None and request.to.tag not in (None, txn.to_tag)):
             self.stats["acks_unmatched"] += 1
             return []

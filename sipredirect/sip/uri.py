@@ -99,7 +99,9 @@ class SipUri(Value):
 
     @property
     def user_unescaped(self):
-        return None if self.user is None else unquote(self.user)
+        # Most users have no escapes: unquote would hand them back as they are.
+        user = self.user
+        return user if user is None or "%" not in user else unquote(user)
 
     def param(self, name):
         return param_value(self.params, name)
