@@ -14,6 +14,7 @@ from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
+from .reactorstate import reactor_stopping
 from .transports import BoundedReadPort, SipDatagramProtocol, SipStreamFactory, set_buffer
 
 #: Seconds between two attempts to bind a port the old primary still holds.
@@ -74,6 +75,11 @@ class SipListeners:
 
     def _bind_with_retry(self, delay):
         self._bind_retry = None
+        if reactor_stopping(self.reactor):
+            # The node took the role just before its own stop began: the
+            # port is left to the peer rather than bound for an instant.
+            self.log.info("not binding the SIP port: the node is stopping")
+            return
         try:
             self.listen()
         except CannotListenError as e:

@@ -123,6 +123,21 @@ def test_becoming_backup_releases_the_port_and_stops_answering():
     assert edge.connections_closed == 1
 
 
+def test_a_bind_retry_that_comes_due_while_the_reactor_stops_binds_nothing():
+    """A node handed the role just before its own SIGTERM: reactor.stop()
+    runs, and the bind retry due in that same turn must not take the port
+    for the instant before the services stop."""
+    listeners, reactor, _ = make(ha_managed=True)
+    reactor.busy.add(5070)
+    listeners.become_primary()
+    reactor.busy.clear()
+    # A running reactor on which stop() was called, before the shutdown event.
+    reactor.running, reactor._stopped = True, True
+    reactor.advance(BIND_RETRY_DELAY)
+    assert not listeners.bound and listening(reactor) == []
+    assert reactor.getDelayedCalls() == []
+
+
 def test_becoming_backup_stops_a_pending_bind_retry():
     listeners, reactor, _ = make(ha_managed=True)
     reactor.busy.add(5070)

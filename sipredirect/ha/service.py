@@ -12,6 +12,7 @@ from twisted.internet import task
 from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
+from ..reactorstate import reactor_stopping
 from ..wakeup import Wakeup
 from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerEndpoints
 from .replication import MemoryReplication
@@ -127,9 +128,8 @@ class HaService(service.Service):
 
     def _release(self):
         held, self._held = self._held, None
-        if getattr(self.reactor, "_stopped", False):
-            # The reactor is stopping (it has no public flag for the moment
-            # between stop() and the shutdown event): so is this node.
+        if reactor_stopping(self.reactor):
+            # The reactor is stopping: so is this node.
             self._apply(self.machine.stepping_down(self.reactor.seconds()))
         for message in held:
             self._handle(message)
