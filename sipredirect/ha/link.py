@@ -25,7 +25,8 @@ Whatever the link refuses is counted in the node's ``link_refused``
 (by reason) and logged at most once per reason per ``LOG_INTERVAL``.
 
 :class:`PeerEndpoints` puts both directions on the reactor: the listener
-and the ClientService that keeps dialling the peer.
+and the :class:`~sipredirect.ha.dialer.PeerDialer` that keeps dialling the
+peer.
 """
 
 import random
@@ -39,6 +40,7 @@ from zope.interface import implementer
 
 from ..tls import TLSServerFactory, client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
+from .dialer import PeerDialer
 from .wire import REFUSAL_REASONS as WIRE_REASONS, HaLinkError, LinkEnd
 
 # What the link counts: the wire's refusals, a TLS handshake that failed
@@ -158,11 +160,15 @@ class PeerProtocol(protocol.Protocol, TimeoutMixin):
 
 class PeerFactory(protocol.Factory):
     """Builds both directions; on the listening side it caps the
-    connections (see :data:`MAX_PENDING`, :data:`MAX_AUTHENTICATED`)."""
+    connections (see :data:`MAX_PENDING`, :data:`MAX_AUTHENTICATED`).
+    ``on_lost`` hears of every connection closed (the dialer redials)."""
 
-    def __init__(self, node, outgoing):
+    noisy = False  # the dialer and the node say what matters, once
+
+    def __init__(self, node, outgoing, on_lost=None):
         self.node = node
         self.outgoing = outgoing
+        self.on_lost = on_lost
         self.pending = OrderedDict()
         self.established = set()
 
@@ -188,6 +194,8 @@ class PeerFactory(protocol.Factory):
     def lost(self, proto):
         self.pending.pop(proto, None)
         self.established.discard(proto)
+        if self.on_lost is not None:
+            self.on_lost(proto)
 
 
 def _retry_policy():
@@ -198,7 +206,7 @@ def _retry_policy():
 
 class PeerEndpoints:
     """A node's two ends of the link on the reactor: the listener on
-    ``[ha] listen`` and the ClientService dialling ``[ha] peer``, both over
+    ``[ha] listen`` and the PeerDialer dialling ``[ha] peer``, both over
     mutual TLS when the node has ``tls_options``.
 
     ``node`` is the HA service: what :class:`PeerProtocol` talks to, and
@@ -246,9 +254,11 @@ class PeerEndpoints:
         self.port = port
         if not self.node.running:
             return port.stopListening()
-        self.client = internet.ClientService(peer, PeerFactory(self.node, outgoing=True),
-                                             retryPolicy=_retry_policy(), clock=self.reactor)
-        self.client.startService()
+        factory = PeerFactory(self.node, outgoing=True)
+        self.client = PeerDialer(peer, factory, self.reactor, self.settings.peer,
+                                 retry_policy=_retry_policy())
+        factory.on_lost = self.client.connection_lost
+        self.client.start()
         listening()
 
     def _listen_failed(self, failure):
@@ -273,6 +283,6 @@ class PeerEndpoints:
     def stop(self):
         """Stop dialling and close the listener; fires when it is closed."""
         if self.client is not None:
-            self.client.stopService()
+            self.client.stop()
         if self.port is not None:
             return self.port.stopListening()

@@ -277,3 +277,27 @@ def test_a_node_whose_heartbeat_port_is_taken_stops(tmp_path):
     finally:
         p.stop_all()
         holder.close()
+
+
+def test_a_primary_alone_says_so_once_then_hears_its_backup(tmp_path):
+    """The README's first command runs a primary whose backup does not
+    exist: it says so once (not three lines per retry, every second, for
+    ever), keeps redialling, and says when the backup answers."""
+    p = Pair(tmp_path)
+    try:
+        p.start("a")
+        wait_log(p.nodes["a"], "now PRIMARY")
+        a = p.nodes["a"]
+        # Past the dead-peer timeout the dialer has retried several times.
+        time.sleep(2.0)
+        log = a.log()
+        assert log.count("HA peer tcp:127.0.0.1:%d not reachable" % p.ha_ports["b"]) == 1
+        assert "Scheduling retry" not in log
+        assert "Starting factory <sipredirect.ha" not in log
+        assert "Stopping factory <sipredirect.ha" not in log
+        p.start("b")
+        wait_log(p.nodes["b"], "now BACKUP")
+        wait_log(a, "HA peer tcp:127.0.0.1:%d reachable again after" % p.ha_ports["b"])
+        assert a.log().count("not reachable") == 1
+    finally:
+        p.stop_all()
