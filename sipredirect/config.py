@@ -14,6 +14,7 @@ from .schema import (
     PLUGIN_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, ROUTING_POINT_PREFIX,
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
     reference_rst, reference_text)
+from .schema.genesys import IGNORED_GENESYS_OPTIONS, ignored_genesys_options
 from .schema.values import (parse_dotted_name, parse_endpoint, parse_host_names,
                             parse_networks, parse_sip_uri_list, parse_str)
 from .callmodel.model import (DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, CallModel,
@@ -118,6 +119,7 @@ class Config:
         values["routing_service_options"] = {}
         values["call_model"] = CallModel()
         values["ha"] = None
+        values["ignored_genesys_options"] = []
         values["tls_options"] = None
         values["tls_allowed_client_names"] = []
         values["management"] = _Section({o.attr: o.convert(o.default) for o in
@@ -152,7 +154,8 @@ def _parse_section(parser, section, schema, path):
     given = dict(parser.items(section)) if parser.has_section(section) else {}
     known = {option.name for option in schema}
     for name, raw in given.items():
-        if name not in known:
+        if name not in known and not (section == MAIN_SECTION
+                                      and name in IGNORED_GENESYS_OPTIONS):
             raise ConfigError("unknown option", path, section, name, raw)
     values = {}
     for option in schema:
@@ -269,6 +272,8 @@ def parse_config(text, path="<string>"):
 
     values = _parse_section(parser, MAIN_SECTION, SCHEMA, path)
     given = dict(parser.items(MAIN_SECTION)) if parser.has_section(MAIN_SECTION) else {}
+    values["ignored_genesys_options"] = ignored_genesys_options(
+        given, {option.name for option in SCHEMA})
     if values["t2_timeout"] < values["t1_timeout"]:
         raise ConfigError("must not be less than t1-timeout (%d)" % values["t1_timeout"],
                           path, MAIN_SECTION, "t2-timeout", str(values["t2_timeout"]))

@@ -8,14 +8,13 @@ backup closes them, or keeps them bound but deaf when
 instead (seed row 13).
 """
 
-import socket
-
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
 from .reactorstate import reactor_stopping
-from .transports import BoundedReadPort, SipDatagramProtocol, SipStreamFactory, set_buffer
+from .sockbuf import RECEIVE, SEND, apply_buffer, cap_warning, read_limit
+from .transports import BoundedReadPort, SipDatagramProtocol, SipStreamFactory
 
 #: Seconds between two attempts to bind a port the old primary still holds.
 BIND_RETRY_DELAY = 0.2
@@ -116,16 +115,16 @@ class SipListeners:
                                reactor=self.reactor)
         port.packets_to_read = config.udp_packets_to_read
         port.startListening()
-        recv = set_buffer(port.socket, socket.SO_RCVBUF,
-                          getattr(socket, "SO_RCVBUFFORCE", None) or socket.SO_RCVBUF,
-                          config.udp_recvbuf)
-        send = set_buffer(port.socket, socket.SO_SNDBUF,
-                          getattr(socket, "SO_SNDBUFFORCE", None) or socket.SO_SNDBUF,
-                          config.udp_sendbuf)
+        recv = apply_buffer(port.socket, RECEIVE, config.udp_recvbuf)
+        send = apply_buffer(port.socket, SEND, config.udp_sendbuf)
         self.log.info("SIP UDP listening on {address}:{port} (receive buffer "
                       "{recv} bytes, send buffer {send} bytes as applied by the "
                       "kernel)", address=config.sip_address,
-                      port=port.getHost().port, recv=recv, send=send)
+                      port=port.getHost().port, recv=recv.applied, send=send.applied)
+        for result in (recv, send):
+            warning = cap_warning(result, read_limit(result.kind))
+            if warning is not None:
+                self.log.warn("{warning}", warning=warning)
         self.ports.append(port)
         self.udp_protocols.append(proto)
 

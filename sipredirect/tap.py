@@ -6,12 +6,14 @@ import importlib
 import sys
 
 from twisted.application import service
+from twisted.logger import Logger
 from twisted.python import usage
 from zope.interface.verify import verifyObject
 from zope.interface.exceptions import Invalid
 
 from .callmemory import CallMemory
 from .config import ConfigError, load_config, reference_text
+from .ha.portcheck import check_port_on_backup
 from .ha.secret import ha_secret
 from .ha.service import HaService
 from .interfaces import IRoutingService
@@ -22,8 +24,11 @@ from .policy import CursorsView, PolicyHolder, build_policy
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
 from .server import SipServerService
+from .sipaddress import resolve_sip_address
 
 EX_CONFIG = 78
+
+log = Logger()
 
 
 class Options(usage.Options):
@@ -42,6 +47,8 @@ class Options(usage.Options):
     def postOptions(self):
         try:
             self["parsed"] = load_config(self["config"])
+            resolve_sip_address(self["parsed"])
+            check_port_on_backup(self["parsed"])
             if self["parsed"].ha is not None:
                 # Read (or created) now: a bad secret file stops the start here.
                 ha_secret(self["parsed"].ha, self["parsed"].path)
@@ -120,6 +127,7 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if reactor is None:
         # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
+    log_start_notes(config)
     top = service.MultiService()
     # One holder for the core, the SIP service and the router link: a
     # reload swaps the policy in it (sipredirect.policy.install_policy).
@@ -174,6 +182,19 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
                       handle_sighup=handle_sighup, token=management_token,
                       allowed_hosts=config.management.allowed_hosts).setServiceParent(top)
     return top
+
+
+def log_start_notes(config):
+    """What the start made of the file that the operator should see once:
+    a resolved ``sip-address`` and the Genesys options left without effect
+    (one line, so that a migrated file does not flood the log)."""
+    name = getattr(config, "sip_host_name", None)
+    if name:
+        log.info("sip-address {name} resolved to {address}", name=name,
+                 address=config.sip_address)
+    if config.ignored_genesys_options:
+        log.warn("ignored Genesys options: {names} (no meaning for a redirect server; "
+                 "see docs/migration.rst)", names=", ".join(config.ignored_genesys_options))
 
 
 def build_call_memory(config, reactor, parent):

@@ -7,7 +7,6 @@ their :class:`~sipredirect.redirect.Peer`; responses come back through
 """
 
 import errno
-import socket
 from collections import deque
 
 from twisted.internet import interfaces, protocol, udp
@@ -107,20 +106,6 @@ class BoundedReadPort(udp.Port):
                 if e.args[0] == errno.ECONNREFUSED:
                     return None  # an ICMP error for an earlier datagram
                 raise
-
-
-def set_buffer(sock, option, force_option, size):
-    """Set SO_RCVBUF/SO_SNDBUF; as root the *FORCE variant passes the
-    net.core.*mem_max cap.  Returns what the kernel applied."""
-    if size:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, force_option, size)
-        except (OSError, AttributeError):
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, option, size)
-            except OSError:
-                pass
-    return sock.getsockopt(socket.SOL_SOCKET, option)
 
 
 class SipDatagramProtocol(protocol.DatagramProtocol):

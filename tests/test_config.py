@@ -42,8 +42,9 @@ def test_defaults_come_from_the_schema():
      "etc/test.ini: [sipredirect] router-timeout = soon: not a number"),
     ("[sipredirect]\nload-balancing = maybe\n",
      "etc/test.ini: [sipredirect] load-balancing = maybe: not a boolean"),
-    ("[sipredirect]\nsip-address = example.com\n",
-     "etc/test.ini: [sipredirect] sip-address = example.com: not an IPv4 or IPv6 address"),
+    ("[sipredirect]\nsip-address = sip://example.com\n",
+     "etc/test.ini: [sipredirect] sip-address = sip://example.com: not an IP address or "
+     "host name"),
     ("[sipredirect]\ntransports = udp, sctp\n",
      "etc/test.ini: [sipredirect] transports = udp, sctp: 'sctp' is not one of udp, tcp"),
     ("[sipredirect]\ndefault-routing-destinations = sip:a@h, mailto:x@y\n",

@@ -10,6 +10,7 @@ list of every section with the reload column (:mod:`.sections`) and the
 rendered reference (:mod:`.reference`).  Every name importers use is
 importable from this package."""
 
+from .genesys import IGNORED_GENESYS_OPTIONS
 from .links import (HA_SCHEMA, HA_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
                     ROUTER_SCHEMA, ROUTER_SECTION)
 from .main import MAIN_SECTION, SCHEMA, SCHEMA_BY_NAME
@@ -20,7 +21,7 @@ from .sections import (FREE_SECTIONS, PLUGIN_SECTION, ROUTING_POINT_PREFIX,
 from .values import parse_bool
 
 __all__ = [
-    "FREE_SECTIONS", "HA_SCHEMA", "HA_SECTION", "MAIN_SECTION", "MANAGEMENT_SCHEMA",
+    "FREE_SECTIONS", "HA_SCHEMA", "IGNORED_GENESYS_OPTIONS", "HA_SECTION", "MAIN_SECTION", "MANAGEMENT_SCHEMA",
     "MANAGEMENT_SECTION", "Option", "PLUGIN_SECTION", "ROUTER_SCHEMA", "ROUTER_SECTION",
     "ROUTING_POINT_PREFIX", "ROUTING_POINT_SCHEMA", "ROUTING_POINTS_SECTION", "SCHEMA",
     "SCHEMA_BY_NAME", "SECTIONS", "live_reload", "parse_bool", "reference_rst",

@@ -4,7 +4,7 @@ endpoint of metrics, health and sipredirect-ctl)."""
 
 from .option import Option, mutual_tls_options, tls_options
 from .values import (parse_bool, parse_drain_answer, parse_endpoint, parse_float,
-                     parse_host_names, parse_int, parse_networks, parse_role,
+                     parse_host_names, parse_int, parse_ip_port, parse_networks, parse_role,
                      parse_sip_uri_list, parse_str)
 
 ROUTER_SECTION = "router"
@@ -73,7 +73,13 @@ HA_SCHEMA = [
            "machine may share it, nodes on two machines need a copy of it."),
     Option("enable-sip-port-on-backup", parse_bool, "no",
            "Seed row 13: yes keeps the SIP port bound on the backup (traffic is "
-           "dropped) for IP-takeover scripts; no closes it, as SIP Server does."),
+           "dropped) for IP-takeover scripts; no closes it, as SIP Server does. With "
+           "yes, two nodes on one host need different SIP addresses or ports (see "
+           "peer-sip-address): the start refuses a pair that would share them."),
+    Option("peer-sip-address", parse_ip_port, "",
+           "The peer node's sip-address[:sip-port] (empty: the same as this "
+           "node's, as a pair normally shares them). Read only to check "
+           "enable-sip-port-on-backup = yes when peer is on this host."),
     Option("on-primary", parse_str, "", "Shell command run on becoming primary."),
     Option("on-backup", parse_str, "", "Shell command run on becoming backup."),
     Option("command-timeout", parse_float, "10", "Seconds on-primary/on-backup may run.",

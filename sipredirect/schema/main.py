@@ -4,15 +4,16 @@ limits that keep a flood from growing memory."""
 
 from .option import Option, tls_options
 from .values import (parse_bool, parse_call_memory, parse_dotted_name, parse_float,
-                     parse_int, parse_ip_address, parse_networks, parse_sip_uri_list,
+                     parse_host, parse_int, parse_networks, parse_sip_uri_list,
                      parse_str, parse_words)
 
 MAIN_SECTION = "sipredirect"
 
 SCHEMA = [
-    Option("sip-address", parse_ip_address, "127.0.0.1",
+    Option("sip-address", parse_host, "127.0.0.1",
            "IP address the SIP transports bind to (IPv4 or IPv6; 0.0.0.0 or :: "
-           "for all)."),
+           "for all), or a host name, resolved once at start (the address is "
+           "logged; a name that does not resolve stops the start)."),
     Option("sip-port", parse_int, "5060", "Port of the SIP transports (UDP and TCP).",
            1, 65535),
     Option("transports", parse_words, "udp, tcp",

@@ -1,8 +1,8 @@
 """One row of an option table (:class:`Option`), and the groups of rows
 several tables share: the options of a TLS listener."""
 
-from .values import (parse_bool, parse_float, parse_host_names, parse_int,
-                     parse_ip_address, parse_networks, parse_sip_uri_list, parse_str,
+from .values import (parse_bool, parse_float, parse_host, parse_host_names, parse_int,
+                     parse_ip_address, parse_ip_port, parse_networks, parse_sip_uri_list, parse_str,
                      parse_words)
 
 
@@ -10,6 +10,7 @@ from .values import (parse_bool, parse_float, parse_host_names, parse_int,
 # ``kind=``, or are a "string").
 _KINDS = {parse_int: "integer", parse_float: "number", parse_bool: "boolean",
           parse_ip_address: "IP address", parse_words: "list",
+          parse_host: "IP address or host name", parse_ip_port: "address[:port]",
           parse_networks: "network list", parse_host_names: "name list",
           parse_sip_uri_list: "SIP URI list"}
 

@@ -8,6 +8,7 @@ they are named here so that every type of the tables is found in one
 place."""
 
 import ipaddress
+import re
 
 from ..limits import parse_networks
 from ..redislink.address import parse_call_memory
@@ -16,8 +17,8 @@ from ..sip.uri import parse_sip_uri
 
 __all__ = [
     "parse_bool", "parse_call_memory", "parse_dotted_name", "parse_drain_answer",
-    "parse_endpoint", "parse_float", "parse_host_names", "parse_int", "parse_ip_address",
-    "parse_networks", "parse_role", "parse_sip_uri_list", "parse_str", "parse_words"]
+    "parse_endpoint", "parse_float", "parse_host", "parse_host_names", "parse_int",
+    "parse_ip_address", "parse_ip_port", "parse_networks", "parse_role", "parse_sip_uri_list", "parse_str", "parse_words"]
 
 
 def parse_int(text):
@@ -59,6 +60,45 @@ def parse_ip_address(text):
         return str(ipaddress.ip_address(text))
     except ValueError:
         raise ValueError("not an IPv4 or IPv6 address") from None
+
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+
+
+def parse_host(text):
+    """An IP address (normalised) or a DNS host name (lower case), which
+    the start resolves once (:mod:`sipredirect.sipaddress`)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    name = text.lower().rstrip(".")
+    if not name or len(name) > 253 or not all(_LABEL.match(label)
+                                               for label in name.split(".")):
+        raise ValueError("not an IP address or host name")
+    return name
+
+
+def parse_ip_port(text):
+    """``ADDRESS[:PORT]`` or ``[IPv6][:PORT]`` -> (address, port or None)."""
+    host, port = text, None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError("expected [IPv6]:PORT")
+            port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        host = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise ValueError("expected IP-ADDRESS[:PORT] (a literal address)") from None
+    if port is not None:
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("the port must be 1 to 65535")
+        port = int(port)
+    return host, port
 
 
 def parse_words(text):
