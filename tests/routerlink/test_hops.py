@@ -5,7 +5,9 @@ by max-route-point-hops."""
 from twisted.internet import task
 
 from sipredirect.config import RoutingPoint
+from sipredirect.decisions import step_record
 from sipredirect.destinations import UriResolver
+from sipredirect.management.ctl import explain_text
 from sipredirect.policy import Policy
 from sipredirect.routerlink import RouterLink
 from sipredirect.routerlink.hops import routing_point_named
@@ -135,3 +137,18 @@ def test_with_hops_off_a_routing_point_other_dn_is_resolved_as_a_dn():
     (error,) = fast.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN="7001")
     assert error["ErrorCode"] == 7
     assert premise.events() == []
+
+
+def test_explain_shows_each_hop_as_a_router_step():
+    """The decision log keeps the hop as a step of its own, and
+    ``sipredirect-ctl explain`` prints it."""
+    link, clock, fast, premise, req, d = hop_link()
+    clock.advance(0.25)
+    fast.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN="7001")
+    record = step_record(req.steps[0])
+    assert record == {"service": "router", "result": "hop", "ms": 250.0,
+                      "why": "routing point 7000 -> 7001 (router fast)"}
+    text = explain_text("c1", [{"time": 0, "status": 302, "why": "redirected",
+                                "routing_point": "7001", "steps": [record]}])
+    assert "asked router: hop after 250.0 ms (routing point 7000 -> 7001 (router fast))" \
+        in text
