@@ -97,7 +97,9 @@ class RouteAnswers:
 
     def _resolved(self, session, conn_id, ref, other_dn, contacts, headers):
         call = self.offers.pending.get(conn_id)
-        if call is None:  # timed out or routed while resolving
+        if call is None or session not in call.recipients:
+            # Timed out or routed while resolving, or sent on to another
+            # routing point, whose routers alone may now route it.
             self.events.error(session, ErrorCode.NO_SUCH_CALL,
                               "call %s is no longer waiting for a route" % conn_id, ref)
             return

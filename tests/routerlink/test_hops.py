@@ -14,6 +14,7 @@ from sipredirect.routerlink.hops import routing_point_named
 from sipredirect.routingtypes import Redirect
 
 from test_link import Router, route_request
+from test_link_resolution import Waiting
 
 POINTS = {dn: RoutingPoint(dn) for dn in ("7000", "7001", "7002")}
 
@@ -152,3 +153,28 @@ def test_explain_shows_each_hop_as_a_router_step():
                                 "routing_point": "7001", "steps": [record]}])
     assert "asked router: hop after 250.0 ms (routing point 7000 -> 7001 (router fast))" \
         in text
+
+
+def test_an_answer_still_resolving_when_the_call_hops_does_not_route_it():
+    """A router's earlier OtherDN that waited for DNS loses the call once the
+    call was sent on: ErrorCode 6, and the new routing point's router
+    decides."""
+    resolver = Waiting()
+    clock = task.Clock()
+    link = RouterLink(Policy(routing_points=POINTS, resolver=resolver), clock)
+    fast, premise = Router(link), Router(link)
+    fast.register("fast", "7000")
+    premise.register("premise", "7001")
+    req = route_request("7000")
+    d = link.route(req)
+    fast.events()
+    fast.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN="sip:a@slow.example")
+    fast.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN="7001")
+    waiting, contacts = resolver.waiting.pop()
+    waiting.callback(contacts)
+    (error,) = fast.events()
+    assert error["ErrorCode"] == 6 and not d.called
+    premise.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN="sip:b@10.0.0.2")
+    (resolved_waiting, resolved), = resolver.waiting
+    resolved_waiting.callback(resolved)
+    assert str(d.result.contacts[0].uri) == "sip:b@10.0.0.2"
