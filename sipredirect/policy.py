@@ -59,6 +59,7 @@ class Policy:
     max_line: Any = None
     no_route_status: int = 480
     num_of_rerouting: int = 3
+    max_route_point_hops: int = 3
     reroute_limit_status: int = 480
     max_pending_routes: Any = None
     overload_retry_after: int = 5
@@ -119,7 +120,8 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
     if previous is not None and previous.config is not None:
         config = restart_options_kept(previous.config, config)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
-                                    config.default_route_point)
+                                    config.default_route_point,
+                                    getattr(router_link, "registered", None))
     chain = build_routing(config, clock, user_service, router_link)
     cursors = offset_round_robin(selector, chain, config.round_robin_offset)
     if previous is None:
@@ -146,6 +148,7 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
         max_line=config.max_line_length,
         no_route_status=config.no_route_status,
         num_of_rerouting=config.num_of_rerouting,
+        max_route_point_hops=config.max_route_point_hops,
         reroute_limit_status=config.reroute_limit_status,
         max_pending_routes=config.max_pending_routes,
         overload_retry_after=config.overload_retry_after,

@@ -6,7 +6,7 @@ destinations, all answering at once without a router.
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
-from .routingtypes import Contact, Redirect
+from .routingtypes import ALL_DNS, Contact, Redirect
 
 
 class RoutingPointSelector:
@@ -16,14 +16,25 @@ class RoutingPointSelector:
     round-robin over the routing points; without it the username selects
     the routing point, falling back to ``default_route_point``.  With no
     routing points configured at all, the username itself is the DN.
+
+    ``registered`` is the router link's registry (DN -> its routers, a DN
+    without routers has no entry; ``*`` stands for every routing point).
+    With it, load balancing takes only the routing points some router has
+    registered for, while there is at least one ("the available routing
+    point", seed row 3); the turns stay fair, each available point once per
+    round.  With no router registered anywhere, every routing point takes
+    its turn as before and the calls go to the static and default
+    destinations.
     """
 
-    def __init__(self, routing_points, load_balancing=False, default_route_point=""):
+    def __init__(self, routing_points, load_balancing=False, default_route_point="",
+                 registered=None):
         self._points = dict(routing_points)
         self._load_balancing = load_balancing
         self._default = default_route_point or None
         # Turns follow the configuration file's order.
         self.turns = RoundRobin(list(self._points))
+        self._registered = registered if registered is not None else {}
 
     def knows(self, dn):
         """Could ``dn`` be a routing point a call was routed on?  (Any DN
@@ -38,6 +49,11 @@ class RoutingPointSelector:
         """(DN or None, how it was chosen: "load-balancing", "username",
         "default-route-point" or "no-routing-points")."""
         if self._load_balancing:
+            registered = self._registered
+            if registered and ALL_DNS not in registered:
+                point = self.turns.pick(lambda dn: dn not in registered)
+                if point is not None:
+                    return point, "load-balancing"
             return self.turns.pick(), "load-balancing"
         user = getattr(request.uri, "user_unescaped", None) or getattr(request.uri, "user", None)
         if not self._points:

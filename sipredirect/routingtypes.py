@@ -8,6 +8,9 @@ decision without importing the others; plug-ins see them through
 :mod:`sipredirect.api`.
 """
 
+#: The DN a router registers to be offered the calls of every routing point.
+ALL_DNS = "*"
+
 
 class Contact:
     """One 302 Contact: a URI and an optional q-value (RFC 3261 20.10)."""

@@ -1,7 +1,11 @@
 """Routing-point selection and the embedded routing services."""
 
-from sipredirect.config import RoutingPoint
+from twisted.internet import task
+
+from sipredirect.config import RoutingPoint, parse_config
+from sipredirect.policy import build_policy
 from sipredirect.redirect import Peer
+from sipredirect.routerlink import RouterLink
 from sipredirect.routingtables import DefaultDestinations, RoutingPointSelector, StaticRoutes
 from sipredirect.routingtypes import RouteRequest
 from sipredirect.sip import parse_message, parse_sip_uri
@@ -62,3 +66,66 @@ def test_load_balancing_follows_the_configuration_order():
     points = {dn: RoutingPoint(dn) for dn in ("9", "10", "8")}
     selector = RoutingPointSelector(points, load_balancing=True)
     assert [selector.select(req("x")) for _ in range(4)] == ["9", "10", "8", "9"]
+
+
+def test_load_balancing_skips_routing_points_no_router_registered_for():
+    """Seed row 3, "the available routing point": with routers on 8001 and
+    8003 only, the two take equal turns and 8002 gets no call; the registry
+    is the router link's, read as it changes."""
+    registered = {"8001": {"router-a"}, "8003": {"router-b"}}
+    selector = RoutingPointSelector(POINTS, load_balancing=True, registered=registered)
+    picks = [selector.select_with_reason(req("8002")) for _ in range(6)]
+    assert [dn for dn, _ in picks] == ["8001", "8003"] * 3
+    assert {how for _, how in picks} == {"load-balancing"}
+    registered["8002"] = {"router-c"}  # a router registers: 8002 takes its turns again
+    assert [selector.select(req("x")) for _ in range(3)] == ["8001", "8002", "8003"]
+    del registered["8001"]
+    assert [selector.select(req("x")) for _ in range(4)] == ["8002", "8003"] * 2
+
+
+def test_load_balancing_over_every_routing_point_when_no_router_or_one_on_all():
+    """No router anywhere: every routing point takes its turn (the calls go
+    to the static and default destinations); a router on ``*`` serves all."""
+    registered = {}
+    selector = RoutingPointSelector(POINTS, load_balancing=True, registered=registered)
+    assert [selector.select(req("x")) for _ in range(4)] == ["8001", "8002", "8003", "8001"]
+    registered["*"] = {"router"}
+    assert [selector.select(req("x")) for _ in range(3)] == ["8002", "8003", "8001"]
+    # A registration left on a DN that is no longer a routing point (a
+    # reload removed it) makes no routing point available.
+    stale = RoutingPointSelector(POINTS, load_balancing=True, registered={"9999": {"r"}})
+    assert [stale.select(req("x")) for _ in range(3)] == ["8001", "8002", "8003"]
+
+
+class Session:
+    """Just enough of a router session for the link's registry."""
+
+    paused = False
+    source = "127.0.0.1"
+
+    def __init__(self):
+        self.events = []
+
+    def send_event(self, event):
+        self.events.append(event)
+
+
+def test_the_policy_selector_follows_routers_registering_on_the_link():
+    """build_policy hands the selector the link's registry: a router that
+    registers or goes changes the turns at once, without a reload."""
+    clock = task.Clock()
+    config = parse_config("[sipredirect]\nload-balancing = yes\n"
+                          "[routing-points]\n8001 =\n8002 =\n8003 =\n"
+                          "[router]\nendpoint = tcp:0\n")
+    link = RouterLink(None, clock)
+    policy = build_policy(config, clock, router_link=link)
+    link.holder.policy = policy
+    selector = policy.selector
+    assert [selector.select(req("x")) for _ in range(3)] == ["8001", "8002", "8003"]
+    router = Session()
+    link.table.opened(router)
+    for dn in ("8002", "8003"):
+        link.table.register_address(router, {"ThisDN": dn}, 1)
+    assert [selector.select(req("x")) for _ in range(4)] == ["8002", "8003"] * 2
+    link.table.closed(router)
+    assert [selector.select(req("x")) for _ in range(3)] == ["8001", "8002", "8003"]

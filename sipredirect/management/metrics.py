@@ -154,6 +154,14 @@ class ServerCollector:
         yield _counter("sipredirect_router_route_requests",
                        "EventRouteRequests sent to routers",
                        link.stats["route_requests"] if link is not None else 0)
+        yield _counter("sipredirect_router_route_point_hops",
+                       "Calls a router sent on to another routing point (OtherDN naming "
+                       "a routing point: a new EventRouteRequest there)",
+                       link.stats["route_point_hops"] if link is not None else 0)
+        yield _counter("sipredirect_router_route_point_hops_refused",
+                       "Hops to another routing point refused with EventError 10 "
+                       "(past max-route-point-hops, or no router registered there)",
+                       link.stats["route_point_hops_refused"] if link is not None else 0)
         yield _counter("sipredirect_router_events_not_utf8",
                        "EventRouteRequests whose INVITE had bytes that are not UTF-8, "
                        "sent in the escaped form (docs/router-protocol.rst)",

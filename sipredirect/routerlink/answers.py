@@ -8,6 +8,7 @@ from twisted.python.failure import Failure
 
 from ..destinations import DestinationUnresolvable
 from ..routingtypes import Redirect, Reject
+from .hops import routing_point_named
 from .messages import (ErrorCode, RouterProtocolError, extensions, printable, reject_status,
                        sip_headers, string_attribute)
 
@@ -24,8 +25,10 @@ class RouteAnswers:
 
     log = Logger()
 
-    def __init__(self, offers, events, stats, refusals, clock):
+    def __init__(self, offers, events, stats, refusals, clock, hops=None):
         self.offers = offers
+        # RoutePointHops (an OtherDN naming a routing point); None: none taken.
+        self.hops = hops
         self.events = events
         self.stats = stats
         self.refusals = refusals
@@ -60,6 +63,11 @@ class RouteAnswers:
                                       "RouteType must be Default or Reject")
         other_dn = string_attribute(message, "OtherDN", 1024)
         location = string_attribute(message, "Location", 128, required=False)
+        if self.hops is not None:
+            point = routing_point_named(other_dn, location, self.hops.holder.policy)
+            if point is not None:
+                self.hops.hop(session, call, point)
+                return
         # Resolution mostly answers at once (as-is URIs, DNs, the dial
         # plan); only host names looked up in DNS wait.  The plain answer is
         # taken directly: a Deferred and two callbacks per call were a
@@ -89,7 +97,9 @@ class RouteAnswers:
 
     def _resolved(self, session, conn_id, ref, other_dn, contacts, headers):
         call = self.offers.pending.get(conn_id)
-        if call is None:  # timed out or routed while resolving
+        if call is None or session not in call.recipients:
+            # Timed out or routed while resolving, or sent on to another
+            # routing point, whose routers alone may now route it.
             self.events.error(session, ErrorCode.NO_SUCH_CALL,
                               "call %s is no longer waiting for a route" % conn_id, ref)
             return

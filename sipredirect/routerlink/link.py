@@ -4,8 +4,9 @@ chain asks, and the dispatch of the requests routers send.
 Each idea lives in a module of its own: who is connected and registered
 for which DN (``sessions.py``), client registration and its password
 (``registration.py``), the calls waiting for a router and their
-router-timeouts (``offers.py``), RequestRouteCall (``answers.py``) and the
-events the link makes itself (``events.py``).
+router-timeouts (``offers.py``), RequestRouteCall (``answers.py``), a call
+routed on to another routing point (``hops.py``) and the events the link
+makes itself (``events.py``).
 """
 
 from collections import defaultdict
@@ -18,6 +19,7 @@ from ..policy import PolicyHolder
 from .admission import RefusalLog
 from .answers import RouteAnswers
 from .events import LinkEvents, send_to
+from .hops import RoutePointHops
 from .messages import ErrorCode, RouterProtocolError, encode_event, printable, reference_id
 from .offers import Offers
 from .registration import Registrar
@@ -61,8 +63,9 @@ class RouterLink:
                                   max_dns_per_connection)
         self.registrar = Registrar(self, password, password_guard)
         self.offers = Offers(self.holder, clock, self.events, self.stats)
+        self.hops = RoutePointHops(self.holder, self.table, self.events, self.stats, clock)
         self.answers = RouteAnswers(self.offers, self.events, self.stats, self.refusals,
-                                    clock)
+                                    clock, self.hops)
         self._handlers = {
             "RequestRegisterClient": self.registrar.register,
             "RequestRegisterAddress": self.table.register_address,
@@ -89,6 +92,12 @@ class RouterLink:
     @property
     def by_dn(self):
         """DN -> the sessions registered for it."""
+        return self.table.by_dn
+
+    @property
+    def registered(self):
+        """The registry load balancing reads: DN -> its routers, kept as
+        routers register and go (a DN without routers has no entry)."""
         return self.table.by_dn
 
     @property

@@ -31,6 +31,7 @@ class ErrorCode:
     UNRESOLVABLE = 7
     BAD_ATTRIBUTE = 8
     ROUTE_NOT_CONFIRMED = 9
+    HOP_REFUSED = 10
 
 
 class RouterProtocolError(Exception):

@@ -13,9 +13,11 @@ from .events import send_to
 class PendingCall:
     """A call whose EventRouteRequest went out and which waits for the
     first valid RequestRouteCall (until its router-timeout, ``timeout``
-    seconds after it was asked, at ``deadline``)."""
+    seconds after it was asked, at ``deadline``).  ``chain`` holds the
+    routing points it was offered on before its current one (``hops.py``)."""
 
-    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver", "deadline")
+    __slots__ = ("request", "deferred", "recipients", "timeout", "resolver", "deadline",
+                 "chain")
 
     def __init__(self, request, deferred, recipients, timeout, resolver=None,
                  deadline=None):
@@ -27,6 +29,7 @@ class PendingCall:
         self.recipients = recipients
         self.timeout = timeout
         self.deadline = deadline
+        self.chain = ()
 
 
 class Offers:

@@ -3,9 +3,10 @@ sessions, how many come from each source address, and the sessions
 registered for each DN (RequestRegisterAddress, RequestUnregisterAddress;
 docs/router-protocol.rst, "A session")."""
 
+from ..routingtypes import ALL_DNS
 from .messages import ErrorCode, RouterProtocolError, string_attribute
 
-ALL_DNS = "*"
+__all__ = ["ALL_DNS", "SessionTable"]
 
 
 class SessionTable:

@@ -62,6 +62,11 @@ SCHEMA = [
            "yes: ignore the Request-URI username and spread calls round-robin "
            "over the routing points; no: the username selects the routing point.",
            reload=True),
+    Option("max-route-point-hops", parse_int, "3",
+           "Most times a router may send one call on to another routing point "
+           "(a RequestRouteCall whose OtherDN names a configured routing point: "
+           "a new EventRouteRequest there); past it the router gets EventError "
+           "10. 0: OtherDN is never taken as a routing point.", 0, 16, reload=True),
     Option("default-route-point", parse_str, "",
            "Routing point for INVITEs whose Request-URI username matches no "
            "routing point (with load-balancing = no). Empty: such INVITEs get 404.",

@@ -45,7 +45,7 @@ ACTIONS = ("route", "reject", "ignore")
 #: value as a control field.
 RESERVED_EXTENSION_KEYS = frozenset({
     "SIP_HEADERS", "SIP_RESPONSE_CODE", "SIP_RESPONSE_REASON", "RerouteCount",
-    "RouteSource"})
+    "RouteSource", "RoutePointChain"})
 
 # RFC 3261 25.1: a header name is a token.
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")

@@ -240,7 +240,7 @@ def test_sip_headers_that_could_break_the_302_are_refused(extensions, fragment):
     assert isinstance(d.result, Redirect)
 
 
-@pytest.mark.parametrize("other_dn", ["8001", "sip:8001@127.0.0.1:5060", "mailto:x@y", "a b"])
+@pytest.mark.parametrize("other_dn", ["9999", "sip:8001@127.0.0.1:5060", "mailto:x@y", "a b"])
 def test_unresolvable_other_dn_is_error_7_and_the_call_keeps_waiting(other_dn):
     link, router, req, d = waiting_call()
     (error,) = router.send(message="RequestRouteCall", ConnID=req.conn_id, OtherDN=other_dn)
