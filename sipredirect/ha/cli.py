@@ -106,7 +106,8 @@ def load_settings(args, host):
         raise RuntimeError(str(e)) from None
 
 
-def main(argv=None):
+def build_parser():
+    """The command line, also read by the docs build for the manual page."""
     parser = argparse.ArgumentParser(
         prog="sipredirect-ha",
         description="Manage a sipredirect primary/backup pair.")
@@ -130,7 +131,11 @@ def main(argv=None):
                          help="a name the node's certificate must carry (repeatable; "
                          "default: [ha] tls-allowed-client-names of --config, else the "
                          "host of --node)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     host, _, port = args.node.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     try:

@@ -198,7 +198,8 @@ def run(args):
     raise CtlError("unknown command %s" % command)
 
 
-def main(argv=None):
+def build_parser():
+    """The command line, also read by the docs build for the manual page."""
     parser = argparse.ArgumentParser(
         prog="sipredirect-ctl",
         description="Operate a running sipredirect server through its management "
@@ -230,9 +231,13 @@ def main(argv=None):
     sub.add_parser("switchover", help="make the HA peer primary (refused when the peer "
                    "is down)")
     explain = sub.add_parser("explain", help="why a call got its answer")
-    explain.add_argument("call_id", metavar="CALL-ID")
+    explain.add_argument("call_id", metavar="CALL-ID", help="the Call-ID of the call")
     explain.add_argument("--json", action="store_true", help="the raw decision records")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         return run(args)
     except CtlError as e:

@@ -281,6 +281,26 @@ def _bound(bound):
     return "+Inf" if bound == float("inf") else repr(float(bound))
 
 
+def series(node):
+    """(exposed name, type, help, {label: values}) of every series this
+    collector exports for ``node``, in its order.  The docs' metric
+    reference is generated from it, so a series is documented by the help
+    text it is exported with and cannot go missing from the page."""
+    suffixes = {"counter": "_total"}
+    listed = []
+    for family in ServerCollector(node).collect():
+        labels = {}
+        for sample in family.samples:
+            for label, value in sample.labels.items():
+                values = labels.setdefault(label, [])
+                if label != "le" and value not in values:
+                    values.append(value)
+        labels.pop("le", None)
+        listed.append((family.name + suffixes.get(family.type, ""), family.type,
+                       family.documentation, labels))
+    return listed
+
+
 def make_registry(node):
     """A registry of this server only (not the process-global one), so that
     tests can build several servers in one process."""
