@@ -8,6 +8,7 @@ service is never a failure of the chain (that would answer the call 500).
 """
 
 from OpenSSL import SSL
+from service_identity import VerificationError
 from twisted.internet import defer, error
 from twisted.python import failure
 from twisted.web.http_headers import Headers
@@ -29,7 +30,7 @@ def failure_outcome(reason):
     reasons = [reason]
     while reasons:
         current = reasons.pop()
-        if current.check(SSL.Error):
+        if current.check(SSL.Error, VerificationError):
             return "tls"
         if current.check(*_CONNECT_ERRORS):
             return "refused"
