@@ -24,7 +24,7 @@ from sipredirect.sip import parse_message, parse_sip_uri
 from sipredirect.testing import invite, make_test_pki
 from sipredirect.trace import EventTracer
 
-from free_ports import free_port  # noqa: F401 (tests/ is on the path)
+from http_schema import validator
 
 REPO_EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
 
@@ -133,6 +133,8 @@ def test_answers_become_decisions_in_both_shapes(web):
     assert answers["drachtio-reject"].status == 480
     assert answers["204"] is None and answers["continue"] is None
     path, document, _ = web.resource.requests[0]
+    for _, sent, _ in web.resource.requests:
+        validator("request").validate(sent)
     assert document["ThisDN"] == "8001" and document["ConnID"] == "00000000000000a1"
     assert document["Transport"] == "udp" and document["Source"]["port"] == 5070
 

@@ -10,10 +10,17 @@ import sys
 import threading
 import time
 
+import jsonschema
 import pytest
 
 from harness import (REPO, free_port, received_redirects, run_sipp, terminate,
                      wait_until_ready)
+
+def http_schema(part):
+    schema = json.loads((REPO / "docs" / "http-routing.schema.json").read_text())
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/" + part,
+                                            "$defs": schema["$defs"]})
+
 
 AGENTS = ["sip:agent1@127.0.0.1:5071", "sip:agent2@127.0.0.1:5072"]
 FALLBACK = "sip:fallback@127.0.0.1:5090"
@@ -116,6 +123,9 @@ def test_200_calls_per_second_for_30_seconds_routed_by_the_example_service(
         time.sleep(0.2)
     assert used == conn_ids
     assert len(batches) < calls / 10  # batched, not one POST per call
+    events_schema = http_schema("events")
+    for batch in batches:
+        events_schema.validate(batch)
     metrics = server.metrics()
     assert metrics[("sipredirect_http_router_requests_total",
                     (("outcome", "redirect"),))] == calls
