@@ -172,7 +172,9 @@ def test_connection_refused_passes_on_and_the_chain_falls_back(web):
     decision = yield chain.route(request)
     assert str(decision.contacts[0].uri) == "sip:fb@10.0.0.9"
     assert dict(service.outcomes) == {"refused": 1}
-    assert request.steps[0][:2] == ("http", "passed")
+    assert request.steps[0][:2] == ("http", "passed")  # what explain shows
+    assert request.steps[0][3].startswith("http: refused (")
+    assert request.steps[1][:2] == ("default-destinations", "decided")
     yield service.close()
 
 
