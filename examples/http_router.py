@@ -31,4 +31,5 @@ class Router(BaseHTTPRequestHandler):
         pass
 
 if __name__ == "__main__":
+    ThreadingHTTPServer.request_queue_size = 128  # a burst of new connections: no SYN lost
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Router).serve_forever()
