@@ -10,7 +10,7 @@ import ast
 import configparser
 
 from .schema import (
-    HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
+    HA_SCHEMA, HA_SECTION, HTTP_ROUTER_SCHEMA, HTTP_ROUTER_SECTION, HTTP_ROUTING_SERVICE, MAIN_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
     PLUGIN_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, ROUTING_POINT_PREFIX,
     ROUTING_POINT_SCHEMA, ROUTING_POINTS_SECTION, SCHEMA, Option, parse_bool,
     reference_rst, reference_text)
@@ -20,6 +20,7 @@ from .schema.values import (parse_dotted_name, parse_endpoint, parse_host_names,
 from .callmodel.model import (DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, CallModel,
                               parse_call_model)
 from .configerror import ConfigError
+from .httprouting.settings import HttpRouterSettings, http_router_settings
 from .secretfiles import MIN_SHARED_SECRET, SecretFileError, read_secret_file, secret_path
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
@@ -117,6 +118,7 @@ class Config:
         values["router"].tls_options = None
         values["router"].tls_allowed_client_names = []
         values["routing_service_options"] = {}
+        values["http_router"] = HttpRouterSettings()
         values["call_model"] = CallModel()
         values["ha"] = None
         values["ignored_genesys_options"] = []
@@ -263,7 +265,8 @@ def parse_config(text, path="<string>"):
 
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
-                 PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION) + CALL_MODEL_SECTIONS
+                 PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION,
+                 HTTP_ROUTER_SECTION) + CALL_MODEL_SECTIONS
         if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
                                                                 DN_PREFIX)):
             raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
@@ -317,6 +320,9 @@ def parse_config(text, path="<string>"):
                               "dead-peer-timeout", str(ha.dead_peer_timeout))
         values["ha"] = ha
     values["management"] = _parse_management(parser, path)
+    values["http_router"] = http_router_settings(
+        _Section(_parse_section(parser, HTTP_ROUTER_SECTION, HTTP_ROUTER_SCHEMA, path)),
+        values["router_timeout"], path, values["routing_service"] == HTTP_ROUTING_SERVICE)
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 

@@ -66,6 +66,7 @@ class Policy:
     tls_contacts: str = "as-routed"
     maddr_policy: Any = _field(MaddrPolicy)
     cursors: Any = _field(dict)
+    http_router: Any = None  # [http-router] (HttpRouterSettings), for the HTTP service
     config: Any = None
 
 
@@ -155,6 +156,7 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
         tls_contacts=config.tls_contacts,
         maddr_policy=MaddrPolicy(config.maddr_allowed),
         cursors=cursors,
+        http_router=getattr(config, "http_router", None),
         config=config)
 
 

@@ -14,21 +14,28 @@ from .routingtables import DefaultDestinations, StaticRoutes
 
 
 def build_routing(config, clock, user_service=None, router_link=None):
-    """The routing chain: user service, router link, static routing-point
+    """The routing chain: user service (a plug-in, or the built-in HTTP
+    service of ``routing-service = http``), router link, static routing-point
     tables, the default destinations; a call nothing routes gets
     no-route-status.  The router link also observes every confirmed route
     (EventRouteUsed goes to routers whoever routed the call)."""
     services = []
-    if user_service is not None:
+    observers = []
+    if getattr(user_service, "builtin", False):
+        # routing-service = http: a part of the server, which sends
+        # RouteUsed for every confirmed call, whoever routed it.
+        services.append(user_service)
+        observers.append(user_service)
+    elif user_service is not None:
         # The plug-in sees each call through a read-only view.
         services.append(PluginService(user_service))
     if router_link is not None:
         services.append(router_link)
+        observers.append(router_link)
     services.append(StaticRoutes(config.routing_points))
     services.append(DefaultDestinations(config.default_routing_destinations))
     return RoutingChain(services, config.router_timeout, clock,
-                        no_route_status=config.no_route_status,
-                        observers=[router_link] if router_link is not None else [])
+                        no_route_status=config.no_route_status, observers=observers)
 
 
 def build_resolver(config, clock):

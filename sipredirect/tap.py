@@ -16,6 +16,7 @@ from .config import ConfigError, load_config, reference_text
 from .ha.portcheck import check_port_on_backup
 from .ha.secret import ha_secret
 from .ha.service import HaService
+from .httprouting.service import HttpRoutingLifecycle, HttpRoutingService
 from .interfaces import IRoutingService
 from .management import ManagementService, Reloader, ServerNode
 from .management.decisionlog import DecisionLog
@@ -23,6 +24,7 @@ from .management.token import management_token
 from .policy import CursorsView, PolicyHolder, build_policy
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
+from .schema import HTTP_ROUTING_SERVICE
 from .server import SipServerService
 from .sipaddress import resolve_sip_address
 
@@ -70,8 +72,8 @@ def load_routing_service(config):
     IRoutingService.
     """
     spec = config.routing_service
-    if not spec:
-        return None
+    if not spec or spec == HTTP_ROUTING_SERVICE:
+        return None  # the HTTP service is built with the others (make_services)
     module_name, _, class_name = spec.partition(":")
     where = dict(path=config.path, section="sipredirect", option="routing-service",
                  value=spec)
@@ -140,6 +142,10 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
                           register_timeout=config.router.register_timeout,
                           max_dns_per_connection=config.router.max_dns_per_connection,
                           log_interval=config.bad_input_log_interval or 10.0)
+    http = None
+    if config.routing_service == HTTP_ROUTING_SERVICE and user_service is None:
+        user_service = http = HttpRoutingService(
+            holder, reactor, log_interval=config.bad_input_log_interval or 10.0)
     holder.policy = build_policy(config, reactor, user_service, link)
     memory = build_call_memory(config, reactor, top)
     ha = config.ha
@@ -151,6 +157,9 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if memory is not None:
         memory.stats = sip.stats
     holder.policy.chain.stats = sip.stats  # routing_service_failures_<name>
+    if http is not None:
+        # Stopped after the SIP service: the last RouteUsed events go out.
+        HttpRoutingLifecycle(http).setServiceParent(top)
     sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,

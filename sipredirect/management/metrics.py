@@ -12,6 +12,7 @@ from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
 
 from ..ha.link import REFUSAL_REASONS as HA_LINK_REFUSALS
 from ..ha.records import REJECT_REASONS as HA_RECORD_REJECTS
+from ..httprouting.metrics import http_families
 from ..maddr import MADDR_REFUSALS
 
 METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
@@ -19,9 +20,9 @@ METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
 # (400-699), which then appear as they are sent.
 STATUSES = (100, 200, 302, 400, 404, 405, 413, 416, 420, 480, 481, 483, 487, 500,
             503, 505, 513)
-ROUTE_SOURCES = ("router", "static", "default-destinations", "draining")
+ROUTE_SOURCES = ("router", "http", "static", "default-destinations", "draining")
 # calls_rejected_total{reason}: why the core answered an INVITE 4xx-6xx.
-REJECT_REASONS = ("router", "no-route", "error", "overload", "reroute-limit",
+REJECT_REASONS = ("router", "http", "no-route", "error", "overload", "reroute-limit",
                   "draining", "no-routing-point", "own-request-uri",
                   "unsupported-uri-scheme", "max-forwards-exhausted",
                   "to-tag-on-new-invite", "cancelled", "max-transactions")
@@ -212,6 +213,7 @@ class ServerCollector:
         yield role
 
         yield from _ha_families(node.ha)
+        yield from http_families(node.http_router)
 
         reloads = CounterMetricFamily("sipredirect_config_reloads",
                                       "Configuration reloads, by result",

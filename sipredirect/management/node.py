@@ -84,6 +84,12 @@ class ServerNode:
         return self.ha.role
 
     @property
+    def http_router(self):
+        """The HTTP routing service (routing-service = http), or None."""
+        service = self.user_service
+        return service if getattr(service, "builtin", False) else None
+
+    @property
     def draining(self):
         return self.core.draining
 
@@ -154,6 +160,8 @@ class ServerNode:
             "routers": self.routers(),
             "routing_points": self.per_dn(),
         }
+        if self.http_router is not None:
+            result["http_router"] = self.http_router.describe()
         return result
 
     def routers(self):

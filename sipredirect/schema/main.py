@@ -72,8 +72,10 @@ SCHEMA = [
            "routing point (with load-balancing = no). Empty: such INVITEs get 404.",
            reload=True),
     Option("routing-service", parse_dotted_name, "",
-           "A routing service of your own, as package.module:ClassName; it is "
-           "asked first, before the routing-point tables and default destinations."),
+           "A routing service of your own, as package.module:ClassName, or http for "
+           "the built-in HTTP routing service ([http-router], docs/http-routing.rst); "
+           "it is asked first, before the router link, the routing-point tables and "
+           "default destinations."),
     Option("final-timeout", parse_float, "30",
            "Seconds a call's Call-ID is remembered after it was redirected or "
            "rejected: a new INVITE with that Call-ID is a re-routing attempt (same "

@@ -2,6 +2,7 @@
 (:data:`SECTIONS`), the sections of free options (:data:`FREE_SECTIONS`),
 and which options a live reload applies (:func:`live_reload`)."""
 
+from .http import HTTP_ROUTER_SCHEMA, HTTP_ROUTER_SECTION
 from .links import (HA_SCHEMA, HA_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION,
                     ROUTER_SCHEMA, ROUTER_SECTION)
 from .main import MAIN_SECTION, SCHEMA
@@ -27,6 +28,7 @@ SECTIONS = [
     (ROUTER_SECTION, ROUTER_SCHEMA),
     (HA_SECTION, HA_SCHEMA),
     (MANAGEMENT_SECTION, MANAGEMENT_SCHEMA),
+    (HTTP_ROUTER_SECTION, HTTP_ROUTER_SCHEMA),
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
 ]
 

@@ -137,8 +137,8 @@ def _is_ipv6(text):
 
 
 def parse_dotted_name(text):
-    if text and ":" not in text:
-        raise ValueError("expected package.module:ClassName")
+    if text and text != "http" and ":" not in text:
+        raise ValueError("expected package.module:ClassName (or http)")
     return text
 
 
