@@ -8,11 +8,13 @@ _ORDER = {NOT_MAPPED: 0, CHECK: 1, IGNORED: 2}
 
 def summary(migration, output):
     trunks = sum(1 for dn in migration.dns if ("type", "trunk") in dn.options)
-    return ("wrote %s: %d options, %d routing points, %d DNs (%d trunks), %d access "
-            "codes, %d INVITE mappings; %d input lines not carried over as written"
-            % (output, len(migration.settings), len(migration.routing_points),
-               len(migration.dns), trunks, len(migration.access_codes),
-               len(migration.extensions), len(migration.unmapped)))
+    counts = ", ".join("%s: %d" % pair for pair in (
+        ("options", len(migration.settings)), ("routing points", len(migration.routing_points)),
+        ("DNs", len(migration.dns)), ("trunks among them", trunks),
+        ("access codes", len(migration.access_codes)),
+        ("INVITE element mappings", len(migration.extensions))))
+    return "wrote %s (%s); not carried over as written: %d" % (output, counts,
+                                                                len(migration.unmapped))
 
 
 def render_report(migration, output):
