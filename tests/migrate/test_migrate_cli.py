@@ -29,7 +29,9 @@ def test_writes_ini_and_report_files(tmp_path, capsys):
     assert capsys.readouterr().err == ""
     assert load_config(str(out)).call_model.access_codes == {"premise1": "ERP1"}
     lines = report.read_text().splitlines()
-    assert lines[0].startswith("sipredirect-migrate: wrote %s: " % out)
+    assert lines[0] == ("sipredirect-migrate: wrote %s (options: 16, routing points: 2, DNs: 3, "
+                        "trunks among them: 2, access codes: 1, INVITE element mappings: 1); "
+                        "not carried over as written: 15" % out)
     assert any(line.endswith("[TServer] management-port=7011: ignored: the T-Server port "
                              "for Solution Control Server; the [management] endpoint serves "
                              "health, metrics and control here") for line in lines)
