@@ -15,6 +15,7 @@ from pathlib import Path
 TOOLS = [
     ("sipredirect-ctl", "sipredirect.management.ctl:build_parser", 8),
     ("sipredirect-ha", "sipredirect.ha.cli:build_parser", 8),
+    ("sipredirect-migrate", "sipredirect.migrate.cli:build_parser", 1),
     ("sipredirect-router", "sipredirect.urs.cli:build_parser", 1),
 ]
 
