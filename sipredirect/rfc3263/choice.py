@@ -4,8 +4,8 @@ A redirect server does not retry a target itself: the caller does, once it
 has the 302.  So "try the lowest priority first" becomes "send calls to
 the lowest priority that has a target up", and "pick by weight" becomes a
 deterministic spread proportional to the weights among those targets
-(smooth weighted round-robin: 1:2:3 gives B C A C B C ...; exact over
-every round of sum-of-weights calls).  RFC 2782 lets weight 0 targets have
+(smooth weighted round-robin: A, B, C weighted 1:2:3 give C B A C B C;
+exact over every round of sum-of-weights calls).  RFC 2782 lets weight 0 targets have
 "a very small chance": here they are chosen only when every target of
 their priority has weight 0 (then all share equally).
 """
