@@ -2,6 +2,8 @@
 
 from twisted.internet import task
 
+from sipredirect.callmodel.resolver import DnResolver
+from sipredirect.config import parse_config
 from sipredirect.rfc3263 import ResolvingRoutes, Rfc3263Lookup, TargetCache, TargetContacts
 from sipredirect.routingtables import DefaultDestinations, StaticRoutes
 from sipredirect.routingtypes import Contact, Redirect, RouteRequest
@@ -84,3 +86,15 @@ def test_a_table_that_passes_still_passes():
     resolver, fake, clock = contacts()
     assert ResolvingRoutes(StaticRoutes({}), resolver).route(Request()) is None
     assert fake.queries == []
+
+
+def test_a_routers_destination_resolves_through_the_dn_rules_then_rfc3263():
+    """resolve-sip-address = rfc3263 on the router's path: the DN resolver
+    hands its Contacts to the same targets step."""
+    resolver, fake, clock = contacts()
+    dns = DnResolver(parse_config("[sipredirect]\n").call_model, resolver)
+    first = dns.resolve("sip:7001@pbx.test;transport=tcp", None)
+    assert [str(c.uri) for c in first.result] == ["sip:7001@10.0.0.2:5081;transport=tcp"]
+    # Cached now: a plain list, as the router link takes it without a Deferred.
+    assert [str(c.uri) for c in dns.resolve("sip:7001@pbx.test;transport=tcp", None)] == [
+        "sip:7001@10.0.0.1:5080;transport=tcp"]
