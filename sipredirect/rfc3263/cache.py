@@ -58,8 +58,10 @@ class TargetCache:
         self.stats["lookups"] += 1
         d = defer.maybeDeferred(self.lookup.resolve, query)
         d.addTimeout(self.deadline, self.clock)
-        d.addCallbacks(lambda resolution: self._answered(query, resolution),
-                       lambda failure: self._failed(query, failure))
+        # An error in _answered itself also ends in _failed: no caller is
+        # ever left waiting.
+        d.addCallback(lambda resolution: self._answered(query, resolution))
+        d.addErrback(lambda failure: self._failed(query, failure))
         return mine
 
     def choice(self, query):

@@ -85,8 +85,9 @@ def target_uri(uri, target):
         params.append(("transport", target.transport))
     host = "[%s]" % target.address if ":" in target.address else target.address
     user = uri.user + "@" if uri.user else ""
-    return parse_uri("%s:%s%s:%d%s" % (uri.scheme, user, host, target.port,
-                                       format_params(params)))
+    headers = "?" + uri.headers if uri.headers else ""
+    return parse_uri("%s:%s%s:%d%s%s" % (uri.scheme, user, host, target.port,
+                                         format_params(params), headers))
 
 
 @implementer(IRoutingService)

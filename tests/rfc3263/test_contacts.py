@@ -4,9 +4,11 @@ from twisted.internet import task
 
 from sipredirect.callmodel.resolver import DnResolver
 from sipredirect.config import parse_config
-from sipredirect.rfc3263 import ResolvingRoutes, Rfc3263Lookup, TargetCache, TargetContacts
+from sipredirect.rfc3263 import (ResolvingRoutes, Rfc3263Lookup, Target, TargetCache,
+                                  TargetContacts)
+from sipredirect.rfc3263.contacts import target_uri
 from sipredirect.routingtables import DefaultDestinations, StaticRoutes
-from sipredirect.routingtypes import Contact, Redirect, RouteRequest
+from sipredirect.routingtypes import Contact, Redirect
 from sipredirect.schema.values import parse_sip_uri_list
 from sipredirect.sip import parse_sip_uri, parse_uri
 
@@ -98,3 +100,9 @@ def test_a_routers_destination_resolves_through_the_dn_rules_then_rfc3263():
     # Cached now: a plain list, as the router link takes it without a Deferred.
     assert [str(c.uri) for c in dns.resolve("sip:7001@pbx.test;transport=tcp", None)] == [
         "sip:7001@10.0.0.1:5080;transport=tcp"]
+
+
+def test_target_uri_keeps_user_parameters_and_headers_drops_maddr():
+    uri = parse_sip_uri("sip:u@pbx.test;maddr=192.0.2.1;lr?X-A=1")
+    assert str(target_uri(uri, Target("2001:db8::5", 5070, "tcp"))) == \
+        "sip:u@[2001:db8::5]:5070;lr;transport=tcp?X-A=1"

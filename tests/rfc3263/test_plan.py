@@ -53,6 +53,7 @@ def test_naptr_records_by_order_then_preference_only_usable_services():
 
 
 def test_srv_order_is_priority_then_heavier_first_without_the_dot_target():
-    records = [srv("s", 20, 5, 5060, "c.test").payload, srv("s", 10, 1, 5060, "b.test").payload,
+    records = [srv("s", 20, 5, 5060, "c.test").payload,
+               srv("s", 10, 1, 5060, "b.test").payload,
                srv("s", 10, 3, 5060, "a.test").payload, srv("s", 5, 0, 0, "").payload]
     assert [str(r.target) for r in srv_order(records)] == ["a.test", "b.test", "c.test"]
