@@ -24,7 +24,7 @@ from .callmodel.mapping import AttributeMapper
 from .decisions import DrainAnswer
 from .destinations import UriResolver
 from .maddr import MaddrPolicy
-from .routingsetup import build_resolver, build_routing, offset_round_robin
+from .routingsetup import build_names, build_resolver, build_routing, offset_round_robin
 from .routingtables import RoutingPointSelector
 from .schema import SCHEMA
 from .sip import Timers
@@ -50,6 +50,7 @@ class Policy:
     mapper: Any = _field(AttributeMapper)
     tracer: Any = _field(EventTracer)
     resolver: Any = _field(UriResolver)  # the router link's OtherDN resolution
+    names: Any = None  # RFC 3263 targets (resolve-sip-address = rfc3263)
     routing_points: Any = _field(dict)
     router_timeout: float = 10.0
     drain_answer: Any = _field(DrainAnswer)
@@ -123,7 +124,8 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point,
                                     getattr(router_link, "registered", None))
-    chain = build_routing(config, clock, user_service, router_link)
+    names = build_names(config, clock, previous.names if previous is not None else None)
+    chain = build_routing(config, clock, user_service, router_link, names)
     cursors = offset_round_robin(selector, chain, config.round_robin_offset)
     if previous is None:
         tracer = EventTracer(config.event_trace)
@@ -136,8 +138,9 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
                                config.customer_id),
         tracer=tracer,
         # Without a router link nothing resolves OtherDNs: no DNS client.
-        resolver=build_resolver(config, clock) if router_link is not None
+        resolver=build_resolver(config, clock, names) if router_link is not None
         else UriResolver(),
+        names=names,
         routing_points=config.routing_points,
         router_timeout=config.router_timeout,
         drain_answer=DrainAnswer.from_config(config.management),

@@ -8,17 +8,21 @@ management service, and so imports the reload).
 """
 
 from .callmodel.resolver import DnResolver, HostCache
+from .rfc3263 import (ResolvingRoutes, Rfc3263Lookup, TargetCache, TargetContacts,
+                      build_dns_resolver)
 from .routingchain import RoutingChain
 from .routingplugin import PluginService
 from .routingtables import DefaultDestinations, StaticRoutes
 
 
-def build_routing(config, clock, user_service=None, router_link=None):
+def build_routing(config, clock, user_service=None, router_link=None, names=None):
     """The routing chain: user service (a plug-in, or the built-in HTTP
     service of ``routing-service = http``), router link, static routing-point
     tables, the default destinations; a call nothing routes gets
     no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call)."""
+    (EventRouteUsed goes to routers whoever routed the call).  With
+    ``names`` (:func:`build_names`), the embedded tables' Contacts name
+    RFC 3263 targets."""
     services = []
     observers = []
     if getattr(user_service, "builtin", False):
@@ -32,20 +36,40 @@ def build_routing(config, clock, user_service=None, router_link=None):
     if router_link is not None:
         services.append(router_link)
         observers.append(router_link)
-    services.append(StaticRoutes(config.routing_points))
-    services.append(DefaultDestinations(config.default_routing_destinations))
+    tables = [StaticRoutes(config.routing_points),
+              DefaultDestinations(config.default_routing_destinations)]
+    if names is not None:
+        tables = [ResolvingRoutes(table, names) for table in tables]
+    services.extend(tables)
     return RoutingChain(services, config.router_timeout, clock,
                         no_route_status=config.no_route_status, observers=observers)
 
 
-def build_resolver(config, clock):
+def build_names(config, clock, previous=None):
+    """With ``resolve-sip-address = rfc3263``, the Contacts -> RFC 3263
+    targets step (one cache for the router's and the tables' destinations),
+    else None.  ``previous`` (the running one, on a reload) hands over its
+    counters, so that the metrics keep counting up."""
+    servers, timeout = config.dns_servers, config.dns_timeout
+    failure_ttl = config.dns_failure_ttl
+    if config.resolve_sip_address != "rfc3263":
+        return None
+    lookup = Rfc3263Lookup(build_dns_resolver(servers, clock), timeout)
+    cache = TargetCache(lookup, clock, deadline=timeout, negative_ttl=failure_ttl)
+    if previous is not None:
+        cache.stats = previous.cache.stats
+    return TargetContacts(cache)
+
+
+def build_resolver(config, clock, names=None):
     """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client."""
+    with resolve-sip-address, host names through Twisted's DNS client
+    (yes: A records; rfc3263: ``names``)."""
     hosts = None
-    if config.resolve_sip_address:
-        # Twisted's DNS client is loaded only by servers that resolve names.
-        from twisted.names import client
-        hosts = HostCache(client.createResolver(), clock)
+    if config.resolve_sip_address == "yes":
+        hosts = HostCache(build_dns_resolver(config.dns_servers, clock), clock)
+    elif config.resolve_sip_address == "rfc3263":
+        hosts = names
     return DnResolver(config.call_model, hosts)
 
 
@@ -63,6 +87,8 @@ def round_robin_cursors(selector, chain):
     """Every round-robin table by name, for HA replication."""
     cursors = {"routing-points": selector.turns}
     for routing_service in chain.services:
+        if isinstance(routing_service, ResolvingRoutes):
+            routing_service = routing_service.table
         if isinstance(routing_service, DefaultDestinations):
             cursors["default-destinations"] = routing_service.table
         elif isinstance(routing_service, StaticRoutes):

@@ -29,6 +29,16 @@ def test_defaults_come_from_the_schema():
     assert config.t1_timeout == 500
     assert config.transports == ["udp", "tcp"]
     assert config.load_balancing is False
+    assert config.resolve_sip_address == "no" and not config.dns_servers
+
+
+@pytest.mark.parametrize("text, mode", [("no", "no"), ("off", "no"), ("yes", "yes"),
+                                        ("true", "yes"), ("RFC3263", "rfc3263")])
+def test_resolve_sip_address_keeps_its_boolean_spellings_and_gains_rfc3263(text, mode):
+    config = parse_config("[sipredirect]\nresolve-sip-address = %s\n"
+                          "dns-servers = 127.0.0.1:5353, [::1], 10.0.0.53\n" % text)
+    assert config.resolve_sip_address == mode
+    assert config.dns_servers == [("127.0.0.1", 5353), ("::1", 53), ("10.0.0.53", 53)]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -61,6 +71,16 @@ def test_defaults_come_from_the_schema():
     ("[sipredirect]\nrouting-service = nomodule\n",
      "etc/test.ini: [sipredirect] routing-service = nomodule: expected package.module:ClassName"),
     ("[routers]\n", "etc/test.ini: [routers]: unknown section"),
+    ("[sipredirect]\nresolve-sip-address = srv\n",
+     "etc/test.ini: [sipredirect] resolve-sip-address = srv: must be no, yes (A record) or "
+     "rfc3263"),
+    ("[sipredirect]\ndns-servers = ns1.example.com\n",
+     "etc/test.ini: [sipredirect] dns-servers = ns1.example.com: 'ns1.example.com': "
+     "expected IP-ADDRESS[:PORT]"),
+    ("[sipredirect]\ndns-servers = 127.0.0.1:0\n",
+     "etc/test.ini: [sipredirect] dns-servers = 127.0.0.1:0: '127.0.0.1:0': the port"),
+    ("[sipredirect]\ndns-timeout = 0\n",
+     "etc/test.ini: [sipredirect] dns-timeout = 0: must be at least 0.05"),
     ("[sipredirect]\nload-balancing = yes\ndefault-route-point = 8001\n[routing-points]\n"
      "8001 =\n", "etc/test.ini: [sipredirect] default-route-point = 8001: is never used"),
     ("[sipredirect]\nattribute-mapping = sipserver\n[extensions]\nFrom:tag =\n",

@@ -159,6 +159,7 @@ class ServerCollector:
                        "Calls a router sent on to another routing point (OtherDN naming "
                        "a routing point: a new EventRouteRequest there)",
                        link.stats["route_point_hops"] if link is not None else 0)
+        yield from _rfc3263_families(node.policy.names)
         yield _counter("sipredirect_router_route_point_hops_refused",
                        "Hops to another routing point refused with EventError 10 "
                        "(past max-route-point-hops, or no router registered there)",
@@ -258,6 +259,26 @@ def _ha_families(ha):
     yield rejected
     yield _counter("sipredirect_ha_role_declined", "Primary roles this node declined "
                    "because it was stopping", ha.role_declined if ha is not None else 0)
+
+
+def _rfc3263_families(names):
+    """resolve-sip-address = rfc3263: DNS lookups, cache use, failures."""
+    stats = names.cache.stats if names is not None else {}
+    yield _counter("sipredirect_rfc3263_lookups", "RFC 3263 resolutions sent to DNS "
+                   "(NAPTR, SRV, A/AAAA of one name)", stats.get("lookups", 0))
+    yield _counter("sipredirect_rfc3263_cache_hits", "Destinations whose RFC 3263 "
+                   "targets came from the cache", stats.get("hits", 0))
+    yield _counter("sipredirect_rfc3263_shared_lookups", "Calls that waited for a "
+                   "lookup another call had started", stats.get("shared", 0))
+    failures = CounterMetricFamily("sipredirect_rfc3263_lookup_failures",
+                                   "RFC 3263 lookups that gave no target, by reason",
+                                   labels=["reason"])
+    for key, reason in (("timeouts", "timeout"), ("failures", "server-failure"),
+                        ("no_targets", "no-address")):
+        failures.add_metric([reason], stats.get(key, 0))
+    yield failures
+    yield _counter("sipredirect_rfc3263_fallbacks", "Contacts sent with the host name "
+                   "as it is because its lookup failed", stats.get("fallbacks", 0))
 
 
 def _with_extra(known, stats, prefix):

@@ -42,7 +42,8 @@ IGNORED_GENESYS_OPTIONS = types.MappingProxyType({
     "sip-block-headers": "SIP Server filters headers of the calls it bridges; a 302 here "
                          "carries only the headers Extensions.SIP_HEADERS names",
     "sip-enable-rfc3263": "DNS SRV/NAPTR for requests SIP Server sends; sipredirect sends "
-                          "responses only (resolve-sip-address resolves routed names)",
+                          "responses only; resolve-sip-address = rfc3263 resolves the destinations it "
+                          "redirects to by NAPTR, SRV and A/AAAA",
     "sip-address-srv": "an SRV name advertised in SIP Server's own requests; sipredirect "
                        "originates no request",
     "msml-support": "media server (MSML) control: " + _NO_MEDIA,

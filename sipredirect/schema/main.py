@@ -3,9 +3,9 @@ timers, routing, re-routing, the call memory, socket buffers and the
 limits that keep a flood from growing memory."""
 
 from .option import Option, tls_options
-from .values import (parse_bool, parse_call_memory, parse_dotted_name, parse_float,
-                     parse_host, parse_int, parse_networks, parse_sip_uri_list,
-                     parse_str, parse_words)
+from .values import (parse_bool, parse_call_memory, parse_dns_servers, parse_dotted_name,
+                     parse_float, parse_host, parse_int, parse_name_resolution,
+                     parse_networks, parse_sip_uri_list, parse_str, parse_words)
 
 MAIN_SECTION = "sipredirect"
 
@@ -54,10 +54,30 @@ SCHEMA = [
     Option("customer-id", parse_str, "",
            "CustomerID (tenant) in EventRouteRequest; empty: not sent.",
            reload=True),
-    Option("resolve-sip-address", parse_bool, "no",
-           "Resolve a host name in a router's destination to an IPv4 address "
-           "before it goes into the Contact (seed row 15); non-blocking, cached "
-           "for the DNS record's TTL.", reload=True),
+    Option("resolve-sip-address", parse_name_resolution, "no",
+           "What becomes of a host name in a destination before it goes into the "
+           "Contact. no: nothing (the caller resolves it). yes: a router's "
+           "destination host becomes its IPv4 address (A record, seed row 15; a "
+           "name that does not resolve is EventError 7). rfc3263: router "
+           "destinations, static routing-point destinations and "
+           "default-routing-destinations resolve by NAPTR, SRV and A/AAAA (RFC "
+           "3263) and the Contact names the chosen target (address, port, "
+           "transport; SRV priority first, calls spread by SRV weight); a lookup "
+           "that fails or takes over dns-timeout leaves the name as it is. "
+           "Non-blocking, cached for the records' TTL.",
+           choices=("no", "yes", "rfc3263"), reload=True),
+    Option("dns-servers", parse_dns_servers, "",
+           "DNS servers resolve-sip-address asks, as IP[:PORT] (port 53 by "
+           "default), comma-separated; /etc/hosts is read first. Empty: those of "
+           "/etc/resolv.conf.", reload=True),
+    Option("dns-timeout", parse_float, "2",
+           "Longest wait for one resolve-sip-address lookup, all its queries "
+           "included; past it the call goes on with the name as it is.",
+           0.05, 30, unit="s", reload=True),
+    Option("dns-failure-ttl", parse_float, "5",
+           "How long a failed rfc3263 lookup (no answer, server failure, no "
+           "address) is remembered: calls meanwhile use the name as it is without "
+           "waiting.", 0, 3600, unit="s", reload=True),
     Option("load-balancing", parse_bool, "no",
            "yes: ignore the Request-URI username and spread calls round-robin "
            "over the routing points; no: the username selects the routing point.",

@@ -1,7 +1,7 @@
 """One row of an option table (:class:`Option`), and the groups of rows
 several tables share: the options of a TLS listener."""
 
-from .values import (parse_bool, parse_float, parse_host, parse_host_names, parse_int,
+from .values import (parse_bool, parse_dns_servers, parse_float, parse_host, parse_host_names, parse_int,
                      parse_ip_address, parse_ip_port, parse_networks, parse_sip_uri_list, parse_str,
                      parse_words)
 
@@ -12,7 +12,7 @@ _KINDS = {parse_int: "integer", parse_float: "number", parse_bool: "boolean",
           parse_ip_address: "IP address", parse_words: "list",
           parse_host: "IP address or host name", parse_ip_port: "address[:port]",
           parse_networks: "network list", parse_host_names: "name list",
-          parse_sip_uri_list: "SIP URI list"}
+          parse_sip_uri_list: "SIP URI list", parse_dns_servers: "address[:port] list"}
 
 
 class Option:

@@ -16,7 +16,7 @@ from ..sip.errors import SipParseError
 from ..sip.uri import parse_sip_uri
 
 __all__ = [
-    "parse_bool", "parse_call_memory", "parse_dotted_name", "parse_drain_answer",
+    "parse_bool", "parse_call_memory", "parse_dns_servers", "parse_name_resolution", "parse_dotted_name", "parse_drain_answer",
     "parse_endpoint", "parse_float", "parse_host", "parse_host_names", "parse_int",
     "parse_ip_address", "parse_ip_port", "parse_networks", "parse_role", "parse_sip_uri_list", "parse_str", "parse_words"]
 
@@ -49,6 +49,19 @@ def parse_bool(text):
     if lowered in _FALSE:
         return False
     raise ValueError("not a boolean (use yes/no, true/false, on/off, 1/0)")
+
+
+def parse_name_resolution(text):
+    """``resolve-sip-address``: no, yes (A record) or rfc3263; the boolean
+    spellings of no and yes are kept from when it was a boolean."""
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return "yes"
+    if lowered in _FALSE:
+        return "no"
+    if lowered == "rfc3263":
+        return lowered
+    raise ValueError("must be no, yes (A record) or rfc3263 (NAPTR, SRV, A/AAAA)")
 
 
 def parse_str(text):
@@ -99,6 +112,18 @@ def parse_ip_port(text):
             raise ValueError("the port must be 1 to 65535")
         port = int(port)
     return host, port
+
+
+def parse_dns_servers(text):
+    """``IP[:PORT], ...`` -> [(IP, port)], port 53 by default."""
+    servers = []
+    for item in parse_words(text):
+        try:
+            host, port = parse_ip_port(item)
+        except ValueError as e:
+            raise ValueError("%r: %s" % (item, e)) from None
+        servers.append((host, 53 if port is None else port))
+    return servers
 
 
 def parse_words(text):

@@ -1,0 +1,128 @@
+"""The chosen RFC 3263 target in a 302's Contact.
+
+``sip:9001@pbx.example.com`` becomes ``sip:9001@10.0.0.5:5080;transport=tcp``
+when DNS says calls for pbx.example.com go to 10.0.0.5 port 5080 over TCP:
+the caller then sends its INVITE exactly where this server's choice (SRV
+priority and weight, destination state) put it.  A ``sips:`` URI keeps its
+scheme and gets no transport parameter (TLS is implied); ``tel:`` URIs and
+numeric hosts are left as they are.  When DNS fails, the Contact keeps the
+name (the caller resolves it itself, as without RFC 3263).
+"""
+
+from twisted.internet import defer
+from zope.interface import implementer
+
+from ..interfaces import IRoutingService
+from ..routingtypes import Contact, Redirect
+from ..sip import SipUri, parse_uri
+from ..sip.grammar import format_params
+from .plan import query_for
+
+# Parsed URIs are immutable and routers send the same few again and
+# again: their queries and rewritten Contacts are kept, up to this many.
+_MEMO_SIZE = 10000
+_NO_QUERY = object()
+
+
+class TargetContacts:
+    """Contacts -> the same Contacts with each host name replaced by its
+    chosen target.  ``resolve_contacts`` answers with a list at once when
+    every name is cached, else with a Deferred list; it never fails (the
+    fallback is the Contact as it was)."""
+
+    def __init__(self, cache, is_up=None):
+        self.cache = cache
+        self.is_up = is_up
+        self._queries = {}
+        self._rewritten = {}
+
+    def resolve_contacts(self, contacts):
+        answers = [self.contact(c) for c in contacts]
+        if not any(isinstance(a, defer.Deferred) for a in answers):
+            return answers
+        return defer.gatherResults([a if isinstance(a, defer.Deferred) else defer.succeed(a)
+                                    for a in answers])
+
+    def contact(self, contact):
+        """The Contact to send for ``contact``: itself, its rewritten form,
+        or a Deferred of either."""
+        query = self._query(contact.uri)
+        if query is None:
+            return contact
+        target = self.cache.target(query, self.is_up)
+        if isinstance(target, defer.Deferred):
+            return target.addCallback(lambda chosen: self._rewrite(contact, chosen))
+        return self._rewrite(contact, target)
+
+    def _query(self, uri):
+        if not isinstance(uri, SipUri):
+            return None
+        query = self._queries.get(uri.text, _NO_QUERY)
+        if query is _NO_QUERY:
+            if len(self._queries) >= _MEMO_SIZE:
+                self._queries.clear()
+            query = self._queries[uri.text] = query_for(uri)
+        return query
+
+    def _rewrite(self, contact, target):
+        if target is None:
+            return contact
+        key = (contact.uri.text, contact.q, target)
+        rewritten = self._rewritten.get(key)
+        if rewritten is None:
+            if len(self._rewritten) >= _MEMO_SIZE:
+                self._rewritten.clear()
+            rewritten = self._rewritten[key] = Contact(target_uri(contact.uri, target),
+                                                       contact.q)
+        return rewritten
+
+
+def target_uri(uri, target):
+    """``uri`` sent to ``target``: its host, port and transport replaced
+    (maddr too: it would override the target, RFC 3261 19.1.1)."""
+    params = [(n, v) for n, v in uri.params if n.lower() not in ("transport", "maddr")]
+    if uri.scheme != "sips":
+        params.append(("transport", target.transport))
+    host = "[%s]" % target.address if ":" in target.address else target.address
+    user = uri.user + "@" if uri.user else ""
+    headers = "?" + uri.headers if uri.headers else ""
+    return parse_uri("%s:%s%s:%d%s%s" % (uri.scheme, user, host, target.port,
+                                         format_params(params), headers))
+
+
+@implementer(IRoutingService)
+class ResolvingRoutes:
+    """An embedded routing table (static routing-point destinations,
+    default destinations) whose Redirects go out with RFC 3263 targets.
+
+    The table itself is unchanged (its round-robin turns, HA cursors and
+    re-routing rules work on the configured URIs); only the decision's
+    Contacts are rewritten on the way out.
+    """
+
+    def __init__(self, table, contacts):
+        self.table = table
+        self.contacts = contacts
+        self.name = table.name
+
+    def route(self, request):
+        decision = self.table.route(request)
+        if decision.__class__ is not Redirect:
+            return decision
+        resolved = self.contacts.resolve_contacts(decision.contacts)
+        if isinstance(resolved, defer.Deferred):
+            return resolved.addCallback(_redirect_to, decision)
+        return _redirect_to(resolved, decision)
+
+    def route_confirmed(self, request, decision):
+        self.table.route_confirmed(request, decision)
+
+    def route_unconfirmed(self, request, decision):
+        self.table.route_unconfirmed(request, decision)
+
+
+def _redirect_to(contacts, decision):
+    if all(new is old for new, old in zip(contacts, decision.contacts)):
+        return decision
+    return Redirect(contacts, decision.headers, decision.source, decision.reference_id,
+                    decision.origin)

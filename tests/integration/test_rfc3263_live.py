@@ -1,0 +1,136 @@
+"""resolve-sip-address = rfc3263 end to end: the example of etc/rfc3263.ini
+under twistd, a twisted.names authority serving etc/rfc3263.zone on a
+loopback port (tests/integration/dnszone.py), the reference router and SIPp.
+"""
+
+import collections
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from free_ports import free_port
+from harness import (REPO, RouterProcess, ServerProcess, redirect_contacts, run_sipp,
+                     split_trace, terminate, wait_until_ready)
+
+ZONE = (REPO / "etc" / "rfc3263.zone").read_text()
+
+
+def example_config(dns_port, dns_timeout=None):
+    text = (REPO / "etc" / "rfc3263.ini").read_text()
+    text = re.sub(r"(?m)^dns-servers\s*=.*$", "dns-servers = 127.0.0.1:%d" % dns_port, text)
+    if dns_timeout is not None:
+        text = re.sub(r"(?m)^dns-timeout\s*=.*$", "dns-timeout = %s" % dns_timeout, text)
+    return text
+
+
+@pytest.fixture(scope="module")
+def dns_zone(tmp_path_factory):
+    """The zone file (tests edit it) and the port of the DNS server."""
+    workdir = tmp_path_factory.mktemp("dns")
+    zone, ready = workdir / "example.test.zone", workdir / "ready"
+    zone.write_text(ZONE)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "integration" / "dnszone.py"), str(zone),
+         str(port), str(ready)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    wait_until_ready(process, ready.exists, "DNS server", lambda: "", 20)
+    yield zone, port
+    terminate(process)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory, dns_zone):
+    """The example server and its router, shared by the tests below."""
+    zone, port = dns_zone
+    workdir = tmp_path_factory.mktemp("server")
+    server = ServerProcess(workdir, config_text=example_config(port)).start()
+    rules = (REPO / "etc" / "rfc3263-rules.ini").read_text()
+    router = None
+    try:
+        router = RouterProcess(workdir / "router",
+                               ["tcp:127.0.0.1:%d" % server.router_port], rules,
+                               name="urs-rfc3263", dns=["8003"]).start()
+        yield server
+    finally:
+        if router is not None:
+            router.stop()
+        server.stop()
+
+
+def calls(server, workdir, dn, count, rate=50):
+    result = run_sipp(workdir, "uac_redirect.xml", server.port, calls=count, rate=rate,
+                      service=dn, trace_messages=True)
+    assert result.returncode == 0 and result.successful == count, result.summary()
+    return redirect_contacts(result)
+
+
+def test_default_destinations_follow_srv_priority_then_weight(example, tmp_path):
+    """NAPTR prefers TCP; SRV priority 10 holds pbx-a (weight 1) and pbx-b
+    (weight 3): 40 calls give exactly 10 and 30, the priority 20 standby
+    none, and every Contact names an address, port and transport."""
+    contacts = calls(example, tmp_path / "sipp", "8001", 40)
+    assert collections.Counter(contacts) == {
+        "sip:agents@127.0.0.12:5072;transport=tcp": 30,
+        "sip:agents@127.0.0.11:5071;transport=tcp": 10}
+
+
+def test_router_destination_host_name_becomes_its_a_record(example, tmp_path):
+    """The router answers OtherDN sip:support@support.example.test; no NAPTR,
+    no SRV: its A record, port 5060, UDP (RFC 3263 4.1, 4.2)."""
+    contacts = calls(example, tmp_path / "sipp", "8003", 5)
+    assert set(contacts) == {"sip:support@127.0.0.31:5060;transport=udp"}
+
+
+def test_static_destination_re_resolves_when_the_ttl_expires(example, dns_zone, tmp_path):
+    """sales.example.test: SRV over UDP with a 2 s TTL.  The zone changes;
+    calls keep the cached target until the TTL runs out, then get the new
+    one."""
+    zone, _ = dns_zone
+    before = calls(example, tmp_path / "sipp1", "8002", 3)
+    assert set(before) == {"sip:sales@127.0.0.21:5080;transport=udp"}
+    changed = time.monotonic()
+    zone.write_text(ZONE.replace("127.0.0.21", "127.0.0.22"))
+    after = []
+    deadline = changed + 15
+    while time.monotonic() < deadline:
+        after = calls(example, tmp_path / "sipp2", "8002", 1)
+        if after != before[:1]:
+            break
+        time.sleep(0.2)
+    assert after == ["sip:sales@127.0.0.22:5080;transport=udp"]
+    assert time.monotonic() - changed >= 1.0  # not before the (2 s) TTL could run out
+    assert example.metrics()[("sipredirect_rfc3263_lookups_total", ())] >= 3
+
+
+def test_a_dns_server_that_never_answers_never_holds_a_call(server_factory, tmp_path):
+    """dns-timeout = 0.5: the first calls wait at most that long, then every
+    call gets its 302 with the name as it is (the documented fallback); the
+    failure is remembered, so later calls do not wait at all."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))  # bound, never read: queries vanish
+    try:
+        server = server_factory(config_text=example_config(silent.getsockname()[1],
+                                                           dns_timeout=0.5))
+        result = run_sipp(tmp_path / "sipp", "uac_redirect.xml", server.port, calls=10,
+                          rate=20, service="8001", trace_messages=True)
+        metrics = server.metrics()
+    finally:
+        silent.close()
+    assert result.returncode == 0 and result.successful == 10, result.summary()
+    assert set(redirect_contacts(result)) == {"sip:agents@pbx.example.test"}
+    sent, waits = {}, []
+    for when, direction, body in split_trace(result.messages()):
+        call_id = re.search(r"^Call-ID: *(\S+)", body, re.M | re.I).group(1)
+        if direction == "sent" and body.startswith("INVITE"):
+            sent.setdefault(call_id, when)
+        elif body.startswith("SIP/2.0 302"):
+            waits.append(when - sent[call_id])
+    assert len(waits) == 10 and max(waits) < 0.5 + 1.5, waits
+    assert metrics[("sipredirect_rfc3263_lookup_failures_total",
+                    (("reason", "timeout"),))] == 1
+    assert metrics[("sipredirect_rfc3263_fallbacks_total", ())] == 10
