@@ -13,12 +13,20 @@ from .routingplugin import PluginService
 from .routingtables import DefaultDestinations, StaticRoutes
 
 
-def build_routing(config, clock, user_service=None, router_link=None):
+def use_anyway(config):
+    """``all-destinations-down = use-anyway`` (the default)."""
+    return getattr(config, "all_destinations_down", "use-anyway") != "reject"
+
+
+def build_routing(config, clock, user_service=None, router_link=None, pool=None):
     """The routing chain: user service (a plug-in, or the built-in HTTP
     service of ``routing-service = http``), router link, static routing-point
     tables, the default destinations; a call nothing routes gets
     no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call)."""
+    (EventRouteUsed goes to routers whoever routed the call).  ``pool``
+    holds the destinations the tables choose among (None: a pool of their
+    own, every destination unknown, no limits)."""
+    anyway = use_anyway(config)
     services = []
     observers = []
     if getattr(user_service, "builtin", False):
@@ -32,21 +40,23 @@ def build_routing(config, clock, user_service=None, router_link=None):
     if router_link is not None:
         services.append(router_link)
         observers.append(router_link)
-    services.append(StaticRoutes(config.routing_points))
-    services.append(DefaultDestinations(config.default_routing_destinations))
+    services.append(StaticRoutes(config.routing_points, pool, clock, anyway))
+    services.append(DefaultDestinations(config.default_routing_destinations, pool, clock,
+                                        anyway))
     return RoutingChain(services, config.router_timeout, clock,
                         no_route_status=config.no_route_status, observers=observers)
 
 
-def build_resolver(config, clock):
-    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client."""
+def build_resolver(config, clock, pool=None):
+    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks
+    (their contacts are ``pool`` destinations); with resolve-sip-address,
+    host names through Twisted's DNS client."""
     hosts = None
     if config.resolve_sip_address:
         # Twisted's DNS client is loaded only by servers that resolve names.
         from twisted.names import client
         hosts = HostCache(client.createResolver(), clock)
-    return DnResolver(config.call_model, hosts)
+    return DnResolver(config.call_model, hosts, pool, clock, use_anyway(config))
 
 
 def offset_round_robin(selector, chain, offset):
