@@ -25,6 +25,8 @@ from .secretfiles import MIN_SHARED_SECRET, SecretFileError, read_secret_file, s
 from .sip.errors import SipParseError
 from .sip.uri import parse_sip_uri
 from .tls import link_tls, parse_names, server_tls_options
+from .pool.settings import ProbingConfig, check_destination_sections, parse_pool_sections
+from .schema.probing import DESTINATION_PREFIX, PROBING_SECTION
 
 # The schema lives in sipredirect.schema; its names stay importable from
 # here, where they have always been.
@@ -122,6 +124,8 @@ class Config:
         values["call_model"] = CallModel()
         values["ha"] = None
         values["ignored_genesys_options"] = []
+        values["probing"] = ProbingConfig()
+        values["destination_sections"] = {}
         values["tls_options"] = None
         values["tls_allowed_client_names"] = []
         values["management"] = _Section({o.attr: o.convert(o.default) for o in
@@ -266,12 +270,12 @@ def parse_config(text, path="<string>"):
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
                  PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION,
-                 HTTP_ROUTER_SECTION) + CALL_MODEL_SECTIONS
+                 HTTP_ROUTER_SECTION, PROBING_SECTION) + CALL_MODEL_SECTIONS
         if section not in known and not section.startswith((ROUTING_POINT_PREFIX,
-                                                                DN_PREFIX)):
-            raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME])"
+                                                                DN_PREFIX, DESTINATION_PREFIX)):
+            raise ConfigError("unknown section (known: %s, [%sDN], [%sNAME], [%sURI])"
                               % (", ".join("[%s]" % k for k in known), ROUTING_POINT_PREFIX,
-                                 DN_PREFIX), path, section)
+                                 DN_PREFIX, DESTINATION_PREFIX), path, section)
 
     values = _parse_section(parser, MAIN_SECTION, SCHEMA, path)
     given = dict(parser.items(MAIN_SECTION)) if parser.has_section(MAIN_SECTION) else {}
@@ -323,6 +327,8 @@ def parse_config(text, path="<string>"):
     values["http_router"] = http_router_settings(
         _Section(_parse_section(parser, HTTP_ROUTER_SECTION, HTTP_ROUTER_SCHEMA, path)),
         values["router_timeout"], path, values["routing_service"] == HTTP_ROUTING_SERVICE)
+    values["probing"], values["destination_sections"] = parse_pool_sections(
+        parser, path, _parse_section, values["t1_timeout"])
     values["routing_service_options"] = (dict(parser.items(PLUGIN_SECTION))
                                          if parser.has_section(PLUGIN_SECTION) else {})
 
@@ -371,7 +377,9 @@ def parse_config(text, path="<string>"):
         raise ConfigError("load balancing needs routing points in [%s]"
                           % ROUTING_POINTS_SECTION, path, MAIN_SECTION,
                           "load-balancing", given.get("load-balancing"))
-    return Config(values, routing_points, path)
+    config = Config(values, routing_points, path)
+    check_destination_sections(config)
+    return config
 
 
 

@@ -47,11 +47,18 @@ class LatencyHistogram:
 class DrainAnswer:
     """What a new INVITE gets while the node drains: 503 with Retry-After,
     or a 302 to ``contact`` (the HA peer), the way Genesys'
-    shutdown-sip-reject-code answers while SIP Server shuts down."""
+    shutdown-sip-reject-code answers while SIP Server shuts down.
 
-    __slots__ = ("status", "retry_after", "contact")
+    ``destination`` is the contact's pool destination: while it is down
+    (or over its max-cps), ``all-destinations-down = reject`` turns the 302
+    into the 503 (a 302 to a dead peer loses the call; a 503 sends the
+    gateway to its next server).
+    """
 
-    def __init__(self, status=503, retry_after=30, contact=None):
+    __slots__ = ("status", "retry_after", "contact", "destination", "use_anyway", "clock")
+
+    def __init__(self, status=503, retry_after=30, contact=None, destination=None,
+                 use_anyway=True, clock=None):
         if status not in (302, 503):
             raise ValueError("a drain answer is 302 or 503")
         if status == 302 and contact is None:
@@ -59,12 +66,30 @@ class DrainAnswer:
         self.status = status
         self.retry_after = retry_after
         self.contact = contact
+        self.destination = destination
+        self.use_anyway = use_anyway
+        self.clock = clock
 
     @classmethod
-    def from_config(cls, management):
+    def from_config(cls, management, pool=None, use_anyway=True, clock=None):
         contacts = management.drain_redirect_to
-        return cls(management.drain_answer, management.drain_retry_after,
-                   contacts[0] if contacts else None)
+        contact = contacts[0] if contacts else None
+        destination = pool.get(str(contact)) if pool is not None and contact else None
+        return cls(management.drain_answer, management.drain_retry_after, contact,
+                   destination, use_anyway, clock)
+
+    def redirects(self):
+        """Whether this INVITE gets the 302 (counted on the destination)."""
+        if self.status != 302:
+            return False
+        destination = self.destination
+        if destination is None:
+            return True
+        if not destination.open and not self.use_anyway:
+            if destination.down or not destination.limit.take(self.clock.seconds()):
+                return False
+        destination.calls += 1
+        return True
 
     def describe(self):
         if self.status == 302:

@@ -24,7 +24,9 @@ from .callmodel.mapping import AttributeMapper
 from .decisions import DrainAnswer
 from .destinations import UriResolver
 from .maddr import MaddrPolicy
-from .routingsetup import build_names, build_resolver, build_routing, offset_round_robin
+from .pool import DestinationPool, ProbingConfig, destination_specs
+from .routingsetup import (build_names, build_resolver, build_routing, offset_round_robin,
+                           use_anyway)
 from .routingtables import RoutingPointSelector
 from .schema import SCHEMA
 from .sip import Timers
@@ -68,6 +70,11 @@ class Policy:
     maddr_policy: Any = _field(MaddrPolicy)
     cursors: Any = _field(dict)
     http_router: Any = None  # [http-router] (HttpRouterSettings), for the HTTP service
+    # The destinations (kept across reloads: a reload updates the one
+    # pool in place), [probing] for the prober, all-destinations-down.
+    pool: Any = _field(DestinationPool)
+    probing: Any = _field(ProbingConfig)
+    all_destinations_down: str = "use-anyway"
     config: Any = None
 
 
@@ -121,11 +128,16 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
     """
     if previous is not None and previous.config is not None:
         config = restart_options_kept(previous.config, config)
+    pool = previous.pool if previous is not None else DestinationPool()
+    # Destinations that remain keep their state; the prober hears of those
+    # added and removed through the pool's membership watchers.
+    pool.update(destination_specs(config), clock.seconds())
+    anyway = use_anyway(config)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point,
                                     getattr(router_link, "registered", None))
     names = build_names(config, clock, previous.names if previous is not None else None)
-    chain = build_routing(config, clock, user_service, router_link, names)
+    chain = build_routing(config, clock, user_service, router_link, pool, names)
     cursors = offset_round_robin(selector, chain, config.round_robin_offset)
     if previous is None:
         tracer = EventTracer(config.event_trace)
@@ -138,12 +150,12 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
                                config.customer_id),
         tracer=tracer,
         # Without a router link nothing resolves OtherDNs: no DNS client.
-        resolver=build_resolver(config, clock, names) if router_link is not None
+        resolver=build_resolver(config, clock, pool, names) if router_link is not None
         else UriResolver(),
         names=names,
         routing_points=config.routing_points,
         router_timeout=config.router_timeout,
-        drain_answer=DrainAnswer.from_config(config.management),
+        drain_answer=DrainAnswer.from_config(config.management, pool, anyway, clock),
         timers=Timers(config.t1_timeout / 1000.0, config.t2_timeout / 1000.0,
                       config.t4_timeout / 1000.0),
         server_headers=(("Server", config.server_header),) if config.server_header
@@ -160,6 +172,9 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
         maddr_policy=MaddrPolicy(config.maddr_allowed),
         cursors=cursors,
         http_router=getattr(config, "http_router", None),
+        pool=pool,
+        probing=getattr(config, "probing", None) or ProbingConfig(),
+        all_destinations_down="use-anyway" if anyway else "reject",
         config=config)
 
 

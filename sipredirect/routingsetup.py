@@ -15,14 +15,22 @@ from .routingplugin import PluginService
 from .routingtables import DefaultDestinations, StaticRoutes
 
 
-def build_routing(config, clock, user_service=None, router_link=None, names=None):
+def use_anyway(config):
+    """``all-destinations-down = use-anyway`` (the default)."""
+    return getattr(config, "all_destinations_down", "use-anyway") != "reject"
+
+
+def build_routing(config, clock, user_service=None, router_link=None, pool=None, names=None):
     """The routing chain: user service (a plug-in, or the built-in HTTP
     service of ``routing-service = http``), router link, static routing-point
     tables, the default destinations; a call nothing routes gets
     no-route-status.  The router link also observes every confirmed route
-    (EventRouteUsed goes to routers whoever routed the call).  With
-    ``names`` (:func:`build_names`), the embedded tables' Contacts name
-    RFC 3263 targets."""
+    (EventRouteUsed goes to routers whoever routed the call).  ``pool``
+    holds the destinations the tables choose among (None: a pool of their
+    own, every destination unknown, no limits).  With ``names``
+    (:func:`build_names`), the embedded tables' Contacts name RFC 3263
+    targets."""
+    anyway = use_anyway(config)
     services = []
     observers = []
     if getattr(user_service, "builtin", False):
@@ -36,8 +44,8 @@ def build_routing(config, clock, user_service=None, router_link=None, names=None
     if router_link is not None:
         services.append(router_link)
         observers.append(router_link)
-    tables = [StaticRoutes(config.routing_points),
-              DefaultDestinations(config.default_routing_destinations)]
+    tables = [StaticRoutes(config.routing_points, pool, clock, anyway),
+              DefaultDestinations(config.default_routing_destinations, pool, clock, anyway)]
     if names is not None:
         tables = [ResolvingRoutes(table, names) for table in tables]
     services.extend(tables)
@@ -61,16 +69,17 @@ def build_names(config, clock, previous=None):
     return TargetContacts(cache)
 
 
-def build_resolver(config, clock, names=None):
-    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks;
-    with resolve-sip-address, host names through Twisted's DNS client
-    (yes: A records; rfc3263: ``names``)."""
+def build_resolver(config, clock, pool=None, names=None):
+    """OtherDN resolution: as-is URIs, DNs, access codes, dial plan, trunks
+    (their contacts are ``pool`` destinations); with resolve-sip-address,
+    host names through Twisted's DNS client (yes: A records; rfc3263:
+    ``names``)."""
     hosts = None
     if config.resolve_sip_address == "yes":
         hosts = HostCache(build_dns_resolver(config.dns_servers, clock), clock)
     elif config.resolve_sip_address == "rfc3263":
         hosts = names
-    return DnResolver(config.call_model, hosts)
+    return DnResolver(config.call_model, hosts, pool, clock, use_anyway(config))
 
 
 def offset_round_robin(selector, chain, offset):

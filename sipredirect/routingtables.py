@@ -6,6 +6,9 @@ destinations, all answering at once without a router.
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
+from .pool import (Candidate, DestinationPool, DestinationSettings, WeightedTurns,
+                   describe_skipped)
+from .pool.choice import DOWN_REASON, LIMIT_REASON
 from .routingtypes import ALL_DNS, Contact, Redirect
 
 
@@ -109,21 +112,48 @@ class RoundRobin:
         return None
 
 
+def _pool_of(uris, pool):
+    """``pool``, or (tables built alone, as tests and tools build them) a
+    pool of ``uris`` with default settings: no limit, not probed."""
+    if pool is not None:
+        return pool
+    pool = DestinationPool()
+    pool.update({str(uri): (uri, DestinationSettings()) for uri in uris}, 0.0)
+    return pool
+
+
+def _skip_note(turns, head):
+    """The decision log's note of a pick that skipped destinations."""
+    return "%s %s" % (head, describe_skipped(turns.skipped))
+
+
 @implementer(IRoutingService)
 class StaticRoutes:
-    """The per-routing-point destinations of ``[routing-points]``."""
+    """The per-routing-point destinations of ``[routing-points]``: each
+    call takes the next alternative (weighted, skipping down and
+    over-limit destinations: :class:`~sipredirect.pool.WeightedTurns`); a
+    302 of several Contacts leaves out those that are down.  When every
+    alternative is unusable, ``use_anyway`` takes them as before, else the
+    call is passed on (to the default destinations, then no-route-status).
+    """
 
     name = "static"
 
-    def __init__(self, routing_points):
+    def __init__(self, routing_points, pool=None, clock=None, use_anyway=True):
+        pool = _pool_of([uri for point in routing_points.values()
+                         for alternative in point.alternatives
+                         for uri, _ in alternative], pool)
+        self.clock = clock
+        self.use_anyway = use_anyway
         # Each alternative as ((URI text, URI), ...) and its Redirect, made
         # once: decisions are read-only, and a call routed here then costs
         # no URI formatting and no new decision objects.
-        self.tables = {dn: RoundRobin([(tuple((str(uri), uri) for uri, _ in alternative),
-                                        Redirect([Contact(uri, q) for uri, q in alternative],
-                                                 source="static"))
-                                       for alternative in point.alternatives])
-                       for dn, point in routing_points.items() if point.alternatives}
+        self.tables = {dn: WeightedTurns([Candidate(
+            (tuple((str(uri), uri) for uri, _ in alternative),
+             Redirect([Contact(uri, q) for uri, q in alternative], source="static")),
+            [pool[str(uri)] for uri, _ in alternative])
+            for alternative in point.alternatives])
+            for dn, point in routing_points.items() if point.alternatives}
 
     def route(self, request):
         # A plain value, not a Deferred: the chain takes either (see
@@ -133,8 +163,37 @@ class StaticRoutes:
             return None
         table = tables[request.this_dn]
         used = request.used_destinations
-        entry = table.pick(lambda entry: _all_refused(entry[0], used, request))
-        return None if entry is None else entry[1]
+        candidate = table.pick(lambda entry: _all_refused(entry[0], used, request),
+                               self.clock, self.use_anyway)
+        if candidate is None:
+            if table.skipped:
+                request.note = _skip_note(table, "every destination unusable:")
+            return None
+        if candidate.single:
+            decision = candidate.value[1]
+        else:
+            decision = self._without_unusable(table, candidate)
+        if table.skipped:
+            request.note = _skip_note(table, "skipped")
+        return decision
+
+    def _without_unusable(self, table, candidate):
+        """The 302 of a several-Contact alternative without the Contacts
+        whose destinations are down (or over their limit, but for the one
+        the call was counted on)."""
+        redirect = candidate.value[1]
+        noted = {key for key, _ in table.skipped or ()}  # by the pick itself
+        kept = []
+        for contact, destination in zip(redirect.contacts, candidate.destinations):
+            if destination.open or destination is table.target:
+                kept.append(contact)
+            elif not destination.down and destination.limit.allows(self.clock.seconds()):
+                kept.append(contact)
+            elif destination.key not in noted:
+                table.note(destination, DOWN_REASON if destination.down else LIMIT_REASON)
+        if len(kept) == len(redirect.contacts) or not kept:
+            return redirect
+        return Redirect(kept, source=redirect.source)
 
     def route_confirmed(self, request, decision):
         pass
@@ -145,26 +204,37 @@ class StaticRoutes:
 
 @implementer(IRoutingService)
 class DefaultDestinations:
-    """``default-routing-destinations``: round-robin, never back to the
-    Request-URI itself (RFC 3261 8.3)."""
+    """``default-routing-destinations``: in turn (weighted, skipping down
+    and over-limit destinations), never back to the Request-URI itself
+    (RFC 3261 8.3)."""
 
     name = "default-destinations"
 
-    def __init__(self, destinations):
-        self.table = RoundRobin(destinations)
+    def __init__(self, destinations, pool=None, clock=None, use_anyway=True):
+        pool = _pool_of(destinations, pool)
+        self.clock = clock
+        self.use_anyway = use_anyway
+        self.table = WeightedTurns([Candidate(uri, [pool[str(uri)]])
+                                    for uri in destinations])
         # Decisions are read-only, so each destination's is made once.
         self._redirects = {id(uri): Redirect([Contact(uri)], source=self.name)
                            for uri in destinations}
 
     def route(self, request):
-        if not len(self.table):
+        table = self.table
+        if not len(table):
             return None
         used = request.used_destinations
-        uri = self.table.pick(lambda uri: str(uri) in used
-                               or _equal_to_request_uri(uri, request))
-        if uri is None:
+        candidate = table.pick(lambda uri: str(uri) in used
+                               or _equal_to_request_uri(uri, request),
+                               self.clock, self.use_anyway)
+        if candidate is None:
+            if table.skipped:
+                request.note = _skip_note(table, "every destination unusable:")
             return None
-        return self._redirects[id(uri)]
+        if table.skipped:
+            request.note = _skip_note(table, "skipped")
+        return self._redirects[id(candidate.value)]
 
     def route_confirmed(self, request, decision):
         pass

@@ -15,6 +15,10 @@ Order, as SIP Server applies its matching rules (seed row 2):
    path transfer; other trunks only identify inbound gateways);
    ``replace-prefix`` replaces the matched prefix (empty: removes it;
    absent: the DN is kept whole); the trunk's contact gives the host.
+   The contact is a destination of the pool: a trunk whose contact is
+   down or over its max-cps is passed over for the next longest match;
+   when every matching trunk is, ``all-destinations-down`` decides
+   (use-anyway: the longest match; reject: EventError 7).
 6. Nothing: EventError 7.
 """
 
@@ -54,9 +58,16 @@ def _is_dn(text):
 
 @implementer(IDestinationResolver)
 class DnResolver:
-    def __init__(self, call_model, hosts=None):
+    """OtherDN -> URI by the rules above.  ``pool`` holds the trunks'
+    contacts as destinations (None: trunks are taken whatever their
+    health); ``clock`` is read for their calls-per-second limits."""
+
+    def __init__(self, call_model, hosts=None, pool=None, clock=None, use_anyway=True):
         self.model = call_model
         self.hosts = hosts
+        self.pool = pool
+        self.clock = clock
+        self.use_anyway = use_anyway
         self._as_is = UriResolver()
 
     def resolve(self, other_dn, request, location=None):
@@ -99,15 +110,42 @@ class DnResolver:
                                       % dn)
 
     def _trunk_for(self, dn):
-        best, best_prefix = None, ""
-        for trunk in self.model.trunks:
+        matches = []
+        for order, trunk in enumerate(self.model.trunks):
             if not trunk.oosp_transfer:
                 continue
-            for prefix in trunk.prefixes:
-                # Longest prefix wins; on a tie the trunk configured first.
-                if dn.startswith(prefix) and len(prefix) > len(best_prefix):
-                    best, best_prefix = trunk, prefix
-        return best, best_prefix
+            longest = max((p for p in trunk.prefixes if dn.startswith(p)), key=len,
+                          default=None)
+            if longest is not None:
+                matches.append((-len(longest), order, trunk, longest))
+        if not matches:
+            return None, ""
+        # Longest prefix first; on a tie the trunk configured first.
+        matches.sort(key=lambda match: match[:2])
+        if self.pool is None:
+            return matches[0][2], matches[0][3]
+        return self._healthy_trunk(dn, matches)
+
+    def _healthy_trunk(self, dn, matches):
+        """The first of ``matches`` whose contact may take a call now."""
+        skipped = []
+        for _, _, trunk, prefix in matches:
+            destination = self.pool.get(str(trunk.contact))
+            if destination is None or destination.open:
+                return _counted(destination, trunk, prefix)
+            if destination.down:
+                skipped.append("%s (down)" % destination.key)
+                destination.skipped_down += 1
+            elif destination.limit.take(self.clock.seconds()):
+                return _counted(destination, trunk, prefix)
+            else:
+                skipped.append("%s (over max-cps)" % destination.key)
+                destination.skipped_limit += 1
+        if not self.use_anyway:
+            raise DestinationUnresolvable("every trunk for DN %s is unusable: %s"
+                                          % (dn, ", ".join(skipped)))
+        _, _, trunk, prefix = matches[0]
+        return _counted(self.pool.get(str(trunk.contact)), trunk, prefix)
 
 
 class HostCache:
@@ -187,6 +225,12 @@ class HostCache:
         error = DestinationUnresolvable("cannot resolve %s" % name)
         for d in waiting:
             d.errback(error)
+
+
+def _counted(destination, trunk, prefix):
+    if destination is not None:
+        destination.calls += 1
+    return trunk, prefix
 
 
 def _is_ip(host):

@@ -147,6 +147,31 @@ def explain_text(call_id, decisions):
     return "\n".join(lines)
 
 
+def destinations_text(body):
+    """``sipredirect-ctl destinations``: one line per destination."""
+    rows = [("DESTINATION", "STATE", "WEIGHT", "MAX-CPS", "LAST PROBE", "LATENCY",
+             "CALLS", "SKIPPED")]
+    for d in body.get("destinations", ()):
+        state = d["state"]
+        if d.get("marked"):
+            state += " (marked%s)" % (" until %s" % time.strftime(
+                "%H:%M:%S", time.localtime(d["marked_until"]))
+                if d.get("marked_until") else "")
+        probe = d.get("last_probe") or ("-" if d.get("probed") else "not probed")
+        latency = d.get("last_probe_latency_ms")
+        rows.append((d["destination"], state, str(d["weight"]),
+                     "%g" % d["max_cps"] if d.get("max_cps") else "-", probe,
+                     "%.1f ms" % latency if latency is not None else "-",
+                     str(d["calls"]),
+                     "%d down, %d limit" % (d.get("skipped_down", 0),
+                                            d.get("skipped_limit", 0))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    lines.append("all-destinations-down = %s" % body.get("all_destinations_down"))
+    return "\n".join(lines)
+
+
 #: Commands that are one request and print its answer (method by command).
 SIMPLE_COMMANDS = {"status": "GET", "resume": "POST", "reload": "POST",
                    "switchover": "POST"}
@@ -183,6 +208,22 @@ def run(args):
                 code, body = client.call("GET", "/drain")
         _print(body)
         return 0
+    if command == "destinations":
+        code, body = client.call("GET", "/destinations")
+        if code != 200:
+            raise CtlError("destinations failed (%s): %s" % (code, body))
+        if args.json:
+            _print(body)
+        else:
+            print(destinations_text(body))
+        return 0
+    if command == "destination":
+        query = {"uri": args.uri, "state": args.state}
+        if args.for_seconds is not None:
+            query["for"] = "%g" % args.for_seconds
+        code, body = client.call("POST", "/destination", query)
+        _print(body)
+        return 0 if code == 200 else 1
     if command == "explain":
         code, body = client.call("GET", "/explain", {"call-id": args.call_id})
         if code == 404:
@@ -230,6 +271,16 @@ def build_parser():
                         "no default destination (refused otherwise)")
     sub.add_parser("switchover", help="make the HA peer primary (refused when the peer "
                    "is down)")
+    listing = sub.add_parser("destinations", help="every destination: state, weight, "
+                             "max-cps, last probe and latency, calls sent")
+    listing.add_argument("--json", action="store_true", help="the raw records")
+    mark = sub.add_parser("destination", help="mark a destination down or up for a "
+                          "while (clear: end the mark; probes decide again)")
+    mark.add_argument("state", choices=("down", "up", "clear"))
+    mark.add_argument("uri", metavar="URI", help="the destination as configured "
+                      "(sip: may be left out)")
+    mark.add_argument("--for", dest="for_seconds", type=float, metavar="SECONDS",
+                      help="how long the mark lasts (default: until cleared)")
     explain = sub.add_parser("explain", help="why a call got its answer")
     explain.add_argument("call_id", metavar="CALL-ID", help="the Call-ID of the call")
     explain.add_argument("--json", action="store_true", help="the raw decision records")

@@ -14,6 +14,7 @@ from ..ha.link import REFUSAL_REASONS as HA_LINK_REFUSALS
 from ..ha.records import REJECT_REASONS as HA_RECORD_REJECTS
 from ..httprouting.metrics import http_families
 from ..maddr import MADDR_REFUSALS
+from .poolmetrics import DestinationCollector
 
 METHODS = ("INVITE", "ACK", "CANCEL", "OPTIONS")
 # Every status the server itself answers with; a router may choose others
@@ -329,4 +330,5 @@ def make_registry(node):
     tests can build several servers in one process."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServerCollector(node))
+    registry.register(DestinationCollector(node))
     return registry

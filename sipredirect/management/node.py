@@ -6,6 +6,7 @@ import hashlib
 
 from twisted.logger import Logger
 
+from ..pool import DestinationMarks
 from .guard import REFUSALS
 
 
@@ -48,6 +49,8 @@ class ServerNode:
         # Refused management requests by reason (ManagementResource's guard).
         self.management_refused = dict.fromkeys(REFUSALS, 0)
         self.last_reload = None
+        # Operator marks on destinations (sipredirect-ctl destination).
+        self.marks = DestinationMarks(holder, clock)
 
     # -- state ---------------------------------------------------------------------
 
@@ -159,10 +162,22 @@ class ServerNode:
             "remembered_calls": len(self.core.memory) if self.core.memory is not None else 0,
             "routers": self.routers(),
             "routing_points": self.per_dn(),
+            "destinations": self.destinations(),
         }
         if self.http_router is not None:
             result["http_router"] = self.http_router.describe()
         return result
+
+    def destinations(self):
+        """Every destination of the pool: state, weight, limit, probes,
+        calls (``sipredirect-ctl destinations``)."""
+        return self.holder.policy.pool.describe()
+
+    def mark_destination(self, text, state, seconds=None):
+        """Mark a destination up or down (``clear``: end the mark) for
+        ``seconds`` (None: until cleared).  UnknownDestination, ValueError."""
+        return self.marks.mark(text, state, seconds, reason="marked %s by the operator"
+                               % state if state != "clear" else None)
 
     def routers(self):
         link = self.link

@@ -2,8 +2,9 @@
 
 Open to scrapers and probes: ``GET /metrics``, ``/health``, ``/ready``.
 With the API token (``[management] token-file``): ``GET /status``,
-``/drain``, ``/explain?call-id=ID`` and the commands ``POST /drain``,
-``/resume``, ``/reload[?force=yes]``, ``/switchover``, which must also carry
+``/drain``, ``/destinations``, ``/explain?call-id=ID`` and the commands
+``POST /drain``, ``/resume``, ``/reload[?force=yes]``, ``/switchover``,
+``/destination?uri=URI&state=up|down|clear[&for=S]``, which must also carry
 the header ``X-Sipredirect-Ctl``.  Every request's ``Host`` must name this
 endpoint.  :mod:`.guard` makes those checks.
 """
@@ -16,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from ..limits import NetworkSet
+from ..pool import UnknownDestination
 from .guard import OPEN_PAGES, Refusal, RequestGuard
 from .metrics import make_registry
 
@@ -77,6 +79,11 @@ class ManagementResource(resource.Resource):
     def _status(self, request):
         return _json(request, 200, self.node.status())
 
+    def _destinations(self, request):
+        return _json(request, 200, {"destinations": self.node.destinations(),
+                                    "all_destinations_down":
+                                    self.node.policy.all_destinations_down})
+
     def _drain_status(self, request):
         return _json(request, 200, self.node.drain_status())
 
@@ -125,15 +132,35 @@ class ManagementResource(resource.Resource):
         result = self.reloader.reload(force=force)
         return _json(request, 200 if result.applied else 422, result.as_dict())
 
+    def _mark_destination(self, request):
+        """POST /destination?uri=URI&state=up|down|clear[&for=SECONDS]."""
+        def arg(name):
+            values = request.args.get(name.encode())
+            return values[0].decode("utf-8", "replace") if values else None
+        uri, state, seconds = arg("uri"), arg("state"), arg("for")
+        if not uri or not state:
+            return _json(request, 400, {"error": "give ?uri=URI&state=up|down|clear"
+                                        "[&for=SECONDS]"})
+        try:
+            seconds = float(seconds) if seconds else None
+            return _json(request, 200, self.node.mark_destination(uri, state, seconds))
+        except UnknownDestination:
+            return _json(request, 404, {"error": "no destination %s" % uri,
+                                        "destinations": [d["destination"] for d in
+                                                         self.node.destinations()]})
+        except ValueError as e:
+            return _json(request, 400, {"error": str(e)})
+
     def _switchover(self, request):
         done, message = self.node.switchover()
         return _json(request, 200 if done else 409, {"done": done, "message": message,
                                                       "role": self.node.role})
 
     _gets = {b"/metrics": _metrics, b"/health": _health, b"/ready": _ready,
-             b"/status": _status, b"/drain": _drain_status, b"/explain": _explain}
+             b"/status": _status, b"/drain": _drain_status, b"/explain": _explain,
+             b"/destinations": _destinations}
     _posts = {b"/drain": _drain, b"/resume": _resume, b"/reload": _reload,
-              b"/switchover": _switchover}
+              b"/switchover": _switchover, b"/destination": _mark_destination}
 
 
 def _json(request, code, body):

@@ -46,6 +46,13 @@ SCHEMA = [
     Option("no-route-status", parse_int, "480",
            "Final status for an INVITE that nothing could route.", 400, 699,
            reload=True),
+    Option("all-destinations-down", parse_str, "use-anyway",
+           "When every destination a table could choose for a call is down or over "
+           "its max-cps: use-anyway takes them in turn regardless (as before "
+           "probing existed); reject passes the call on, so that it ends with "
+           "no-route-status when nothing else routes it (a trunk for a router's "
+           "OtherDN: EventError 7; drain-redirect-to: the 503 drain answer).",
+           choices=("use-anyway", "reject"), reload=True),
     Option("attribute-mapping", parse_str, "sipserver",
            "How the INVITE becomes EventRouteRequest attributes: sipserver (ANI, "
            "DNIS, OtherDN are user names; Extensions and UserData from [invite]) or "

@@ -7,6 +7,8 @@ from .links import (HA_SCHEMA, HA_SECTION, MANAGEMENT_SCHEMA, MANAGEMENT_SECTION
                     ROUTER_SCHEMA, ROUTER_SECTION)
 from .main import MAIN_SECTION, SCHEMA
 from .option import Option
+from .probing import (DESTINATION_PREFIX, DESTINATION_SCHEMA, PROBING_SCHEMA,
+                      PROBING_SECTION)
 from .values import parse_float, parse_str
 
 ROUTING_POINTS_SECTION = "routing-points"
@@ -30,6 +32,8 @@ SECTIONS = [
     (MANAGEMENT_SECTION, MANAGEMENT_SCHEMA),
     (HTTP_ROUTER_SECTION, HTTP_ROUTER_SCHEMA),
     (ROUTING_POINT_PREFIX + "DN", ROUTING_POINT_SCHEMA),
+    (PROBING_SECTION, PROBING_SCHEMA),
+    (DESTINATION_PREFIX + "URI", DESTINATION_SCHEMA),
 ]
 
 # Sections of free options: (section, reload, text); ``reload`` as in Option.
@@ -56,7 +60,8 @@ FREE_SECTIONS = [
 
 
 def _section_matches(pattern, section):
-    """``routing-point:DN`` and ``dn:NAME`` name a family of sections."""
+    """``routing-point:DN``, ``destination:URI`` and ``dn:NAME`` name a
+    family of sections."""
     family, colon, _ = pattern.partition(":")
     if colon:
         return section.startswith(family + colon)

@@ -1,0 +1,65 @@
+"""The destinations' series of ``/metrics``, read from the pool at scrape
+time (see :mod:`.metrics`)."""
+
+from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
+                                    HistogramMetricFamily)
+
+from ..pool import STATES
+
+
+class DestinationCollector:
+    """Reads the running policy's pool of one
+    :class:`~sipredirect.management.node.ServerNode`.
+
+    ``sipredirect_destination_up`` is 1 for a destination that takes calls:
+    up, and also unknown (not probed, or no answer yet), because such a
+    destination is used; ``sipredirect_destination_state`` tells them apart.
+    """
+
+    def __init__(self, node):
+        self.node = node
+
+    def collect(self):
+        pool = self.node.policy.pool
+        destinations = list(pool)
+        up = GaugeMetricFamily("sipredirect_destination_up",
+                               "1 when the destination takes calls (up, or unknown: "
+                               "not probed or not answered yet), 0 when down or "
+                               "probing back", labels=["destination"])
+        state = GaugeMetricFamily("sipredirect_destination_state",
+                                  "1 for the destination's current state",
+                                  labels=["destination", "state"])
+        calls = CounterMetricFamily("sipredirect_destination_calls",
+                                    "Calls sent to the destination (302s naming it "
+                                    "first, trunk resolutions, drain redirects)",
+                                    labels=["destination"])
+        skipped = CounterMetricFamily("sipredirect_destination_skipped",
+                                      "Times the destination was passed over for a "
+                                      "call, by reason (down, limit)",
+                                      labels=["destination", "reason"])
+        latency = GaugeMetricFamily("sipredirect_destination_probe_latency_seconds",
+                                    "Round trip of the destination's last answered "
+                                    "probe", labels=["destination"])
+        for destination in destinations:
+            key = destination.key
+            up.add_metric([key], int(destination.usable))
+            for name in STATES:
+                state.add_metric([key, name], int(destination.state == name))
+            calls.add_metric([key], destination.calls)
+            skipped.add_metric([key, "down"], destination.skipped_down)
+            skipped.add_metric([key, "limit"], destination.skipped_limit)
+            if destination.last_probe_latency is not None:
+                latency.add_metric([key], destination.last_probe_latency)
+        yield up
+        yield state
+        yield calls
+        yield skipped
+        yield latency
+        histogram = pool.probe_latency
+        probes = HistogramMetricFamily("sipredirect_destination_probe_seconds",
+                                       "Round trips of answered OPTIONS probes, every "
+                                       "destination together")
+        probes.add_metric([], [("+Inf" if bound == float("inf") else repr(float(bound)),
+                                count) for bound, count in histogram.cumulative()],
+                          histogram.total)
+        yield probes
