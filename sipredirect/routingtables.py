@@ -45,6 +45,14 @@ class RoutingPointSelector:
         """The DN, or None when the INVITE matches no routing point (404)."""
         return self.select_with_reason(request)[0]
 
+    def peek_with_reason(self, request):
+        """What :meth:`select_with_reason` answers now, without taking a
+        load-balancing turn: the shared call memory reserves a Call-ID with
+        it before it is known whether the INVITE starts a call."""
+        if self._load_balancing:
+            return self.turns.peek(), "load-balancing"
+        return self.select_with_reason(request)
+
     def select_with_reason(self, request):
         """(DN or None, how it was chosen: "load-balancing", "username",
         "default-route-point" or "no-routing-points")."""
@@ -98,6 +106,10 @@ class RoundRobin:
     @position.setter
     def position(self, value):
         self._next = value % len(self._items) if self._items else 0
+
+    def peek(self):
+        """The item :meth:`pick` would try first, the turn not taken."""
+        return self._items[self._next] if self._items else None
 
     def pick(self, refuse=lambda item: False):
         count = len(self._items)
