@@ -50,6 +50,11 @@ class RoutingPointSelector:
         load-balancing turn: the shared call memory reserves a Call-ID with
         it before it is known whether the INVITE starts a call."""
         if self._load_balancing:
+            registered = self._registered
+            if registered and ALL_DNS not in registered:
+                point = self.turns.peek(lambda dn: dn not in registered)
+                if point is not None:
+                    return point, "load-balancing"
             return self.turns.peek(), "load-balancing"
         return self.select_with_reason(request)
 
@@ -107,9 +112,14 @@ class RoundRobin:
     def position(self, value):
         self._next = value % len(self._items) if self._items else 0
 
-    def peek(self):
-        """The item :meth:`pick` would try first, the turn not taken."""
-        return self._items[self._next] if self._items else None
+    def peek(self, refuse=lambda item: False):
+        """The item :meth:`pick` would answer now, the turn not taken."""
+        count = len(self._items)
+        for offset in range(count):
+            item = self._items[(self._next + offset) % count]
+            if not refuse(item):
+                return item
+        return None
 
     def pick(self, refuse=lambda item: False):
         count = len(self._items)

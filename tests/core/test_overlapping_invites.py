@@ -15,6 +15,7 @@ from sipredirect.config import RoutingPoint
 from sipredirect.policy import Policy, install_policy
 from sipredirect.redirect import LookUpCall, Peer, RedirectCore, Send, StartRouting
 from sipredirect.routingtables import RoutingPointSelector
+from sipredirect.sip import read_message
 from sipredirect.testing import cancel_for, header_of, invite, status_of
 
 UDP = Peer("udp", "127.0.0.1", 5061, "udp-port")
@@ -154,3 +155,15 @@ def test_policy_reload_keeps_waiting_calls_known():
     install_policy(core.holder, dataclasses.replace(core.policy, num_of_rerouting=5))
     assert [status_of(d) for d in sent(send(core, invite(call_id="ov-5", cseq=2), 0.1))
             if status_of(d) != 100] == [500]
+
+
+def test_the_turn_looked_at_is_the_one_taken_among_registered_points():
+    """With routers on 7002 only, the lookup's reservation names 7002, the
+    point the call then takes, and looking takes no turn."""
+    selector = RoutingPointSelector({dn: RoutingPoint(dn) for dn in ("7001", "7002")}, True,
+                                    registered={"7002": {"router"}})
+    request = invite()
+    message = read_message(request)
+    assert selector.peek_with_reason(message) == ("7002", "load-balancing")
+    assert selector.peek_with_reason(message) == ("7002", "load-balancing")
+    assert selector.select_with_reason(message) == ("7002", "load-balancing")

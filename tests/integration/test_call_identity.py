@@ -174,6 +174,8 @@ def test_both_memories_give_the_same_answers_and_turns(servers):
         routed = route_requests(server, {"X": x, "Y": y})
         overlap = re.search(r"ConnID (\w+)\): INVITE overlapping", server.log())
         assert overlap, server.log()[-3000:]
+        assert server.metrics()[("sipredirect_calls_rejected_total",
+                                 (("reason", "overlapping-invite"),))] == 1
         results[backend] = (answers, routed, overlap.group(1))
     for backend, (answers, routed, overlap_conn_id) in results.items():
         assert answers == [(500, None), (302, "sip:p7001@127.0.0.1:5071"),
