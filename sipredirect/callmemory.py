@@ -1,10 +1,15 @@
-"""Remembering calls after they are answered (seed rows 18 and 19).
+"""Remembering calls while they wait for a route and after they are
+answered (seed rows 18 and 19).
 
 A gateway whose first destination failed sends a new INVITE with the same
 Call-ID (new branch, new CSeq).  Network SIP Server treated it as a
 re-routing attempt of the same call for ``final-timeout`` seconds and
 limited them with ``num-of-rerouting``; Genesys SIP Server forgets the call
 at once.  This memory brings the first behaviour back, in O(1) per call.
+
+A call is kept from its first INVITE on (``waiting`` until it is
+answered), so that an INVITE overlapping the first one is known to be the
+same call too (see :mod:`sipredirect.core.identity`).
 """
 
 from collections import OrderedDict
@@ -23,11 +28,14 @@ class CallRecord:
     """
 
     __slots__ = ("call_id", "conn_id", "call_uuid", "this_dn", "attempts",
-                 "used_destinations", "expires_at", "selected_by")
+                 "used_destinations", "expires_at", "selected_by", "waiting")
 
     def __init__(self, call_id, conn_id, call_uuid, this_dn, attempts,
-                 used_destinations, expires_at, selected_by="username"):
+                 used_destinations, expires_at, selected_by="username", waiting=False):
         self.selected_by = selected_by
+        # True while the call's first INVITE waits for its route here: a
+        # state of this process only, never replicated nor shared.
+        self.waiting = waiting
         self.call_id = call_id
         self.conn_id = conn_id
         self.call_uuid = call_uuid
@@ -38,17 +46,21 @@ class CallRecord:
 
     def _as_tuple(self):
         return (self.call_id, self.conn_id, self.call_uuid, self.this_dn, self.attempts,
-                tuple(self.used_destinations), self.expires_at, self.selected_by)
+                tuple(self.used_destinations), self.expires_at, self.selected_by,
+                self.waiting)
 
 
 def _from_tuple(fields):
     (call_id, conn_id, call_uuid, this_dn, attempts, used, expires_at,
-     selected_by) = fields
+     selected_by, waiting) = fields
     return CallRecord(call_id, conn_id, call_uuid, this_dn, attempts, frozenset(used),
-                      expires_at, selected_by)
+                      expires_at, selected_by, waiting)
 
 
+_ATTEMPTS = 4
+_USED = 5
 _EXPIRES_AT = 6
+_WAITING = 8
 _NEVER = float("inf")
 
 
@@ -176,15 +188,54 @@ class CallMemory:
         memory; within one process there is no race to guard against."""
         return defer.succeed(self.lookup(call_id, now))
 
+    def reserve(self, call_id, conn_id, call_uuid, this_dn, now, selected_by="username"):
+        """Keep the identity of a first INVITE while it waits for its route
+        (not replicated: a waiting call is this process's own state)."""
+        if self.final_timeout <= 0:
+            return
+        if self._next_expiry <= now:
+            self._expire(now)
+        records = self._records
+        if call_id in records or not records:
+            self._store((call_id, conn_id, call_uuid, this_dn, 0, (),
+                         now + self.final_timeout, selected_by, True))
+            return
+        # _store written out for the common case (one call less per call).
+        records[call_id] = (call_id, conn_id, call_uuid, this_dn, 0, (),
+                            now + self.final_timeout, selected_by, True)
+        if len(records) > self.max_entries:
+            records.popitem(last=False)
+            self.evicted += 1
+            self._next_expiry = -_NEVER
+
+    def count_attempt(self, call_id, attempts):
+        """An INVITE that overlapped the waiting first one was attempt
+        ``attempts``; its expiry is unchanged (as in Redis)."""
+        fields = self._records.get(call_id)
+        if fields is not None and fields[_ATTEMPTS] < attempts:
+            self._records[call_id] = fields[:_ATTEMPTS] + (attempts,) + fields[_USED:]
+
     def remember(self, call_id, conn_id, call_uuid, this_dn, attempts,
                  used_destinations, now, selected_by="username"):
+        """Keep the answered call; attempts are never lowered and
+        destinations only added (what an overlapping INVITE counted, or
+        another attempt tried, stays)."""
         if self.final_timeout <= 0:
             return None
         if self._next_expiry <= now:
             self._expire(now)
+        records = self._records
+        # Popped here rather than replaced in _store: removing a record
+        # leaves the next expiry a valid lower bound, so no rescan follows.
+        old = records.pop(call_id, None)
+        if old is not None:
+            if old[_ATTEMPTS] > attempts:
+                attempts = old[_ATTEMPTS]
+            if old[_USED]:
+                used_destinations = set(used_destinations).union(old[_USED])
         fields = (call_id, conn_id, call_uuid, this_dn, attempts,
                   tuple(sorted(set(used_destinations))), now + self.final_timeout,
-                  selected_by)
+                  selected_by, False)
         self._store(fields)
         record = _from_tuple(fields)
         if self.on_remember is not None:
@@ -212,5 +263,6 @@ class CallMemory:
             self._store(record._as_tuple())
 
     def records(self):
-        """Every remembered record, oldest first (an HA snapshot)."""
-        return [_from_tuple(fields) for fields in self._records.values()]
+        """Every answered call remembered, oldest first (an HA snapshot)."""
+        return [_from_tuple(fields) for fields in self._records.values()
+                if not fields[_WAITING]]

@@ -87,10 +87,20 @@ class ICallMemory(Interface):
         process knows.
         """
 
+    def reserve(call_id, conn_id, call_uuid, this_dn, now, selected_by="username"):
+        """Keep a first INVITE's identity here while it waits for its route
+        (its record is ``waiting``): an INVITE overlapping it is the same
+        call.  Not replicated to an HA peer."""
+
+    def count_attempt(call_id, attempts):
+        """An INVITE overlapping the waiting one counted as attempt
+        ``attempts`` (the answer of the waiting one does not lower it)."""
+
     def remember(call_id, conn_id, call_uuid, this_dn, attempts, used_destinations,
                  now, selected_by="username"):
         """Record the answered INVITE: ``attempts`` re-routing attempts so
-        far, ``used_destinations`` (URI strings) never to be offered again."""
+        far (never lowered), ``used_destinations`` (URI strings, added to
+        those kept) never to be offered again."""
 
     def apply(record, now):
         """Store a record made by the other node of an HA pair."""

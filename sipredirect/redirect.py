@@ -51,7 +51,7 @@ class RedirectCore:
         self.transactions = layer.table
         self.admission = CallAdmission(holder, layer, reporting, max_transactions,
                                        bad_input_log_interval)
-        self.identity = identity = CallIdentity(holder, reporting.stats, memory, conn_ids)
+        self.identity = identity = CallIdentity(holder, reporting.stats, memory, conn_ids, rng)
         self.requests = requests = RoutingRequests(holder, layer, identity, reporting)
         self.route_decided = requests.decided
         self.route_failed = requests.failed

@@ -48,6 +48,19 @@ class RoutingPointSelector:
         """The DN, or None when the INVITE matches no routing point (404)."""
         return self.select_with_reason(request)[0]
 
+    def peek_with_reason(self, request):
+        """What :meth:`select_with_reason` answers now, without taking a
+        load-balancing turn: the shared call memory reserves a Call-ID with
+        it before it is known whether the INVITE starts a call."""
+        if self._load_balancing:
+            registered = self._registered
+            if registered and ALL_DNS not in registered:
+                point = self.turns.peek(lambda dn: dn not in registered)
+                if point is not None:
+                    return point, "load-balancing"
+            return self.turns.peek(), "load-balancing"
+        return self.select_with_reason(request)
+
     def select_with_reason(self, request):
         """(DN or None, how it was chosen: "load-balancing", "username",
         "default-route-point" or "no-routing-points")."""
@@ -101,6 +114,15 @@ class RoundRobin:
     @position.setter
     def position(self, value):
         self._next = value % len(self._items) if self._items else 0
+
+    def peek(self, refuse=lambda item: False):
+        """The item :meth:`pick` would answer now, the turn not taken."""
+        count = len(self._items)
+        for offset in range(count):
+            item = self._items[(self._next + offset) % count]
+            if not refuse(item):
+                return item
+        return None
 
     def pick(self, refuse=lambda item: False):
         count = len(self._items)

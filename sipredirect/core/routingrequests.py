@@ -32,7 +32,8 @@ class RoutingRequests:
         try:
             route_request = self.identity.identify(request, peer, record, now, fresh)
         except Refusal as refusal:
-            return self.layer.final(txn, refusal.status, now, why=refusal.why)
+            return self.layer.final(txn, refusal.status, now, why=refusal.why,
+                                    extra_headers=refusal.headers)
         route_request._txn = txn
         txn.call = route_request
         self.pending += 1
@@ -94,6 +95,7 @@ class RoutingRequests:
             if not destinations:
                 self.log.warn("call {call_id}: refusing to redirect to its own "
                               "Request-URI", call_id=route_request.call_id)
+                self.identity.remember(route_request, (), now)  # answered: no longer waiting
                 return self.layer.final(txn, policy.no_route_status, now,
                                         why="own-request-uri")
             extra.extend(decision.headers)
@@ -115,6 +117,8 @@ class RoutingRequests:
         """The INVITE of ``call`` was CANCELled while routed: stop routing."""
         self.pending -= 1
         self.reporting.abandoned(call, now)
+        # Answered (487): remembered like any answered call, no longer waiting.
+        self.identity.remember(call, (), now)
         return CancelRouting(call)
 
 

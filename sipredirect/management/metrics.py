@@ -26,7 +26,8 @@ ROUTE_SOURCES = ("router", "http", "static", "default-destinations", "draining")
 REJECT_REASONS = ("router", "http", "no-route", "error", "overload", "reroute-limit",
                   "draining", "no-routing-point", "own-request-uri",
                   "unsupported-uri-scheme", "max-forwards-exhausted",
-                  "to-tag-on-new-invite", "cancelled", "max-transactions")
+                  "to-tag-on-new-invite", "cancelled", "max-transactions",
+                  "overlapping-invite")
 # dropped_total{reason}: traffic dropped without an answer.
 DROP_REASONS = ("untrusted", "rate-limited", "oversize", "too-many-connections",
                 "tls-handshake", "tls-identity", "not_primary",

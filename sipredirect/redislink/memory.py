@@ -15,8 +15,15 @@ Both updates are Lua scripts, atomic on the Redis side:
   there and then, so two INVITEs of one Call-ID reaching two servers at the
   same moment get attempts N and N+1, never both the first; an unknown
   call is reserved for this INVITE (attempt 0, its ConnID) at once.
-* ``remember`` (the INVITE was answered): identity set if missing,
-  attempts never lowered, destinations added, TTL restarted.
+* ``remember`` (the INVITE was answered): identity set if missing (the
+  first attempt's own answer sets its routing point and how it was chosen:
+  a load-balanced call takes its turn only once Redis said it is new, see
+  :meth:`~sipredirect.core.identity.CallIdentity.lookup`), attempts never
+  lowered, destinations added, TTL restarted.
+
+Whether a call's first INVITE still waits for its route is known only to
+the server routing it: the local memory keeps that (``waiting``), and a
+record Redis returns is marked waiting when this server's own is.
 
 Redis slow or down never leaves a call unanswered: every command has the
 client's timeout, a failed lookup falls back to this server's own
@@ -54,6 +61,9 @@ local key = KEYS[1]
 local names = {'conn_id', 'call_uuid', 'this_dn', 'selected_by'}
 for i = 1, 4 do
   redis.call('HSETNX', key, names[i], ARGV[i + 1])
+end
+if ARGV[6] == '0' and redis.call('HGET', key, 'conn_id') == ARGV[2] then
+  redis.call('HSET', key, 'this_dn', ARGV[4], 'selected_by', ARGV[5])
 end
 local stored = tonumber(redis.call('HGET', key, 'attempts') or '-1') or -1
 if tonumber(ARGV[6]) > stored then
@@ -129,6 +139,14 @@ class RedisCallMemory:
     def lookup(self, call_id, now):
         return self.local.lookup(call_id, now)
 
+    def reserve(self, call_id, conn_id, call_uuid, this_dn, now, selected_by="username"):
+        # Redis reserved the call in claim() already.
+        self.local.reserve(call_id, conn_id, call_uuid, this_dn, now, selected_by)
+
+    def count_attempt(self, call_id, attempts):
+        # Redis counted it in claim() already.
+        self.local.count_attempt(call_id, attempts)
+
     def apply(self, record, now):
         self.local.apply(record, now)
 
@@ -163,7 +181,11 @@ class RedisCallMemory:
             # New to the group; the local memory may still know it from a
             # time Redis was away.
             return self.local.lookup(call_id, now)
-        return record_from_fields(call_id, reply[1], reply[2], now)
+        record = record_from_fields(call_id, reply[1], reply[2], now)
+        own = self.local.lookup(call_id, now)
+        if own is not None and own.waiting:
+            record.waiting = True
+        return record
 
     def _claim_failed(self, failure, call_id, now):
         self.stats["call_memory_fallbacks"] += 1
