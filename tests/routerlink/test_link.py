@@ -381,7 +381,8 @@ def test_full_call_through_the_router():
     assert used["message"] == "EventRouteUsed"
     assert (used["ConnID"], used["ReferenceID"], used["OtherDN"]) == (
         request["ConnID"], 42, "sip:agent7@10.0.0.7:5060")
-    assert used["Extensions"] == {"RouteSource": "router"}
+    assert used["Extensions"] == {"RouteSource": "router",
+                                  "Contact": "<sip:agent7@10.0.0.7:5060>"}
     assert used["CallUUID"] == request["CallUUID"]
 
 
@@ -396,7 +397,9 @@ def test_default_destination_routes_are_reported_to_routers_too():
     assert status_of(conn.sent[-1]) == 302 and b"sip:fallback@h" in conn.sent[-1]
     server.message_received(ack_for(raw, conn.sent[-1]), peer)
     (used,) = router.events()
-    assert used["Extensions"] == {"RouteSource": "default-destinations"}
+    assert used["Extensions"] == {"RouteSource": "default-destinations",
+                                  "Contact": "<sip:fallback@h>"}
+    assert used["OtherDN"] == "sip:fallback@h"
     assert "ReferenceID" not in used
 
 
