@@ -77,6 +77,10 @@ class DnResolver:
             return contacts
         return self.hosts.resolve_contacts(contacts)
 
+    def resolve_uri(self, text, location=None):
+        """The URI of :meth:`resolve_contact`'s Contact."""
+        return self.resolve_contact(text, location).uri
+
     def resolve_contact(self, text, location=None, depth=0):
         """The Contact ``text`` stands for (step 1-6 above)."""
         if depth > MAX_DEPTH:
@@ -117,8 +121,12 @@ class DnResolver:
         out-of-signalling-path trunk prefix matching it (rule 4 of
         :func:`~sipredirect.destinations.classify_other_dn`)."""
         model = self.model
-        return (name in model.dns or model.dial_plan.apply(name)[0] is not None
-                or self._trunk_for(name)[0] is not None)
+        if name in model.dns or model.dial_plan.apply(name)[0] is not None:
+            return True
+        # Not _trunk_for: asking must not count a call on a trunk's
+        # destination or take from its max-cps.
+        return any(trunk.oosp_transfer and any(name.startswith(p) for p in trunk.prefixes)
+                   for trunk in model.trunks)
 
     def _trunk_for(self, dn):
         matches = []
