@@ -8,42 +8,70 @@ decision without importing the others; plug-ins see them through
 :mod:`sipredirect.api`.
 """
 
+from .values import Value
+
 #: The DN a router registers to be offered the calls of every routing point.
 ALL_DNS = "*"
 
 
-class Contact:
-    """One 302 Contact: a URI and an optional q-value (RFC 3261 20.10)."""
+class Contact(Value):
+    """One 302 Contact: a URI, an optional q-value (RFC 3261 20.10) and,
+    for a router's name-addr OtherDN, its display name and the header
+    parameters other than ``q`` (copied into the 302 as the router sent
+    them: Network SIP Server's "Contact URI is mapped as is").
 
-    __slots__ = ("uri", "q")
+    Immutable: the OtherDN memo hands one instance to many calls;
+    :meth:`with_uri` gives a changed copy.
+    """
 
-    def __init__(self, uri, q=None):
-        self.uri = uri
-        self.q = q
+    __slots__ = ("uri", "q", "display", "params")
+    _defaults = {"q": None, "display": None, "params": ()}
+    _convert = {"params": tuple}
+
+    def with_uri(self, uri):
+        """The same Contact (q, display name, parameters) for ``uri``."""
+        return Contact(uri, self.q, self.display, self.params)
 
     def header_value(self):
-        if self.q is None:
-            return "<%s>" % (self.uri,)
-        return "<%s>;q=%s" % (self.uri, ("%.3f" % self.q).rstrip("0").rstrip(".")
-                              if self.q not in (0, 1) else int(self.q))
+        if self.display is None and not self.params:
+            if self.q is None:
+                return "<%s>" % (self.uri,)
+            return "<%s>;q=%s" % (self.uri, _q_text(self.q))
+        if self.display is None:
+            value = "<%s>" % (self.uri,)
+        else:
+            escaped = self.display.replace("\\", "\\\\").replace('"', '\\"')
+            value = '"%s" <%s>' % (escaped, self.uri)
+        if self.q is not None:
+            value += ";q=" + _q_text(self.q)
+        return value + "".join(";%s" % n if v is None else ";%s=%s" % (n, v)
+                               for n, v in self.params)
 
     def __repr__(self):
         return "<Contact %s q=%s>" % (self.uri, self.q)
+
+
+def _q_text(q):
+    """A q-value as RFC 3261 25.1 writes it (at most three decimals)."""
+    return ("%.3f" % q).rstrip("0").rstrip(".") if q not in (0, 1) else str(int(q))
 
 
 class Redirect:
     """Answer the INVITE with 302 and these Contacts (and extra headers).
 
     ``reference_id`` and ``origin`` are for the deciding service: the
-    router link keeps the winning request's ReferenceID and client there.
+    router link keeps the winning request's ReferenceID and client there,
+    and ``other_dn``, the OtherDN as that router sent it (EventRouteUsed
+    reports it unresolved, docs/router-protocol.rst).
     """
 
-    __slots__ = ("contacts", "headers", "source", "reference_id", "origin")
+    __slots__ = ("contacts", "headers", "source", "reference_id", "origin", "other_dn")
 
     def __init__(self, contacts, headers=(), source="router", reference_id=None,
-                 origin=None):
+                 origin=None, other_dn=None):
         self.reference_id = reference_id
         self.origin = origin
+        self.other_dn = other_dn
         contacts = tuple(contacts)
         # A router's decisions come as Contacts already: convert only when
         # one is not (a loop of class tests, not a generator per decision).
@@ -96,7 +124,7 @@ class RouteRequest:
                  "received_at", "reroute_count", "used_destinations", "selected_by",
                  "_attributes", "_route_event", "_used_event", "_events", "confirmed_at",
                  "abandoned_event", "decided_by", "decision", "_txn", "steps", "note",
-                 "__weakref__")
+                 "contacts_sent", "__weakref__")
 
     def __init__(self, request, this_dn, peer, conn_id, call_uuid, received_at,
                  reroute_count=0, used_destinations=frozenset(), selected_by="username"):
@@ -118,6 +146,9 @@ class RouteRequest:
         self.reroute_count = reroute_count
         self.decided_by = None
         self.decision = None
+        # The ("Contact", value) headers of the 302 as sent, for
+        # EventRouteUsed (set when the redirect is answered).
+        self.contacts_sent = None
         self._txn = None
         # Filled by the chain for the decision log: one step tuple per
         # service asked (see decisions.step_record); ``note`` is a
@@ -167,16 +198,28 @@ class RouteRequest:
 
     @property
     def used_event(self):
-        """EventRouteUsed, for a redirected call whose ACK arrived."""
+        """EventRouteUsed, for a redirected call whose ACK arrived.
+
+        ``OtherDN`` is what the winning router sent, unresolved (for a call
+        routed without a router: the first destination's URI);
+        ``Extensions.Contact`` the Contact header of the 302 as sent
+        (several Contacts separated by ", ").
+        """
         if (self._used_event is None and self.confirmed_at is not None
                 and self._events is not None and isinstance(self.decision, Redirect)):
             decision = self.decision
+            other_dn = decision.other_dn
             attributes = {"ThisDN": self.this_dn, "ThisQueue": self.this_dn,
                           "ConnID": self.conn_id, "CallUUID": self.call_uuid,
-                          "OtherDN": str(decision.contacts[0].uri)}
+                          "OtherDN": str(decision.contacts[0].uri) if other_dn is None
+                          else other_dn}
             if decision.reference_id is not None:
                 attributes["ReferenceID"] = decision.reference_id
-            attributes["Extensions"] = {"RouteSource": route_source(self, decision)}
+            sent = self.contacts_sent
+            contact = ", ".join([value for _, value in sent] if sent is not None
+                                else [c.header_value() for c in decision.contacts])
+            attributes["Extensions"] = {"RouteSource": route_source(self, decision),
+                                        "Contact": contact}
             self._used_event = self._events[1].event("EventRouteUsed", attributes,
                                                      self.confirmed_at)
         return self._used_event

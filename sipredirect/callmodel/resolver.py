@@ -1,10 +1,13 @@
 """A router's OtherDN -> the Contact of the 302, SIP Server style.
 
-Order, as SIP Server applies its matching rules (seed row 2):
+What OtherDN is comes first, by the one rule of
+:func:`sipredirect.destinations.classify_other_dn`; then, in SIP Server's
+order of matching rules (seed row 2):
 
-1. A full URI, ``user@host`` or ``host:port`` is used as is (Network SIP
-   Server's behaviour; the "Use Override" external routing points).
-2. With ``Location`` in the RequestRouteCall, the access code of that
+1. An address (a URI, a name-addr, ``host``, ``host:port``,
+   ``user@host[:port]``) is used as is (Network SIP Server's behaviour; the
+   "Use Override" external routing points).
+2. A DN: with ``Location`` in the RequestRouteCall, the access code of that
    switch (``[access-codes]``) goes before the DN (the ISCC case of the
    seed's migration use case 1).
 3. A DN of ``[dn:NAME]`` with a contact: that contact (user = the DN
@@ -20,10 +23,12 @@ Order, as SIP Server applies its matching rules (seed row 2):
    when every matching trunk is, ``all-destinations-down`` decides
    (use-anyway: the longest match; reject: EventError 7).
 6. Nothing: EventError 7.
+
+A plain name with letters (``ss1``, ``gw1``) is a DN when step 2-5 give it
+a meaning (or the RequestRouteCall has a Location), else a host name.
 """
 
 import ipaddress
-import re
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -48,12 +53,8 @@ def with_user(uri, user):
             from None
 
 
-_NOT_A_DN = re.compile(r"[:@.\[\]<>; \t]")
-
-
-def _is_dn(text):
-    """A DN is a plain name: no scheme, no '@', no host-like dot or colon."""
-    return _NOT_A_DN.search(text) is None
+def _any_name(dn):
+    return True
 
 
 @implementer(IDestinationResolver)
@@ -71,19 +72,24 @@ class DnResolver:
         self._as_is = UriResolver()
 
     def resolve(self, other_dn, request, location=None):
-        contacts = [Contact(self.resolve_uri(other_dn.strip(), location))]
+        contacts = [self.resolve_contact(other_dn.strip(), location)]
         if self.hosts is None:
             return contacts
         return self.hosts.resolve_contacts(contacts)
 
-    def resolve_uri(self, text, location=None, depth=0):
-        """The SIP URI ``text`` stands for (step 1-6 above)."""
+    def resolve_uri(self, text, location=None):
+        """The URI of :meth:`resolve_contact`'s Contact."""
+        return self.resolve_contact(text, location).uri
+
+    def resolve_contact(self, text, location=None, depth=0):
+        """The Contact ``text`` stands for (step 1-6 above)."""
         if depth > MAX_DEPTH:
             raise DestinationUnresolvable("dial plan loops (more than %d steps)" % MAX_DEPTH)
         if not text:
             raise DestinationUnresolvable("empty OtherDN")
-        if not _is_dn(text):
-            return self._as_is.uri(text)
+        contact = self._as_is.contact(text, self.knows if location is None else _any_name)
+        if contact is not None:
+            return contact
         dn = text
         if location:
             code = self.model.access_codes.get(location)
@@ -95,19 +101,32 @@ class DnResolver:
             if known.contact is None:
                 raise DestinationUnresolvable("DN %s has no contact" % dn)
             if known.contact.user:
-                return known.contact
-            return with_user(known.contact, dn)
+                return Contact(known.contact)
+            return Contact(with_user(known.contact, dn))
         rule, destination = self.model.dial_plan.apply(dn)
         if rule is not None:
-            return self.resolve_uri(destination, None, depth + 1)
+            return self.resolve_contact(destination, None, depth + 1)
         trunk, prefix = self._trunk_for(dn)
         if trunk is not None:
             user = dn if trunk.replace_prefix is None else trunk.replace_prefix + dn[len(prefix):]
             if not user:
                 raise DestinationUnresolvable("DN %s is only the trunk prefix" % dn)
-            return with_user(trunk.contact, user)
+            return Contact(with_user(trunk.contact, user))
         raise DestinationUnresolvable("DN %s matches no DN, dial-plan rule or trunk prefix"
                                       % dn)
+
+    def knows(self, name):
+        """Whether the configuration gives the plain name ``name`` a
+        meaning as a DN: a ``[dn:NAME]``, a dial-plan rule or an
+        out-of-signalling-path trunk prefix matching it (rule 4 of
+        :func:`~sipredirect.destinations.classify_other_dn`)."""
+        model = self.model
+        if name in model.dns or model.dial_plan.apply(name)[0] is not None:
+            return True
+        # Not _trunk_for: asking must not count a call on a trunk's
+        # destination or take from its max-cps.
+        return any(trunk.oosp_transfer and any(name.startswith(p) for p in trunk.prefixes)
+                   for trunk in model.trunks)
 
     def _trunk_for(self, dn):
         matches = []
@@ -178,10 +197,15 @@ class HostCache:
         d = self.lookup(uri.host)
 
         def rebuild(address):
-            text = "%s:%s%s%s%s" % (
-                uri.scheme, uri.user + "@" if uri.user else "", address,
-                ":%d" % uri.port if uri.port is not None else "", format_params(uri.params))
-            return Contact(parse_uri(text), contact.q)
+            # Only the host changes: user, password, port, parameters,
+            # headers and the Contact's display name and q stay as sent.
+            userinfo = "" if uri.user is None else uri.user + (
+                "" if uri.password is None else ":" + uri.password) + "@"
+            text = "%s:%s%s%s%s%s" % (
+                uri.scheme, userinfo, address,
+                ":%d" % uri.port if uri.port is not None else "", format_params(uri.params),
+                "" if uri.headers is None else "?" + uri.headers)
+            return contact.with_uri(parse_uri(text))
 
         return d.addCallback(rebuild)
 

@@ -5,7 +5,7 @@ the rejection's status)."""
 from twisted.logger import Logger
 
 from ..actions import CancelRouting, LookUpCall, StartRouting
-from ..routingtypes import Contact, Redirect, Reject
+from ..routingtypes import Redirect, Reject
 from ..sip import SipUri, TelUri
 from ..sip.transaction import PROCEEDING
 from ..sip.uri import as_sips
@@ -89,7 +89,7 @@ class RoutingRequests:
                 if (uri == own if type(uri) is type(own) and type(uri) in _URIS
                         else str(uri) == str(own)):
                     continue  # never back to the Request-URI itself
-                extra.append(("Contact", Contact(as_sips(uri), contact.q).header_value()
+                extra.append(("Contact", contact.with_uri(as_sips(uri)).header_value()
                               if sips else contact.header_value()))
                 destinations.append(str(uri))
             if not destinations:
@@ -98,10 +98,11 @@ class RoutingRequests:
                 self.identity.remember(route_request, (), now)  # answered: no longer waiting
                 return self.layer.final(txn, policy.no_route_status, now,
                                         why="own-request-uri")
-            extra.extend(decision.headers)
+            route_request.contacts_sent = extra
             self.stats["redirected_" + decision.source] += 1
             self.identity.remember(route_request, destinations, now)
-            return self.layer.final(txn, 302, now, extra_headers=extra, why="routed")
+            return self.layer.final(txn, 302, now, extra_headers=[*extra, *decision.headers],
+                                    why="routed")
         if isinstance(decision, Reject):
             self.stats["rejected_" + decision.source] += 1
             self.identity.remember(route_request, (), now)

@@ -13,7 +13,7 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from ..interfaces import IRoutingService
-from ..routingtypes import Contact, Redirect
+from ..routingtypes import Redirect
 from ..sip import SipUri, parse_uri
 from ..sip.grammar import format_params
 from .plan import query_for
@@ -67,13 +67,15 @@ class TargetContacts:
     def _rewrite(self, contact, target):
         if target is None:
             return contact
-        key = (contact.uri.text, contact.q, target)
+        # A router's name-addr keeps its display name and header
+        # parameters: only the URI goes to the target.
+        key = (contact.uri.text, contact.q, contact.display, contact.params, target)
         rewritten = self._rewritten.get(key)
         if rewritten is None:
             if len(self._rewritten) >= _MEMO_SIZE:
                 self._rewritten.clear()
-            rewritten = self._rewritten[key] = Contact(target_uri(contact.uri, target),
-                                                       contact.q)
+            rewritten = self._rewritten[key] = contact.with_uri(
+                target_uri(contact.uri, target))
         return rewritten
 
 
@@ -125,4 +127,4 @@ def _redirect_to(contacts, decision):
     if all(new is old for new, old in zip(contacts, decision.contacts)):
         return decision
     return Redirect(contacts, decision.headers, decision.source, decision.reference_id,
-                    decision.origin)
+                    decision.origin, decision.other_dn)

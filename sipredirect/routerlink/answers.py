@@ -122,7 +122,8 @@ class RouteAnswers:
                               % other_dn, ref)
             return
         self.offers.win(conn_id, Redirect(usable, headers, source="router",
-                                          reference_id=ref, origin=session))
+                                          reference_id=ref, origin=session,
+                                          other_dn=other_dn))
 
     def _unresolved(self, session, ref, other_dn, failure):
         if failure.check(DestinationUnresolvable):

@@ -136,6 +136,10 @@ class RouterLink:
         try:
             handler = self._handlers.get(name)
             if handler is None:
+                # The answer still names the request it answers, when the
+                # line has a ReferenceID that is one (an unusable one is
+                # left out: ErrorCode 2 is the news for the router).
+                ref = _reference_if_any(message)
                 raise RouterProtocolError(ErrorCode.UNKNOWN_MESSAGE,
                                           "unknown message %s" % printable(name[:64]))
             ref = reference_id(message, required=(name == "RequestRouteCall"))
@@ -202,3 +206,11 @@ class RouterLink:
     def close_all(self):
         for session in list(self.table.sessions):
             session.close()
+
+
+def _reference_if_any(message):
+    """The line's ReferenceID when it is a valid one, else None."""
+    try:
+        return reference_id(message)
+    except RouterProtocolError:
+        return None

@@ -22,6 +22,8 @@ CONFIG = """
 contact = sip:agent7001@10.0.0.71:5060
 [dn:7002]
 contact = 10.0.0.72
+[dn:ss1]
+contact = 10.0.0.91:5091
 [dn:premise1]
 type = trunk
 contact = 10.0.1.1:5060
@@ -95,6 +97,28 @@ def test_uris_and_host_port_taken_as_is(resolver, other_dn, expected):
     AttributeOtherDN, Network SIP Server column: "Contact URI is mapped as
     is in a 302 message"."""
     assert contact(resolver, other_dn) == expected
+
+
+@pytest.mark.parametrize("other_dn, expected", [
+    ('"Sales" <sip:s@10.0.0.7>;q=0.5;expires=60', '"Sales" <sip:s@10.0.0.7>;q=0.5;expires=60'),
+    ("localhost:5070", "<sip:localhost:5070>"),
+    ("10.0.0.1:5060;transport=tcp", "<sip:10.0.0.1:5060;transport=tcp>"),
+    ("gw1", "<sip:gw1>"),
+    ("ss1", "<sip:ss1@10.0.0.91:5091>"),
+    ("7001", "<sip:agent7001@10.0.0.71:5060>"),
+])
+def test_addresses_as_is_and_dns_resolved_by_the_one_rule(resolver, other_dn, expected):
+    """Issue 20, point 2: a name-addr keeps its display name, q and header
+    parameters; host forms are hosts; a plain name the configuration
+    knows (``[dn:ss1]``) is a DN, one it does not (``gw1``) a host name."""
+    (resolved,) = resolver.resolve(other_dn, None)
+    assert resolved.header_value() == expected
+
+
+def test_a_plain_name_with_a_location_is_a_dn_of_that_switch(resolver):
+    """ISCC: with Location the router names a DN of another switch."""
+    assert contact(resolver, "sales", location="premise1") == "sip:sales@10.0.1.1:5060"
+    assert contact(resolver, "sales") == "sip:sales"
 
 
 def test_configured_dn_with_contact(resolver):
@@ -237,6 +261,22 @@ def test_resolve_sip_address_uses_the_cache_for_the_ttl():
     clock.advance(2)
     resolver.resolve("0755", None)
     assert len(fake.queries) == 2
+
+
+def test_resolve_sip_address_changes_only_the_host_of_an_other_dn():
+    """A name-addr keeps its display name, q and header parameters, the
+    URI its user, password, port, parameters and headers; a bare host
+    name (no DN configured by that name) is looked up too."""
+    clock = task.Clock()
+    fake = FakeDns({"gw.example.com": ("192.0.2.44", 60), "gw1": ("192.0.2.45", 60)})
+    resolver = DnResolver(parse_config(CONFIG, "x.ini").call_model, HostCache(fake, clock))
+    named = resolver.resolve('"Sales" <sip:s:pw@gw.example.com:5070;transport=tcp?X=1>'
+                             ';q=0.5;expires=60', None)
+    bare = resolver.resolve("gw1", None)
+    fake.answer_all()
+    assert named.result[0].header_value() == (
+        '"Sales" <sip:s:pw@192.0.2.44:5070;transport=tcp?X=1>;q=0.5;expires=60')
+    assert bare.result[0].header_value() == "<sip:192.0.2.45>"
 
 
 def test_resolve_sip_address_failure_is_unresolvable_and_ips_skip_dns():

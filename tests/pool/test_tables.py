@@ -108,6 +108,18 @@ def test_a_down_trunk_is_passed_over_for_the_next_match():
         resolver.resolve_uri("9123")
 
 
+def test_telling_a_dn_from_a_host_name_counts_no_call_on_a_trunk():
+    """A plain name that a trunk prefix makes a DN (issue 20, point 2) is
+    classified without counting a call on the trunk's destination: the
+    call counts once, when the trunk is chosen."""
+    text = CONFIG.format(extra="").replace("prefix = 9\n", "prefix = 9, gw\n", 1)
+    policy = build_policy(parse_config(text, "x.ini"), task.Clock())
+    resolver = DnResolver(policy.config.call_model, pool=policy.pool, clock=task.Clock())
+    assert str(resolver.resolve_uri("gwest")) == "sip:gwest@10.0.2.1"
+    assert policy.pool["sip:10.0.2.1"].calls == 1
+    assert str(resolver.resolve_uri("west")) == "sip:west"  # no prefix: a host name
+
+
 def test_drain_redirect_to_a_down_peer_answers_503_with_reject():
     text = CONFIG.format(extra="").replace(
         "[routing-points]", "all-destinations-down = reject\n[routing-points]") + \

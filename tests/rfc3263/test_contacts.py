@@ -48,6 +48,19 @@ def test_the_contact_names_the_chosen_target_with_its_transport():
     assert str(one(resolver, "sips:9001@pbx.test").uri) == "sips:9001@10.0.0.1:5061"
 
 
+def test_a_name_addr_keeps_its_display_name_q_and_parameters_at_the_target():
+    """A router's OtherDN ``"Sales" <sip:9001@gw.test:5099>;q=0.5;expires=60``
+    (issue 20, point 2): only the URI goes to the target."""
+    resolver, fake, clock = contacts()
+    (contact,) = DnResolver(parse_config("[sipredirect]\n[routing-points]\n8001 =\n",
+                                         "x.ini").call_model).resolve(
+        '"Sales" <sip:9001@gw.test:5099>;q=0.5;expires=60', None)
+    answer = resolver.resolve_contacts([contact])
+    (rewritten,) = answer.result if hasattr(answer, "result") else answer
+    assert rewritten.header_value() == (
+        '"Sales" <sip:9001@10.0.0.9:5099;transport=udp>;q=0.5;expires=60')
+
+
 def test_addresses_tel_and_failures_keep_the_contact_as_it_is():
     resolver, fake, clock = contacts()
     for text in ("sip:9001@10.1.1.1", "tel:+15551234", "sip:9001@nowhere.test"):

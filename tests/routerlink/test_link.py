@@ -7,6 +7,7 @@ from twisted.internet import defer, task
 from twisted.internet.testing import StringTransport
 from zope.interface.verify import verifyObject
 
+from sipredirect.callmodel.model import CallModel, Dn
 from sipredirect.config import Config, RoutingPoint
 from sipredirect.interfaces import IDestinationResolver, IRoutingService
 from sipredirect.destinations import UriResolver
@@ -14,9 +15,10 @@ from sipredirect.redirect import Peer
 from sipredirect.routerlink import RouterLink, RouterLinkProtocol
 from sipredirect.routingtypes import Redirect, Reject, RouteRequest
 from sipredirect.server import SipServerService
-from sipredirect.sip import parse_message
+from sipredirect.sip import parse_message, parse_sip_uri
 from sipredirect.policy import Policy, PolicyHolder, build_policy
-from sipredirect.testing import RecordingConnection, ack_for, cancel_for, invite, status_of
+from sipredirect.testing import (RecordingConnection, ack_for, cancel_for, header_of, invite,
+                                 status_of)
 
 POINTS = {"8001": RoutingPoint("8001"), "8002": RoutingPoint("8002", router_timeout=1.0)}
 
@@ -175,6 +177,27 @@ def test_oversize_line_gets_error_1_and_is_disconnected_others_unaffected():
     d = link.route(route_request())
     (request,) = good.events()
     assert request["message"] == "EventRouteRequest" and not d.called
+
+
+@pytest.mark.parametrize("reference, expected", [
+    (9, 9), (None, None), ("nine", None), (0, None), (True, None),
+])
+def test_an_unknown_message_gets_error_2_with_its_reference_id(reference, expected):
+    """docs/router-protocol.rst: EventError carries the ReferenceID of the
+    request it answers; one that is no ReferenceID is left out, and the
+    answer is still ErrorCode 2 (issue 20, point 8)."""
+    link, _ = make_link()
+    router = Router(link)
+    router.events()
+    router.register("urs")
+    message = {"message": "RequestWhatever"}
+    if reference is not None:
+        message["ReferenceID"] = reference
+    router.proto.dataReceived(json.dumps(message).encode() + b"\n")
+    (event,) = router.events()
+    assert (event["message"], event["ErrorCode"]) == ("EventError", 2)
+    assert event.get("ReferenceID") == expected
+    assert not router.closed
 
 
 def test_no_router_registered_falls_back_at_once():
@@ -381,12 +404,36 @@ def test_full_call_through_the_router():
     assert used["message"] == "EventRouteUsed"
     assert (used["ConnID"], used["ReferenceID"], used["OtherDN"]) == (
         request["ConnID"], 42, "sip:agent7@10.0.0.7:5060")
-    assert used["Extensions"] == {"RouteSource": "router"}
+    assert used["Extensions"] == {"RouteSource": "router",
+                                  "Contact": "<sip:agent7@10.0.0.7:5060>"}
     assert used["CallUUID"] == request["CallUUID"]
 
 
+@pytest.mark.parametrize("other_dn, contact", [
+    ("9001", "<sip:9001@10.0.0.90:5081>"),
+    ('"Sales" <sip:s@10.0.0.9>;q=0.5', '"Sales" <sip:s@10.0.0.9>;q=0.5'),
+    ("10.0.0.1:5060;transport=tcp", "<sip:10.0.0.1:5060;transport=tcp>"),
+])
+def test_event_route_used_has_other_dn_as_sent_and_the_contact_used(other_dn, contact):
+    """Issue 20, point 7: OtherDN is what the router sent (9001, not the
+    URI it resolved to), Extensions.Contact the Contact of the 302."""
+    model = CallModel({"9001": Dn("9001", contact=parse_sip_uri("sip:10.0.0.90:5081"))})
+    server, link, clock, router, conn, peer = routed_server(call_model=model)
+    raw = invite(user="8001")
+    server.message_received(raw, peer)
+    (request,) = router.events()
+    router.send(message="RequestRouteCall", ReferenceID=7, ConnID=request["ConnID"],
+                OtherDN=other_dn)
+    final = conn.sent[-1]
+    assert header_of(final, "Contact") == contact
+    server.message_received(ack_for(raw, final), peer)
+    (used,) = router.events()
+    assert (used["message"], used["OtherDN"], used["ReferenceID"]) == (
+        "EventRouteUsed", other_dn, 7)
+    assert used["Extensions"] == {"RouteSource": "router", "Contact": contact}
+
+
 def test_default_destination_routes_are_reported_to_routers_too():
-    from sipredirect.sip import parse_sip_uri
     server, link, clock, router, conn, peer = routed_server(
         default_routing_destinations=[parse_sip_uri("sip:fallback@h")])
     raw = invite(user="8001")
@@ -396,7 +443,9 @@ def test_default_destination_routes_are_reported_to_routers_too():
     assert status_of(conn.sent[-1]) == 302 and b"sip:fallback@h" in conn.sent[-1]
     server.message_received(ack_for(raw, conn.sent[-1]), peer)
     (used,) = router.events()
-    assert used["Extensions"] == {"RouteSource": "default-destinations"}
+    assert used["Extensions"] == {"RouteSource": "default-destinations",
+                                  "Contact": "<sip:fallback@h>"}
+    assert used["OtherDN"] == "sip:fallback@h"
     assert "ReferenceID" not in used
 
 
@@ -428,7 +477,6 @@ def test_rerouting_within_final_timeout():
     """A new INVITE with the same Call-ID is the same call: same ConnID,
     RerouteCount, the destination used before is skipped; past
     num-of-rerouting it is refused."""
-    from sipredirect.sip import parse_sip_uri
     server, link, clock, router, conn, peer = routed_server(
         num_of_rerouting=1, reroute_limit_status=486,
         default_routing_destinations=[parse_sip_uri("sip:d1@h"), parse_sip_uri("sip:d2@h")])

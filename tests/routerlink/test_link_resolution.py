@@ -82,11 +82,14 @@ def test_a_resolver_that_raises_gets_event_error_7_and_the_call_waits_on():
 
 
 def test_an_other_dn_parsed_once_resolves_the_same_every_time_and_a_bad_one_never():
-    """OtherDN URIs are remembered by their text; only those that parse."""
+    """OtherDN Contacts are remembered by their text, immutable, and shared;
+    only those that parse are remembered."""
     resolver = UriResolver()
     first = resolver.resolve("sip:agent@10.0.0.1:5070", None)[0]
     again = resolver.resolve(" sip:agent@10.0.0.1:5070 ", None)[0]
-    assert first.uri is again.uri and first is not again
+    assert first is again
+    with pytest.raises(AttributeError):
+        first.q = 0.5
     for _ in range(2):
         with pytest.raises(DestinationUnresolvable):
             resolver.resolve("http://example.com/", None)
