@@ -2,7 +2,9 @@
 """The whole benchmark in one command: sipredirect side by side with Kamailio.
 
 Every system is started on 127.0.0.1, pinned to CPU 0 (SIPp to CPU 1), with
-the same UDP receive buffer, and searched for its highest zero-failure rate
+the same UDP receive buffer (``sipredirect-http``'s web service on a CPU of
+its own if there is one, else on SIPp's, as the router link's router), and
+searched for its highest zero-failure rate
 with the trials of ``bench/max_rate.py`` (step up, then bisect).  Then one
 more trial at half that rate, on a freshly started server, gives the latency
 a system shows with headroom.  The ``*-pypy`` systems run the server under
@@ -13,7 +15,7 @@ before the measured trials.
 The report (Markdown, JSON and a latency-vs-rate chart) goes to
 ``bench/results/``::
 
-    python3 bench/suite.py            # everything, 15-19 minutes (--budget)
+    python3 bench/suite.py            # everything, 17-21 minutes (--budget)
     python3 bench/suite.py --quick    # smoke run, 5-10 minutes
     python3 bench/suite.py --systems sipredirect-udp,kamailio-stateful
 
@@ -34,6 +36,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
+import http_service
 import max_rate as mr
 import redis_memory
 
@@ -60,8 +63,10 @@ WARMUP_S = 10.0
 PYPY_ENV = {"PYPY_GC_NURSERY": "32M"}
 # The suite's default time budget, and what one system takes when none of its
 # trials is repeated, until the run has measured it (2 December 2026: the
-# seven default systems took 1010 s between them without their repeats).
-BUDGET_S = 1140
+# seven default systems took 1010 s between them without their repeats; the
+# eighth, sipredirect-http, adds about as much as one of them, and the
+# budget the same 130 s of spare time it had).
+BUDGET_S = 1290
 SYSTEM_ESTIMATE_S = 145
 
 SIPREDIRECT_INI = """\
@@ -72,12 +77,25 @@ sip-port = {port}
 transports = udp, tcp
 default-routing-destinations = sip:agent1@127.0.0.1:5070, sip:agent2@127.0.0.1:5071, sip:agent3@127.0.0.1:5072
 udp-recvbuf = {recvbuf}
-{memory}
+{settings}
 [routing-points]
 8001 =
 
 [router]
 endpoint = {router}
+{sections}"""
+
+# The HTTP system: every call asked of examples/http_router_twisted.py, its
+# RouteUsed events batched to /events as the router link's go to the
+# router; the management endpoint on a free port, so that each trial can
+# count the calls the web service itself routed.
+HTTP_SECTIONS = """
+[http-router]
+url = http://127.0.0.1:{port}/route
+route-used-url = http://127.0.0.1:{port}/events
+
+[management]
+endpoint = tcp:{management}:interface=127.0.0.1
 """
 
 
@@ -97,41 +115,58 @@ class System:
         """Other processes of the system whose CPU is not a disturbance."""
         return []
 
+    def before_trial(self):
+        """What after_trial compares with (read just before each trial)."""
+        return None
+
+    def after_trial(self, trial, before):
+        """A system's own checks of a trial SIPp passed."""
+
     def stop(self):
         raise NotImplementedError
 
 
 class Sipredirect(System):
     def __init__(self, name, transport, router=False, redis=False, pypy=False,
-                 default=True):
+                 http=False, default=True):
         self.name = name
         self.default = default
         self.transport = transport
         self.router = router
         self.redis = redis
         self.pypy = pypy
+        self.http = http
         self.warmup = pypy
         self.python = None  # the PyPy venv's interpreter, set by main()
-        self.label = "sipredirect %s%s" % (transport.upper(),
-                                         ", router link" if router else ", embedded")
+        routing = ", router link" if router else ", embedded"
+        if http:
+            routing = ", HTTP routing service"
+        self.label = "sipredirect %s%s" % (transport.upper(), routing)
         if redis:
             self.label += ", Redis call memory"
         if pypy:
             self.label += ", PyPy"
-        self.server = self.router_proc = self.redis_proc = self.log = None
+        self.server = self.router_proc = self.redis_proc = self.http_proc = None
+        self.log = self.management_port = None
 
     def start(self, args, workdir):
         port = mr.free_port()
         router_port = mr.free_port() if self.router else None
-        memory = ""
+        settings = sections = ""
         if self.redis:
             # The shared call memory of issue 9: one redis-server of its own.
             self.redis_proc, redis_port = redis_memory.start_redis(workdir)
-            memory = "call-memory = redis://127.0.0.1:%d/0\n" % redis_port
+            settings = "call-memory = redis://127.0.0.1:%d/0\n" % redis_port
+        if self.http:
+            # Started first: the server asks it from the first call on.
+            self.http_proc, http_port = http_service.start(args.http_cpu, workdir)
+            self.management_port = mr.free_port()
+            settings = "routing-service = http\n"
+            sections = HTTP_SECTIONS.format(port=http_port, management=self.management_port)
         path = os.path.join(workdir, "%s.ini" % self.name)
         with open(path, "w") as f:
             f.write(SIPREDIRECT_INI.format(
-                port=port, recvbuf=RECV_BUFFER, memory=memory,
+                port=port, recvbuf=RECV_BUFFER, settings=settings, sections=sections,
                 router="tcp:%d:interface=127.0.0.1" % router_port if router_port else ""))
         self.cfg = mr.ServerConfig(path, mr.LOOPBACK, port, ["udp", "tcp"], 5000, True,
                                    router_port)
@@ -146,13 +181,31 @@ class Sipredirect(System):
         return self.server
 
     def extra_processes(self):
-        return [p.pid for p in (self.router_proc, self.redis_proc) if p is not None]
+        return [p.pid for p in (self.router_proc, self.redis_proc, self.http_proc)
+                if p is not None]
+
+    def before_trial(self):
+        return http_service.outcomes(self.management_port) if self.http else None
+
+    def after_trial(self, trial, before):
+        """An HTTP trial in which the web service did not route every call
+        fails (the calls it passed on got the default destinations' 302)."""
+        if not self.http:
+            return
+        after = http_service.outcomes(self.management_port)
+        trial.http_outcomes = dict(after - before)
+        reason = http_service.not_routed(before, after, trial.calls)
+        if reason:
+            trial.passed = False
+            trial.reason = reason if trial.reason in ("", "ok") else (
+                "%s; %s" % (trial.reason, reason))
 
     def stop(self):
         mr.stop_process(self.router_proc, "router")
         mr.stop_process(self.server, "sipredirect")
+        mr.stop_process(self.http_proc, "web service")
         redis_memory.stop(self.redis_proc)
-        self.router_proc = self.server = self.redis_proc = None
+        self.router_proc = self.server = self.redis_proc = self.http_proc = None
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -214,9 +267,10 @@ def all_systems():
         Sipredirect("sipredirect-udp", "udp"),
         Sipredirect("sipredirect-tcp", "tcp"),
         Sipredirect("sipredirect-router", "udp", router=True),
+        Sipredirect("sipredirect-http", "udp", http=True),
         Sipredirect("sipredirect-redis", "udp", redis=True),
         Sipredirect("sipredirect-udp-pypy", "udp", pypy=True),
-        # On request (--systems): the whole run stays under 20 minutes.
+        # On request (--systems): the whole run stays under 22 minutes.
         Sipredirect("sipredirect-tcp-pypy", "tcp", pypy=True, default=False),
         Kamailio("kamailio-stateful", "redirect-stateful.cfg",
                  "Kamailio UDP, transaction-stateful (tm)"),
@@ -241,6 +295,9 @@ def parse_args(argv=None):
     p.add_argument("--max-rate", type=float, default=40000)
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--sipp-cpu", type=int, default=1)
+    p.add_argument("--http-cpu", type=int, default=None,
+                   help="CPU of sipredirect-http's web service (default: one besides the "
+                        "server's and SIPp's if the machine has one, else SIPp's)")
     p.add_argument("--max-response-ms", type=float, default=500)
     p.add_argument("--max-other-cpu", type=float, default=10)
     p.add_argument("--repeat-disturbed", type=int, default=1)
@@ -258,10 +315,13 @@ def parse_args(argv=None):
                    help="SIPp's socket buffers (-buff_size), bytes (default: the "
                         "servers' receive buffer, %d)" % RECV_BUFFER)
     p.add_argument("--output", default=RESULTS_DIR,
-                   help="where suite.md, suite.json and latency.png go")
+                   help="where suite.md, suite.json, summary.rst and latency.png go")
     p.add_argument("--workdir", help="keep every trial's files here")
     args = p.parse_args(argv)
     args.window = args.window or (2.0 if args.quick else 5.0)
+    if args.http_cpu is None:
+        args.http_cpu = http_service.service_cpu(os.sched_getaffinity(0), args.server_cpu,
+                                                 args.sipp_cpu)
     if args.quick:
         args.start = min(args.start, 250)
     unknown = set(args.systems.split(",")) - set(names)
@@ -354,8 +414,11 @@ def measure(system, args, workdir, nostdin, state, spare):
         counter = iter(range(1, 1000))
 
         def run(rate, server=server, directory=sysdir):
-            return mr.run_trial(next(counter), rate, margs, system.cfg, server, directory,
-                                nostdin, state, spare)
+            before = system.before_trial()
+            trial = mr.run_trial(next(counter), rate, margs, system.cfg, server, directory,
+                                 nostdin, state, spare)
+            system.after_trial(trial, before)
+            return trial
 
         trials, good, bad = mr.search(margs, run, spare)
         half, half_repeats = None, []
@@ -462,10 +525,7 @@ def markdown(meta, results, args):
             lines.append("| %s | %s | %s |" % (r["label"], _ratio(r["max_rate"], kam["max_rate"]),
                                               _ratio(cpu, kcpu)))
     emb = by_name.get("sipredirect-udp")
-    rtr = by_name.get("sipredirect-router")
-    if emb and rtr and emb["max_rate"]:
-        lines += ["", "Router link / embedded routing (UDP): %s." % _ratio(rtr["max_rate"],
-                                                                         emb["max_rate"])]
+    lines += routing_services(by_name, args)
     for cpython, pypy in (("sipredirect-udp", "sipredirect-udp-pypy"),
                           ("sipredirect-tcp", "sipredirect-tcp-pypy")):
         cp, pp = by_name.get(cpython), by_name.get(pypy)
@@ -512,6 +572,87 @@ def markdown(meta, results, args):
                 "%s / %s" % (t["udp_drops"], t.get("sipp_drops")), t["reason"]))
         lines += ["", repeats_line(r), ""]
     return "\n".join(lines)
+
+
+# Issue 22's targets for the HTTP routing service, against embedded routing
+# in the same run.
+HTTP_RATE_TARGET = 0.6
+HTTP_HALF_P99_TARGET_MS = 8.0
+
+
+def _cpu_text(cpu, args):
+    if cpu is None or cpu < 0:
+        return "not pinned"
+    if cpu == args.sipp_cpu:
+        return "CPU %d, SIPp's" % cpu
+    return "CPU %d, its own" % cpu
+
+
+def routing_services(by_name, args):
+    """The router link and the HTTP routing service beside embedded
+    routing (UDP): rate ratio, p99 at half the rate, the server's CPU per
+    call and where the routing program ran; then the HTTP targets."""
+    emb = by_name.get("sipredirect-udp")
+    rows = [(by_name.get("sipredirect-router"), "router link (python -m sipredirect.urs)",
+             args.sipp_cpu),
+            (by_name.get("sipredirect-http"),
+             "HTTP routing service (examples/http_router_twisted.py)", args.http_cpu)]
+    rows = [row for row in rows if row[0]]
+    if not (emb and emb["max_rate"] and rows):
+        return []
+    lines = ["", "Routing services against embedded routing (UDP, %s calls/s):"
+             % mr.fmt_rate(emb["max_rate"]), "",
+             "| Routed by | rate / embedded | p99 at half the rate | Server CPU µs/call "
+             "| Routing program on |", "|---|---|---|---|---|"]
+    for r, what, cpu in rows:
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            what, _ratio(r["max_rate"], emb["max_rate"]), _ms(r["half"], "p99_ms"),
+            r["best"]["server_cpu_us_per_call"] if r["best"] else "n/a",
+            _cpu_text(cpu, args)))
+    http = by_name.get("sipredirect-http")
+    if http:
+        lines += ["", http_targets(http, emb)]
+    return lines
+
+
+def http_targets(http, emb):
+    """Issue 22's two targets, each said met or not met."""
+    ratio = http["max_rate"] / emb["max_rate"] if http["max_rate"] else 0.0
+    half = http["half"]
+    p99 = half["latency"].get("p99_ms") if half and half.get("latency") else None
+    return ("HTTP routing service, issue 22's targets: rate %.2f of embedded (target "
+            "%.1f: %s); p99 at half the rate %s (target %g ms: %s). Every trial of it "
+            "counted only calls the web service itself routed (the server's "
+            "sipredirect_http_router_requests_total)." % (
+                ratio, HTTP_RATE_TARGET, "met" if ratio >= HTTP_RATE_TARGET else "NOT met",
+                mr.fmt_ms(p99), HTTP_HALF_P99_TARGET_MS,
+                "n/a" if p99 is None else
+                "met" if p99 <= HTTP_HALF_P99_TARGET_MS else "NOT met"))
+
+
+def rst_summary(results):
+    """The summary table in the README's form (an RST simple table), to
+    paste into README.rst and docs/explanation/performance.rst."""
+    head = [("System under test", ""), ("calls/s", ""), ("p50 / p99", "at max"),
+            ("p99 at half", "the rate"), ("CPU", "µs/call"), ("peak RSS", "")]
+    rows = []
+    for r in results:
+        best, half = r["best"], r["half"]
+        rows.append((r["label"], mr.fmt_rate(r["max_rate"]) if r["max_rate"] else "none",
+                     "%s / %s" % (_ms(best, "p50_ms").replace(" ms", ""), _ms(best, "p99_ms")),
+                     _ms(half, "p99_ms"),
+                     "%g" % best["server_cpu_us_per_call"] if best else "n/a",
+                     "%.0f MiB" % (r["peak_rss_kib"] / 1024.0) if r["peak_rss_kib"]
+                     else "n/a"))
+    widths = [max(len(text) for text in column)
+              for column in zip(*([h[0] for h in head], [h[1] for h in head], *rows))]
+    rule = "  ".join("=" * w for w in widths)
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([rule, line([h[0] for h in head]), line([h[1] for h in head]), rule]
+                     + [line(row) for row in rows] + [rule, ""])
 
 
 def budget_text(args):
@@ -659,9 +800,11 @@ def main(argv=None):
     with open(os.path.join(args.output, "suite.json"), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1, default=str)
         f.write("\n")
+    with open(os.path.join(args.output, "summary.rst"), "w") as f:
+        f.write(rst_summary(results))
     chart(results, os.path.join(args.output, "latency.png"))
     sys.stdout.write(text)
-    mr.info("written to %s (suite.md, suite.json, latency.png)" % args.output)
+    mr.info("written to %s (suite.md, suite.json, summary.rst, latency.png)" % args.output)
     return 0
 
 

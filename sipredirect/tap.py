@@ -158,9 +158,13 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         memory.stats = sip.stats
     holder.policy.chain.stats = sip.stats  # routing_service_failures_<name>
     if http is not None:
-        # Stopped after the SIP service: the last RouteUsed events go out.
-        HttpRoutingLifecycle(http).setServiceParent(top)
-    sip.setServiceParent(top)
+        # The SIP service inside it: the last RouteUsed events go out once
+        # the SIP side has stopped (ACKs answered during its drain included).
+        lifecycle = HttpRoutingLifecycle(http)
+        lifecycle.setServiceParent(top)
+        sip.setServiceParent(lifecycle)
+    else:
+        sip.setServiceParent(top)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
                           allowed=config.router.allowed_sources,

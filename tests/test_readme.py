@@ -41,3 +41,15 @@ def _option_rows(text):
     lines = text.splitlines()
     return {(line[len("   * - "):], lines[i + 4][len("     - "):])
             for i, line in enumerate(lines) if line.startswith("   * - ``")}
+
+
+def test_readme_shows_the_http_example_service_as_it_is(repo_root):
+    """The README's copy of examples/http_router.py is the file, whole
+    (the docs page includes the file itself)."""
+    text = (repo_root / "README.rst").read_text()
+    example = (repo_root / "examples" / "http_router.py").read_text()
+    block = "".join("    " + line if line.strip() else "\n"
+                    for line in example.splitlines(True))
+    assert block in text, "copy examples/http_router.py into README.rst again"
+    code = [line for line in example.split('"""')[2].splitlines() if line.strip()]
+    assert len(code) <= 25  # "a complete routing web service in about 20 lines"

@@ -5,8 +5,9 @@ One idea per module: the request document (:mod:`.document`), the answer
 and its two shapes (:mod:`.answer`), the bytes of an exchange
 (:mod:`.body`), one call's exchange (:mod:`.exchange`), the circuit
 breaker (:mod:`.breaker`), the event batches (:mod:`.events`), HTTPS
-(:mod:`.tls`), the settings (:mod:`.settings`), the service in the chain
-(:mod:`.service`) and its metrics (:mod:`.metrics`).
+(:mod:`.tls`), the quiet connection pool (:mod:`.pool`), the settings
+(:mod:`.settings`), the service in the chain (:mod:`.service`) and its
+metrics (:mod:`.metrics`).
 
 Importers name the module they need (``sipredirect.httprouting.service``),
 so that reading the configuration does not load Twisted's HTTP client.

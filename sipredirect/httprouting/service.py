@@ -13,7 +13,7 @@ import collections
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import Agent
 from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
@@ -26,6 +26,7 @@ from .breaker import CircuitBreaker
 from .document import abandoned_document, encode_document, route_document, used_document
 from .events import EventBatcher
 from .exchange import ANSWERED, HttpExchange
+from .pool import QuietConnectionPool
 from .settings import HttpRouterSettings
 
 #: Seconds: a web service on the same host answers in about a millisecond;
@@ -74,9 +75,7 @@ class HttpRoutingService:
         return settings
 
     def _apply(self, settings):
-        old, self._pool = self._pool, HTTPConnectionPool(self.clock, persistent=True)
-        self._pool.maxPersistentPerHost = settings.max_in_flight
-        self._pool.retryAutomatically = False
+        old, self._pool = self._pool, QuietConnectionPool(self.clock, settings.max_in_flight)
         if settings.tls is not None:
             self._agent = Agent(self.clock, settings.tls, pool=self._pool)
         else:
@@ -179,13 +178,29 @@ class HttpRoutingService:
                 "events_queued": len(self.events.queue)}
 
     def close(self):
-        """At shutdown: the queued events get one last POST (fired when it
-        is answered or fails), then the kept-alive connections close."""
-        d = defer.maybeDeferred(self.events.flush) if self._settings else defer.succeed(None)
+        """At shutdown: every queued event is posted, batch after batch
+        (fired when the last is answered, or at the first batch that fails:
+        a web service that is down holds the shutdown for one timeout at
+        most, and the events left are counted failed); then the
+        kept-alive connections close."""
+        d = self._flush_all() if self._settings else defer.succeed(None)
         d.addBoth(lambda _: self.events.stop())
         d.addBoth(lambda _: self._pool.closeCachedConnections()
                   if self._pool is not None else None)
         return d
+
+    def _flush_all(self):
+        failed_before = self.events.stats["failed"]
+
+        def next_batch(_):
+            if self.events.stats["failed"] > failed_before:
+                self.events.stats["failed"] += len(self.events.queue)
+                self.events.queue.clear()
+                return None
+            sending = self.events.flush()
+            return None if sending is None else sending.addBoth(next_batch)
+
+        return defer.maybeDeferred(next_batch, None)
 
 
 def _headers(pairs):
@@ -195,14 +210,26 @@ def _headers(pairs):
     return headers
 
 
-class HttpRoutingLifecycle(service.Service):
-    """Sends the last events and closes the pool when the server stops."""
+class HttpRoutingLifecycle(service.MultiService):
+    """The SIP service's parent: stops it, and only once it has stopped
+    sends the last events and closes the pool.
+
+    Twisted's MultiService stops its children all at once (each
+    ``stopService`` called in reverse order of addition, without waiting
+    for the one before), so a sibling would flush while the SIP service
+    still drains: an ACK answered during the drain (a stream connection
+    stays open until the calls in flight are answered) would queue a
+    RouteUsed that is never sent.  Holding the SIP service as a child
+    orders the two.
+    """
 
     name = "http-router"
 
     def __init__(self, routing):
+        service.MultiService.__init__(self)
         self.routing = routing
 
     def stopService(self):
-        service.Service.stopService(self)
-        return self.routing.close()
+        d = service.MultiService.stopService(self)
+        d.addCallback(lambda _: self.routing.close())
+        return d

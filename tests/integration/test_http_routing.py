@@ -9,12 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import jsonschema
 import pytest
 
-from harness import (REPO, free_port, received_redirects, run_sipp, terminate,
+from harness import (REPO, free_port, received_redirects, run_sipp, split_trace, terminate,
                      wait_until_ready)
+from sipredirect.testing import make_test_pki
 
 def http_schema(part):
     schema = json.loads((REPO / "docs" / "http-routing.schema.json").read_text())
@@ -30,10 +32,12 @@ class ExampleService:
     """examples/http_router.py on ``port``; its route-used batches (one JSON
     list per line) land in ``events``."""
 
-    def __init__(self, workdir, port=None, script="http_router.py"):
+    def __init__(self, workdir, port=None, script="http_router.py", endpoint=None):
         self.workdir = workdir
         self.port = port or free_port()
         self.script = script
+        # The twisted.web example takes an endpoint string ("%d": the port).
+        self.argument = endpoint % self.port if endpoint else str(self.port)
         self.events = workdir / ("events-%d.jsonl" % time.monotonic_ns())
         self.process = None
 
@@ -41,7 +45,7 @@ class ExampleService:
         self.events = self.workdir / ("events-%d.jsonl" % time.monotonic_ns())
         with self.events.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, str(REPO / "examples" / self.script), str(self.port)],
+                [sys.executable, str(REPO / "examples" / self.script), self.argument],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
 
@@ -172,3 +176,77 @@ def test_the_service_killed_mid_run_costs_no_call_and_the_breaker_closes_again(
                     if e["message"] == "RouteUsed" and e["RouteSource"] == "http"]
     assert routed_after, "the restarted service routed no call"
     assert service.batches([first_events])
+
+
+def management_get(server, path):
+    token = server.token_file.read_text().strip()
+    request = urllib.request.Request(server.management_url + path,
+                                     headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def ctl(server, *args):
+    """sipredirect-ctl against ``server``: (exit code, output)."""
+    proc = subprocess.run([sys.executable, "-m", "sipredirect.management.ctl",
+                           "--url", server.management_url,
+                           "--token-file", str(server.token_file)] + list(args),
+                          cwd=str(REPO), capture_output=True, text=True, timeout=60)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def invite_call_ids(result):
+    return [re.search(r"^Call-ID: (\S+)", body, re.M).group(1)
+            for _, direction, body in split_trace(result.messages())
+            if direction == "sent" and body.startswith("INVITE")]
+
+
+def test_status_explain_and_a_reload_to_the_twisted_example_over_https(
+        server_factory, web, tmp_path):
+    """Through twistd: /status shows the breaker, ``sipredirect-ctl
+    explain`` the http step of a call (decision and time).  A live reload
+    points the URLs at the twisted.web example over HTTPS (certificate made
+    here); with the first service stopped, every later call is routed by the
+    second (X-Conn-ID in each 302, counted as redirect, no failure)."""
+    pki = make_test_pki(tmp_path)
+    first = web()
+    second = web(script="http_router_twisted.py",
+                 endpoint="ssl:%%d:interface=127.0.0.1:privateKey=%s:certKey=%s"
+                 % (pki["server_key"], pki["server_cert"]))
+    server = http_server(server_factory, first.port, "timeout = 3\nca-file = %s\n"
+                         "server-name = localhost\n" % pki["ca"])
+    result = run_sipp(tmp_path / "sipp1", "uac_redirect.xml", server.port, calls=3,
+                      rate=10, trace_messages=True)
+    assert result.successful == 3, result.summary()
+    breaker = management_get(server, "/status")["http_router"]["breaker"]
+    assert breaker["state"] == "closed", breaker
+    call_id = invite_call_ids(result)[-1]
+    code, output = ctl(server, "explain", call_id)
+    assert code == 0, output
+    step = re.search(r"asked http: decided after [0-9.]+ ms \(http: redirect in [0-9.]+ ms\)",
+                     output)
+    assert step, output
+    text = server.config.read_text()
+    server.config.write_text(text.replace("http://127.0.0.1:%d/" % first.port,
+                                          "https://127.0.0.1:%d/" % second.port))
+    code, output = ctl(server, "reload")
+    assert code == 0, output
+    assert "[http-router] url" in json.loads(output)["changed"], output
+    first.stop()
+    before = server.metrics()
+    result = run_sipp(tmp_path / "sipp2", "uac_redirect.xml", server.port, calls=3,
+                      rate=10, trace_messages=True)
+    assert result.successful == 3, result.summary()
+    redirects = [message for _, message in received_redirects(result)]
+    assert len(redirects) == 3
+    for message in redirects:
+        conn_id = re.search(r"^X-Conn-ID: (\S+)", message, re.M | re.I).group(1)
+        assert "Contact: <%s>" % AGENTS[int(conn_id, 16) % 2] in message, message
+    after = server.metrics()
+
+    def moved(outcome):
+        key = ("sipredirect_http_router_requests_total", (("outcome", outcome),))
+        return after[key] - before[key]
+
+    assert moved("redirect") == 3
+    assert [o for o in ("refused", "tls", "error", "timeout") if moved(o)] == []
