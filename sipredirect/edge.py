@@ -58,6 +58,9 @@ class SipEdge:
         FramedMessage.  The hot path: no call more than the core needs."""
         if not self.active:
             self.stats["dropped_not_primary"] += 1
+            if payload.__class__ is bytes:
+                # The answers to this node's own probes still count.
+                self.core.response_only(payload, peer, self.clock.seconds())
             return
         now = self.clock.seconds()
         if self.admission.checks:

@@ -60,6 +60,10 @@ class RedirectCore:
         self.next_deadline = layer.table.next_deadline
         self.handle_timer = layer.handle_timer
         self.invites_in_flight = layer.invites_in_flight
+        #: Who gets the responses that reach the server's socket (the
+        #: prober's OPTIONS answers): a callable(response, peer, now), or
+        #: None to count and drop them.
+        self.on_response = None
 
     # -- what operations and tests read --------------------------------------------
 
@@ -119,8 +123,7 @@ class RedirectCore:
         except SipParseError as error:
             return self.admission.bad_message(error, peer, now)
         if message.__class__ is not Request:  # a Response: no call to isinstance
-            self.stats["responses_ignored"] += 1
-            return []
+            return self._response(message, peer, now)
         method = message.method
         self.stats["requests_" + method] += 1
         if method == "ACK":
@@ -136,6 +139,31 @@ class RedirectCore:
         if method == "INVITE":
             return self._invite(message, key, peer, now)
         return self.admission.non_invite(message, key, peer, now)
+
+    def _response(self, response, peer, now):
+        """A server that sends requests of its own (OPTIONS probes) gets
+        their answers on its SIP socket: they go to ``on_response``."""
+        listener = self.on_response
+        if listener is None:
+            self.stats["responses_ignored"] += 1
+            return []
+        self.stats["responses_received"] += 1
+        listener(response, peer, now)
+        return []
+
+    def response_only(self, data, peer, now):
+        """A datagram that reached a node that answers nothing (an HA
+        backup keeping its port): a response still goes to
+        ``on_response`` (the backup probes for itself), anything else is
+        left alone."""
+        if self.on_response is None or data[:8] != b"SIP/2.0 ":
+            return
+        try:
+            message = read_message(data)
+        except SipParseError:
+            return
+        if message.__class__ is not Request:
+            self._response(message, peer, now)
 
     def _invite(self, request, key, peer, now):
         """A new INVITE: admitted, then identified (through the shared

@@ -22,6 +22,8 @@ from .management import ManagementService, Reloader, ServerNode
 from .management.decisionlog import DecisionLog
 from .management.token import management_token
 from .policy import CursorsView, PolicyHolder, build_policy
+from .pool import DestinationMarks
+from .probing import ProberService
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
 from .schema import HTTP_ROUTING_SERVICE
@@ -165,6 +167,13 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         sip.setServiceParent(lifecycle)
     else:
         sip.setServiceParent(top)
+    # Every node probes for itself, whatever its HA role (docs/destinations.rst).
+    prober = ProberService(holder, reactor, sip.listeners, config)
+    prober.setServiceParent(top)
+    sip.core.on_response = prober.response_received
+    marks = DestinationMarks(holder, reactor)
+    if link is not None:
+        link.use_destinations(holder.policy.pool, marks)
     if link is not None:
         RouterLinkService(link, config.router.endpoint, reactor,
                           allowed=config.router.allowed_sources,
@@ -187,7 +196,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
         decision_log = open_decision_log(config)
     sip.core.on_decision = decision_log
     node = ServerNode(holder, sip, reactor, link=link, ha=ha_service,
-                      user_service=user_service, decisions=decision_log)
+                      user_service=user_service, decisions=decision_log, marks=marks)
+    node.prober = prober
     if management_token is None:
         management_token = load_management_token(config)
     ManagementService(node, Reloader(node), config.management.endpoint,

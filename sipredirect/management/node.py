@@ -33,7 +33,7 @@ class ServerNode:
     log = Logger()
 
     def __init__(self, holder, sip, clock, link=None, ha=None, user_service=None,
-                 decisions=None):
+                 decisions=None, marks=None):
         self.holder = holder
         config = holder.policy.config
         self.started_config = config
@@ -49,8 +49,11 @@ class ServerNode:
         # Refused management requests by reason (ManagementResource's guard).
         self.management_refused = dict.fromkeys(REFUSALS, 0)
         self.last_reload = None
-        # Operator marks on destinations (sipredirect-ctl destination).
-        self.marks = DestinationMarks(holder, clock)
+        # Marks on destinations (sipredirect-ctl destination; routers share
+        # them through the router link).
+        self.marks = marks if marks is not None else DestinationMarks(holder, clock)
+        # The OPTIONS prober (None in tests that build a node by hand).
+        self.prober = None
 
     # -- state ---------------------------------------------------------------------
 

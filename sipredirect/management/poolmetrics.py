@@ -63,3 +63,21 @@ class DestinationCollector:
                                 count) for bound, count in histogram.cumulative()],
                           histogram.total)
         yield probes
+        prober = getattr(self.node, "prober", None)
+        if prober is not None:
+            stats = prober.stats
+            events = CounterMetricFamily(
+                "sipredirect_probes",
+                "OPTIONS probes by event: sent, retransmissions (Timer E), "
+                "responses, timeouts, transport-errors, skipped-in-flight, "
+                "responses-unmatched (no probe of that branch)", labels=["event"])
+            for event in PROBE_EVENTS:
+                events.add_metric([event.replace("_", "-")], stats[event])
+            yield events
+            yield GaugeMetricFamily("sipredirect_probes_in_flight",
+                                    "OPTIONS probes waiting for their answer",
+                                    value=prober.prober.in_flight)
+
+
+PROBE_EVENTS = ("sent", "retransmissions", "responses", "timeouts", "transport_errors",
+                "skipped_in_flight", "responses_unmatched")

@@ -18,6 +18,7 @@ from ..interfaces import IRoutingService
 from ..policy import PolicyHolder
 from .admission import RefusalLog
 from .answers import RouteAnswers
+from .destinationstate import DestinationStates
 from .events import LinkEvents, send_to
 from .hops import RoutePointHops
 from .messages import ErrorCode, RouterProtocolError, encode_event, printable, reference_id
@@ -72,7 +73,21 @@ class RouterLink:
             "RequestUnregisterAddress": self.table.unregister_address,
             "RequestQueryServer": self._query_server,
             "RequestRouteCall": self.answers.route_call,
+            "RequestSetDestinationState": self._set_destination_state,
         }
+        self.destinations = None
+
+    def use_destinations(self, pool, marks):
+        """Tell routers of ``pool``'s state changes and let them mark its
+        destinations through ``marks`` (docs/router-protocol.rst,
+        "Destination states")."""
+        self.destinations = DestinationStates(self, pool, marks)
+
+    def _set_destination_state(self, session, message, ref):
+        if self.destinations is None:
+            raise RouterProtocolError(ErrorCode.UNKNOWN_DESTINATION,
+                                      "this server has no destinations to mark")
+        self.destinations.set_state(session, message, ref)
 
     @property
     def policy(self):

@@ -32,6 +32,7 @@ class ErrorCode:
     BAD_ATTRIBUTE = 8
     ROUTE_NOT_CONFIRMED = 9
     HOP_REFUSED = 10
+    UNKNOWN_DESTINATION = 11
 
 
 class RouterProtocolError(Exception):

@@ -38,6 +38,11 @@ MAX_LINE = 65536
 DEFAULT_KEEPALIVE = 10.0
 
 
+#: The most destinations whose state a router keeps (the server's own
+#: configuration bounds them; this bounds a misbehaving server).
+MAX_DESTINATIONS = 100000
+
+
 class EventLineReceiver(LineReceiver):
     """The router link's framing, client side: JSON objects, one per line
     of at most :data:`MAX_LINE` bytes, each handed to
@@ -146,7 +151,11 @@ class RouterClientProtocol(EventLineReceiver):
             "EventRouteUsed": calls.route_used,
             "EventAbandoned": calls.abandoned,
             "EventError": self._error,
+            "EventDestinationState": self._destination_state,
         }
+        #: Destination URI -> its last state (EventDestinationState): a
+        #: routing strategy can leave out a dead premise.
+        self.destination_states = {}
 
     @property
     def role(self):
@@ -209,6 +218,30 @@ class RouterClientProtocol(EventLineReceiver):
         else:
             handler(event)
         self.waiters.wake(event)
+
+    def _destination_state(self, event):
+        destination = event.get("Destination")
+        state = event.get("DestinationState")
+        if not isinstance(destination, str) or not isinstance(state, str):
+            return
+        if len(self.destination_states) < MAX_DESTINATIONS or \
+                destination in self.destination_states:
+            self.destination_states[destination] = state
+        self.stats.count("destination_states")
+        self.log.info("destination {destination} is {state} (was {old}) on {peer}: "
+                      "{reason}", destination=destination, state=state,
+                      old=event.get("PreviousState"), reason=event.get("Reason"),
+                      peer=self.peer)
+
+    def set_destination_state(self, destination, state, duration=None, reason=None):
+        """Send ``RequestSetDestinationState`` (state up, down or clear,
+        ``duration`` in seconds); return its ReferenceID."""
+        fields = {"Destination": destination, "DestinationState": state}
+        if duration is not None:
+            fields["Duration"] = duration
+        if reason is not None:
+            fields["Reason"] = reason
+        return self.send_request("RequestSetDestinationState", **fields)
 
     def _error(self, event):
         self.stats.count_error(event.get("ErrorCode"))
