@@ -73,6 +73,9 @@ def build_names(config, clock, previous, pool, specs):
     cache = TargetCache(lookup, clock, deadline=timeout, negative_ttl=failure_ttl)
     if previous is not None:
         cache.stats = previous.cache.stats
+        # The running cache's late answers must not bring back names this
+        # configuration dropped: only the new one feeds the pool.
+        del previous.cache.watchers[:]
     owners, specs = name_owners(specs)
     members = TargetDestinations(pool, clock, owners, use_anyway(config))
     return TargetContacts(cache, members), specs

@@ -56,17 +56,21 @@ class Skipped:
     """A choice that skipped targets: the target chosen (None: none,
     ``all-destinations-down = reject``) and the (key, reason) skipped."""
 
-    __slots__ = ("target", "skipped")
+    __slots__ = ("target", "skipped", "anyway")
 
-    def __init__(self, target, skipped):
+    def __init__(self, target, skipped, anyway=False):
         self.target = target
         self.skipped = skipped
+        self.anyway = anyway
 
     def note(self, query):
+        """The decision log's words for it."""
+        listed = describe_skipped(self.skipped)
         if self.target is None:
-            return "every target of %s unusable: %s" % (query.name,
-                                                        describe_skipped(self.skipped))
-        return "targets of %s skipped: %s" % (query.name, describe_skipped(self.skipped))
+            return "every target of %s unusable: %s" % (query.name, listed)
+        if self.anyway:
+            return "every target of %s unusable, used anyway: %s" % (query.name, listed)
+        return "targets of %s skipped: %s" % (query.name, listed)
 
 
 def owner_name(query):
@@ -238,5 +242,5 @@ class TargetDestinations:
                 if destination.limit is not None:
                     destination.limit.take(self.clock.seconds())
         if skipped:
-            return Skipped(target, skipped)
+            return Skipped(target, skipped, len(skipped) == len(choice.targets))
         return target

@@ -9,14 +9,16 @@ import pytest
 from twisted.internet import task
 
 from sipredirect.config import parse_config
+from sipredirect.management.ctl import destinations_text
+from sipredirect.management.poolmetrics import DestinationCollector
 from sipredirect.destinations import DestinationUnresolvable
 from sipredirect.policy import build_policy
 from sipredirect.pool import DOWN, PoolChange
 from sipredirect.redirect import Peer
 from sipredirect.rfc3263 import Target
 from sipredirect.rfc3263.members import pool_weights
-from sipredirect.routerlink import RouterLink
 from sipredirect.policy import PolicyHolder
+from sipredirect.routerlink import RouterLink
 from sipredirect.routingtypes import Reject, RouteRequest
 from sipredirect.sip import parse_message
 from sipredirect.testing import invite
@@ -141,7 +143,9 @@ def test_every_target_down_puts_the_name_out_of_use_then_use_anyway():
     # ... a list of the name alone uses it anyway: the first priority.
     request, decision = route(policy)
     assert decision.contacts[0].uri.port in (5071, 5072, 5074)
-    assert "every target of pbx.test unusable" not in (request.steps[-1][3] or "")
+    assert request.steps[-1][3] == (
+        "skipped sip:agents@pbx.test (down); every target of pbx.test unusable, used "
+        "anyway: %s (down), %s (down), %s (down), %s (down)" % (D, A, B, C))
     policy.pool.force(C, None, None, "cleared", clock.seconds())
     assert not name.down
     assert spread(policy, 3) == {"10.0.0.13:5073": 3}
@@ -205,3 +209,35 @@ def test_a_reload_keeps_live_targets_and_their_state():
             "[destination:sip:agents@10.0.0.1]", "[destination:sip:agents@10.0.0.1]")
     start(gone, clock, previous=reloaded)
     assert not {A, B, C, D} & set(k.key for k in pool)
+
+
+def test_a_target_over_its_max_cps_is_skipped_for_that_call():
+    """A target that is also a configured destination with max-cps (1/s):
+    calls at one instant take it once, then pass it over."""
+    extra = "[destination:%s]\nmax-cps = 1\n" % A
+    config = text().replace("sip:backup@10.0.0.99", "sip:backup@10.0.0.99, " + A)
+    policy, clock, _ = start(config + extra)
+    counts = spread(policy, 20)
+    assert counts["10.0.0.11:5071"] == 1 and sum(counts.values()) == 20
+    assert policy.pool[A].skipped_limit >= 1
+    request, _ = route(policy)
+    assert "%s (over max-cps)" % A in request.steps[-1][3]
+
+
+def test_ctl_and_metrics_list_targets_with_their_name():
+    policy, clock, _ = start(text())
+    policy.pool.force(D, DOWN, None, "test", clock.seconds())
+    listing = destinations_text({"destinations": policy.pool.describe(),
+                                 "all_destinations_down": "use-anyway"})
+    row = [line for line in listing.splitlines() if line.startswith(D)][0]
+    assert row.split()[1] == "down" and row.endswith("pbx.test (SRV 10 2)")
+
+    class Node:
+        pass
+    node = Node()
+    node.policy = policy
+    families = {f.name: f for f in DestinationCollector(node).collect()}
+    samples = {tuple(sorted(s.labels.items())): s.value
+               for s in families["sipredirect_destination_srv_target"].samples}
+    assert samples[(("destination", C), ("name", "pbx.test"), ("priority", "20"))] == 1
+    assert len(samples) == 4
