@@ -12,8 +12,15 @@ destination the file lists.
 :class:`Membership` is the bookkeeping only: which owner holds which keys,
 with what (uri, settings) and where each came from, and which configured
 destinations each owner's name stands for (they are out of use when every
-member is down).  The pool (:mod:`.registry`) applies it.
+member is down: :func:`refresh_named`).  The pool (:mod:`.registry`)
+applies it.
 """
+
+from twisted.logger import Logger
+
+from .destination import USABLE
+
+log = Logger()
 
 
 class Membership:
@@ -79,3 +86,47 @@ class Membership:
             self._members.pop(owner, None)
             self._named.pop(owner, None)
         return joined, left
+
+
+def refresh_named(membership, destinations, owners, also=()):
+    """The configured destinations a name stands for are out of use while
+    every member of the name is down, and in use again when one comes back
+    (``also``: keys an owner named before, which may no longer be named)."""
+    for owner in owners:
+        keys = membership.members(owner)
+        all_down = bool(keys) and not any(destinations[key].state in USABLE for key in keys)
+        for key in membership.named(owner):
+            _set_members_down(destinations.get(key), all_down, owner)
+    for key in also:
+        if not any(key in membership.named(o) for o in membership.owners()):
+            _set_members_down(destinations.get(key), False, None)
+
+
+def _set_members_down(destination, all_down, owner):
+    if destination is None or destination.members_down == all_down:
+        return
+    destination.set_members_down(all_down)
+    if all_down:
+        log.info("destination {destination} is out of use: every target of {owner} is "
+                 "down", destination=destination.key, owner=owner)
+    else:
+        log.info("destination {destination} is back in use: a target is up",
+                 destination=destination.key)
+
+
+def describe_members(membership, destinations):
+    """The pool's records (``Destination.describe``) with ``from`` (where
+    a member came from) and ``targets`` (a name's members)."""
+    targets = {}
+    for owner in membership.owners():
+        for key in membership.named(owner):
+            targets.setdefault(key, []).extend(membership.members(owner))
+    described = []
+    for key, destination in destinations.items():
+        record = destination.describe()
+        if key in membership:
+            record["from"] = membership.origins(key)
+        if key in targets:
+            record["targets"] = targets[key]
+        described.append(record)
+    return described

@@ -12,8 +12,8 @@ import dataclasses
 from twisted.logger import Logger
 
 from ..decisions import LatencyHistogram
-from .destination import USABLE, Destination
-from .members import Membership
+from .destination import Destination
+from .members import Membership, describe_members, refresh_named
 from .ratelimit import CallRate
 
 
@@ -112,7 +112,7 @@ class DestinationPool:
         before = set(membership.named(owner))
         membership.set(owner, members, named)
         change = self._apply(None, now)
-        self._refresh_named([owner], before)
+        refresh_named(membership, self._destinations, [owner], before)
         if change.added or change.removed or change.changed:
             self.log.info("destinations of {owner}: {added} added, {removed} removed, "
                           "{changed} with new settings", owner=owner,
@@ -162,33 +162,6 @@ class DestinationPool:
         for watcher in list(self.membership_watchers):
             watcher(change)
 
-    def _refresh_named(self, owners, also=()):
-        """The configured destinations a name stands for are out of use
-        while every member of the name is down (and in use again when one
-        comes back)."""
-        membership = self.membership
-        for owner in owners:
-            keys = membership.members(owner)
-            all_down = bool(keys) and not any(
-                self._destinations[key].state in USABLE for key in keys)
-            for key in membership.named(owner):
-                self._set_members_down(key, all_down, owner)
-        for key in also:
-            if not any(key in membership.named(o) for o in membership.owners()):
-                self._set_members_down(key, False, None)
-
-    def _set_members_down(self, key, all_down, owner):
-        destination = self._destinations.get(key)
-        if destination is None or destination.members_down == all_down:
-            return
-        destination.set_members_down(all_down)
-        if all_down:
-            self.log.info("destination {destination} is out of use: every target of "
-                          "{owner} is down", destination=key, owner=owner)
-        else:
-            self.log.info("destination {destination} is back in use: a target is up",
-                          destination=key)
-
     def probe_result(self, key, alive, latency, now, detail=""):
         """A probe of ``key`` ended (see Destination.probe_result); a key
         a reload removed meanwhile is ignored."""
@@ -219,22 +192,9 @@ class DestinationPool:
     def describe(self):
         """Every destination as /status lists it; a member says where it
         came from, a destination standing for a name lists its members."""
-        membership = self.membership
-        if not membership.owners():
+        if not self.membership.owners():
             return [d.describe() for d in self._destinations.values()]
-        targets = {}
-        for owner in membership.owners():
-            for key in membership.named(owner):
-                targets.setdefault(key, []).extend(membership.members(owner))
-        described = []
-        for key, destination in self._destinations.items():
-            record = destination.describe()
-            if key in membership:
-                record["from"] = membership.origins(key)
-            if key in targets:
-                record["targets"] = targets[key]
-            described.append(record)
-        return described
+        return describe_members(self.membership, self._destinations)
 
     def _report(self, change):
         if change is None:
@@ -249,7 +209,7 @@ class DestinationPool:
                 self.log.failure("a watcher of destination states failed")
         owners = self.membership.owners_of(change.destination)
         if owners:
-            self._refresh_named(owners)
+            refresh_named(self.membership, self._destinations, owners)
         return change
 
 
