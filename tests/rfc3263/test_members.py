@@ -14,6 +14,8 @@ from sipredirect.management.poolmetrics import DestinationCollector
 from sipredirect.destinations import DestinationUnresolvable
 from sipredirect.policy import build_policy
 from sipredirect.pool import DOWN, PoolChange
+from sipredirect.probing import Prober
+from sipredirect.sip import Timers
 from sipredirect.redirect import Peer
 from sipredirect.rfc3263 import Target
 from sipredirect.rfc3263.members import pool_weights
@@ -241,3 +243,28 @@ def test_ctl_and_metrics_list_targets_with_their_name():
                for s in families["sipredirect_destination_srv_target"].samples}
     assert samples[(("destination", C), ("name", "pbx.test"), ("priority", "20"))] == 1
     assert len(samples) == 4
+
+
+def test_the_prober_probes_the_targets_not_the_name_and_follows_dns():
+    """The OPTIONS prober, told by the pool's membership watchers (as the
+    probing service wires it), probes each target with the named
+    destination's settings, never the name; a target that stops answering
+    goes down after failures-before-down (1 here) and gets no call."""
+    clock = task.Clock()
+    policy = build_policy(parse_config(text(), "x.ini"), clock)
+    prober = Prober(policy.pool, lambda: Timers(0.5, 4.0, 5.0),
+                    lambda transport: ("192.0.2.1", 5060))
+    policy.pool.membership_watchers.append(lambda change: prober.sync(clock.seconds()))
+    fake = FakeResolver(zone())
+    policy.names.cache.lookup.resolver = fake
+    clock.advance(0)
+    assert [k for k in (A, B, C, D, "sip:agents@pbx.test") if prober.is_probed(k)] == [
+        A, B, C, D]
+    assert prober.is_probed("sip:backup@10.0.0.99")
+    policy.pool.probe_result(D, False, None, clock.seconds(), "timeout")
+    assert policy.pool[D].state == DOWN
+    assert spread(policy, 4) == {"10.0.0.11:5071": 2, "10.0.0.12:5072": 2}
+    fake.records = zone(without=("c.pbx.test",))
+    clock.advance(61)
+    route(policy)
+    assert not prober.is_probed(C) and prober.is_probed(A)
