@@ -26,7 +26,7 @@ from .destinations import UriResolver
 from .maddr import MaddrPolicy
 from .pool import DestinationPool, ProbingConfig, destination_specs
 from .routingsetup import (build_names, build_resolver, build_routing, offset_round_robin,
-                           use_anyway)
+                           start_names, use_anyway)
 from .routingtables import RoutingPointSelector
 from .schema import SCHEMA
 from .sip import Timers
@@ -129,14 +129,18 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
     if previous is not None and previous.config is not None:
         config = restart_options_kept(previous.config, config)
     pool = previous.pool if previous is not None else DestinationPool()
+    # With rfc3263 the names' targets are destinations too (members of
+    # the pool that a reload keeps).
+    names, specs = build_names(config, clock, previous.names if previous is not None
+                               else None, pool, destination_specs(config))
     # Destinations that remain keep their state; the prober hears of those
     # added and removed through the pool's membership watchers.
-    pool.update(destination_specs(config), clock.seconds())
+    pool.update(specs, clock.seconds())
+    start_names(names, clock)
     anyway = use_anyway(config)
     selector = RoutingPointSelector(config.routing_points, config.load_balancing,
                                     config.default_route_point,
                                     getattr(router_link, "registered", None))
-    names = build_names(config, clock, previous.names if previous is not None else None)
     chain = build_routing(config, clock, user_service, router_link, pool, names)
     cursors = offset_round_robin(selector, chain, config.round_robin_offset)
     if previous is None:

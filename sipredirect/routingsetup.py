@@ -9,7 +9,7 @@ management service, and so imports the reload).
 
 from .callmodel.resolver import DnResolver, HostCache
 from .rfc3263 import (ResolvingRoutes, Rfc3263Lookup, TargetCache, TargetContacts,
-                      build_dns_resolver)
+                      TargetDestinations, build_dns_resolver, name_owners)
 from .routingchain import RoutingChain
 from .routingplugin import PluginService
 from .routingtables import DefaultDestinations, StaticRoutes
@@ -53,20 +53,40 @@ def build_routing(config, clock, user_service=None, router_link=None, pool=None,
                         no_route_status=config.no_route_status, observers=observers)
 
 
-def build_names(config, clock, previous=None):
+def build_names(config, clock, previous, pool, specs):
     """With ``resolve-sip-address = rfc3263``, the Contacts -> RFC 3263
     targets step (one cache for the router's and the tables' destinations),
     else None.  ``previous`` (the running one, on a reload) hands over its
-    counters, so that the metrics keep counting up."""
+    counters, so that the metrics keep counting up.
+
+    The targets of the names the pool's configured ``specs`` list become
+    ``pool`` destinations and the choice follows their state
+    (:mod:`sipredirect.rfc3263.members`).  Returns (names, the specs to
+    give the pool: names themselves no longer probed, their targets are).
+    """
     servers, timeout = config.dns_servers, config.dns_timeout
     failure_ttl = config.dns_failure_ttl
     if config.resolve_sip_address != "rfc3263":
-        return None
+        pool.retain_owners((), clock.seconds())
+        return None, specs
     lookup = Rfc3263Lookup(build_dns_resolver(servers, clock), timeout)
     cache = TargetCache(lookup, clock, deadline=timeout, negative_ttl=failure_ttl)
     if previous is not None:
         cache.stats = previous.cache.stats
-    return TargetContacts(cache)
+        # The running cache's late answers must not bring back names this
+        # configuration dropped: only the new one feeds the pool.
+        del previous.cache.watchers[:]
+    owners, specs = name_owners(specs)
+    members = TargetDestinations(pool, clock, owners, use_anyway(config))
+    return TargetContacts(cache, members), specs
+
+
+def start_names(names, clock):
+    """Right after the policy holding ``names`` is built: release the names
+    a reload dropped and resolve the configured ones, in the next reactor
+    turn (DNS is not asked while the configuration is being built)."""
+    if names is not None and names.members is not None:
+        clock.callLater(0, names.members.start, names.cache)
 
 
 def build_resolver(config, clock, pool=None, names=None):

@@ -75,7 +75,10 @@ class DnResolver:
         contacts = [self.resolve_contact(other_dn.strip(), location)]
         if self.hosts is None:
             return contacts
-        return self.hosts.resolve_contacts(contacts)
+        resolved = self.hosts.resolve_contacts(contacts, request)
+        if isinstance(resolved, defer.Deferred):
+            return resolved.addCallback(_some, other_dn)
+        return _some(resolved, other_dn)
 
     def resolve_uri(self, text, location=None):
         """The URI of :meth:`resolve_contact`'s Contact."""
@@ -186,7 +189,7 @@ class HostCache:
         self._cache = {}
         self._waiting = {}
 
-    def resolve_contacts(self, contacts):
+    def resolve_contacts(self, contacts, request=None):
         return defer.gatherResults([self._resolve_contact(c) for c in contacts],
                                    consumeErrors=True).addErrback(_first_error)
 
@@ -249,6 +252,15 @@ class HostCache:
         error = DestinationUnresolvable("cannot resolve %s" % name)
         for d in waiting:
             d.errback(error)
+
+
+def _some(contacts, other_dn):
+    """RFC 3263 with ``all-destinations-down = reject`` leaves out a
+    Contact whose every target is unusable: none left is EventError 7,
+    as for a trunk whose contact is down."""
+    if not contacts:
+        raise DestinationUnresolvable("every RFC 3263 target of %s is unusable" % other_dn)
+    return contacts
 
 
 def _counted(destination, trunk, prefix):

@@ -148,11 +148,15 @@ def explain_text(call_id, decisions):
 
 
 def destinations_text(body):
-    """``sipredirect-ctl destinations``: one line per destination."""
+    """``sipredirect-ctl destinations``: one line per destination; an RFC
+    3263 target says which name it came from (FROM: the name, SRV priority
+    and weight)."""
     rows = [("DESTINATION", "STATE", "WEIGHT", "MAX-CPS", "LAST PROBE", "LATENCY",
-             "CALLS", "SKIPPED")]
+             "CALLS", "SKIPPED", "FROM")]
     for d in body.get("destinations", ()):
         state = d["state"]
+        if d.get("targets_down"):
+            state += " (every target down)"
         if d.get("marked"):
             state += " (marked%s)" % (" until %s" % time.strftime(
                 "%H:%M:%S", time.localtime(d["marked_until"]))
@@ -164,7 +168,10 @@ def destinations_text(body):
                      "%.1f ms" % latency if latency is not None else "-",
                      str(d["calls"]),
                      "%d down, %d limit" % (d.get("skipped_down", 0),
-                                            d.get("skipped_limit", 0))))
+                                            d.get("skipped_limit", 0)),
+                     ", ".join("%s (SRV %s %s)" % (origin["name"], origin["priority"],
+                                                   origin["weight"])
+                               for origin in d.get("from", ())) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in rows]

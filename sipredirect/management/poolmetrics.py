@@ -37,6 +37,13 @@ class DestinationCollector:
                                       "Times the destination was passed over for a "
                                       "call, by reason (down, limit)",
                                       labels=["destination", "reason"])
+        targets = GaugeMetricFamily("sipredirect_destination_srv_target",
+                                    "1 for each RFC 3263 target destination and the "
+                                    "name it came from (resolve-sip-address = rfc3263)",
+                                    labels=["destination", "name", "priority"])
+        for owner in pool.membership.owners():
+            for key, (_, _, origin) in pool.membership.members(owner).items():
+                targets.add_metric([key, origin["name"], str(origin["priority"])], 1)
         latency = GaugeMetricFamily("sipredirect_destination_probe_latency_seconds",
                                     "Round trip of the destination's last answered "
                                     "probe", labels=["destination"])
@@ -54,6 +61,7 @@ class DestinationCollector:
         yield state
         yield calls
         yield skipped
+        yield targets
         yield latency
         histogram = pool.probe_latency
         probes = HistogramMetricFamily("sipredirect_destination_probe_seconds",

@@ -79,10 +79,14 @@ class Destination:
     ``open`` is True when a call may take it with no further check
     (usable and without a calls-per-second limit): the choice reads that
     one attribute on the common path.
+
+    ``members_down`` is set by the pool on a destination that stands for a
+    name whose every RFC 3263 target is down (:mod:`.members`): it is then
+    skipped like a down one, whatever its own state.
     """
 
     __slots__ = ("key", "uri", "settings", "limit", "probed_state", "forced",
-                 "forced_until", "forced_reason", "state", "since", "open", "down",
+                 "forced_until", "forced_reason", "state", "since", "open", "down", "members_down",
                  "calls", "skipped_down", "skipped_limit", "failures", "successes",
                  "last_probe_at", "last_probe_result", "last_probe_latency")
 
@@ -105,6 +109,7 @@ class Destination:
         self.last_probe_at = None
         self.last_probe_result = None
         self.last_probe_latency = None
+        self.members_down = False
         self._refresh()
 
     @property
@@ -113,7 +118,13 @@ class Destination:
 
     @property
     def usable(self):
-        return self.state in USABLE
+        return not self.down
+
+    def set_members_down(self, all_down):
+        """Every target of the name this destination stands for is down
+        (True), or one is usable again (False)."""
+        self.members_down = all_down
+        self._refresh()
 
     def configure(self, settings, limit):
         """New settings from a reload; the state and counters stay."""
@@ -126,7 +137,7 @@ class Destination:
         self._refresh()
 
     def _refresh(self):
-        self.down = self.state not in USABLE
+        self.down = self.state not in USABLE or self.members_down
         self.open = not self.down and self.limit is None
 
     def _settle(self, now, reason):
@@ -212,4 +223,5 @@ class Destination:
             "calls": self.calls,
             "skipped_down": self.skipped_down,
             "skipped_limit": self.skipped_limit,
+            "targets_down": self.members_down,
         }

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from ..decisions import LatencyHistogram
 from .destination import Destination
+from .members import Membership, describe_members, refresh_named
 from .ratelimit import CallRate
 
 
@@ -37,13 +38,21 @@ class DestinationPool:
     ``watchers`` are called with each
     :class:`~.destination.StateChange` (the log writes one line for each,
     the router link will send EventDestinationState); ``membership_watchers``
-    with each :class:`PoolChange` of a reload (the prober).
+    with each :class:`PoolChange` of a reload or of a name's members (the
+    prober).
+
+    Two kinds of keys live in it: the *configured* ones (:meth:`update`,
+    from the INI file) and the *members* of owners (:meth:`set_members`:
+    the RFC 3263 targets of a name, see :mod:`.members`).  A key leaves the
+    pool only when neither the configuration nor any owner holds it.
     """
 
     log = Logger()
 
     def __init__(self):
         self._destinations = {}
+        self._configured = frozenset()
+        self.membership = Membership()
         self.watchers = []
         self.membership_watchers = []
         # Round trips of answered probes, every destination together.
@@ -74,14 +83,66 @@ class DestinationPool:
         return found
 
     def update(self, specs, now):
-        """Make the pool hold exactly ``specs`` ({key: (uri, settings)}, in
-        configuration order): destinations that remain keep their state and
-        counters, new ones start unknown, removed ones are forgotten.
-        Returns the :class:`PoolChange`."""
+        """Make the configured destinations exactly ``specs`` ({key: (uri,
+        settings)}, in configuration order): destinations that remain keep
+        their state and counters, new ones start unknown, removed ones are
+        forgotten unless an owner holds them as a member (they stay, with
+        the settings their owner gave).  Members stay as they are.  Returns
+        the :class:`PoolChange`."""
+        had = bool(self._destinations)
+        self._configured = frozenset(specs)
+        change = self._apply(specs, now)
+        if had and (change.added or change.removed or change.changed):
+            self.log.info("destinations: {added} added, {removed} removed, {changed} "
+                          "with new settings", added=len(change.added),
+                          removed=len(change.removed), changed=len(change.changed))
+        self._tell(change)
+        return change
+
+    def set_members(self, owner, members, now, named=None):
+        """Make ``owner`` (a name) hold exactly ``members`` ({key: (uri,
+        settings, origin)}, ``origin`` a dict saying where it came from, for
+        people); ``named`` are the configured keys the name stands for
+        (they are out of use while every member is down).  Members that
+        remain keep their state; a key no owner holds any more leaves the
+        pool unless the configuration lists it.  A key the configuration
+        lists keeps its configured settings.  Returns the
+        :class:`PoolChange` (membership watchers hear it when not empty)."""
+        membership = self.membership
+        before = set(membership.named(owner))
+        membership.set(owner, members, named)
+        change = self._apply(None, now)
+        refresh_named(membership, self._destinations, [owner], before)
+        if change.added or change.removed or change.changed:
+            self.log.info("destinations of {owner}: {added} added, {removed} removed, "
+                          "{changed} with new settings", owner=owner,
+                          added=len(change.added), removed=len(change.removed),
+                          changed=len(change.changed))
+            self._tell(change)
+        return change
+
+    def retain_owners(self, owners, now):
+        """Release every owner not in ``owners`` (a reload dropped the
+        destination that named it): its members leave as :meth:`set_members`
+        says."""
+        for owner in self.membership.owners():
+            if owner not in owners:
+                self.set_members(owner, {}, now)
+
+    def _apply(self, specs, now):
+        """The pool holds ``specs`` as its configured keys (None: the
+        configured keys as they are) and the members as they are."""
         old = self._destinations
+        membership = self.membership
+        configured = self._configured
+        full = dict(specs) if specs is not None else {
+            key: (d.uri, d.settings) for key, d in old.items() if key in configured}
+        for key in list(old) + [k for o in membership.owners() for k in membership.members(o)]:
+            if key not in full and key in membership:
+                full[key] = membership.spec(key)
         new = {}
         added, changed = [], []
-        for key, (uri, settings) in specs.items():
+        for key, (uri, settings) in full.items():
             destination = old.get(key)
             if destination is None:
                 destination = Destination(key, uri, settings, _limit(settings, now), now)
@@ -95,14 +156,11 @@ class DestinationPool:
             new[key] = destination
         removed = tuple(key for key in old if key not in new)
         self._destinations = new
-        change = PoolChange(tuple(added), removed, tuple(changed))
-        if old and (added or removed or changed):
-            self.log.info("destinations: {added} added, {removed} removed, {changed} "
-                          "with new settings", added=len(added), removed=len(removed),
-                          changed=len(changed))
+        return PoolChange(tuple(added), removed, tuple(changed))
+
+    def _tell(self, change):
         for watcher in list(self.membership_watchers):
             watcher(change)
-        return change
 
     def probe_result(self, key, alive, latency, now, detail=""):
         """A probe of ``key`` ended (see Destination.probe_result); a key
@@ -132,8 +190,11 @@ class DestinationPool:
                 self._report(destination.expire(now))
 
     def describe(self):
-        """Every destination as /status lists it."""
-        return [d.describe() for d in self._destinations.values()]
+        """Every destination as /status lists it; a member says where it
+        came from, a destination standing for a name lists its members."""
+        if not self.membership.owners():
+            return [d.describe() for d in self._destinations.values()]
+        return describe_members(self.membership, self._destinations)
 
     def _report(self, change):
         if change is None:
@@ -146,6 +207,9 @@ class DestinationPool:
                 watcher(change)
             except Exception:
                 self.log.failure("a watcher of destination states failed")
+        owners = self.membership.owners_of(change.destination)
+        if owners:
+            refresh_named(self.membership, self._destinations, owners)
         return change
 
 

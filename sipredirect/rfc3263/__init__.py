@@ -5,14 +5,17 @@
 ``twisted.names`` resolver; :mod:`.cache` keeps the answers for their TTL
 and shares one lookup between the calls asking at once; :mod:`.choice`
 spreads calls over the targets by SRV priority and weight;
-:mod:`.contacts` puts the chosen target into a 302's Contact.
+:mod:`.contacts` puts the chosen target into a 302's Contact;
+:mod:`.members` makes the targets destinations of the pool.
 """
 
 from .cache import TargetCache
 from .choice import SrvChoice
 from .contacts import ResolvingRoutes, TargetContacts
 from .lookup import Rfc3263Lookup, build_dns_resolver
+from .members import TargetDestinations, name_owners
 from .plan import Query, Resolution, Target, query_for
 
 __all__ = ["Query", "Resolution", "ResolvingRoutes", "Rfc3263Lookup", "SrvChoice",
-           "Target", "TargetCache", "TargetContacts", "build_dns_resolver", "query_for"]
+           "Target", "TargetCache", "TargetContacts", "TargetDestinations",
+           "build_dns_resolver", "name_owners", "query_for"]

@@ -23,7 +23,14 @@ class TargetCache:
 
     :meth:`target` answers at once (a Target, or None for the fallback)
     when the answer is cached, else with a Deferred that fires with one
-    of them and never fails.
+    of them and never fails.  A ``picker`` (a callable on the
+    :class:`~.choice.SrvChoice`) chooses instead of the plain SRV order,
+    and what it returns is the answer.
+
+    ``watchers`` are called with (query, targets) whenever DNS answers a
+    query (an empty tuple: DNS said the name has no address), not when it
+    fails to answer: the destination pool follows the targets of the names
+    it knows (:mod:`.members`).
     """
 
     log = Logger()
@@ -39,22 +46,39 @@ class TargetCache:
         self.max_entries = max_entries
         self._entries = collections.OrderedDict()  # query -> (expires, SrvChoice or None)
         self._waiting = {}
+        self.watchers = []
         self.stats = collections.Counter(
             {name: 0 for name in ("lookups", "hits", "shared", "failures", "timeouts",
                                   "no_targets", "fallbacks")})
 
-    def target(self, query, is_up=None):
+    def target(self, query, picker=None):
         entry = self._entries.get(query)
         if entry is not None and entry[0] > self.clock.seconds():
             self.stats["hits"] += 1
-            return self._pick(entry[1], is_up)
+            return self._pick(entry[1], picker)
         mine = defer.Deferred()
         waiting = self._waiting.get(query)
         if waiting is not None:
             self.stats["shared"] += 1
-            waiting.append((mine, is_up))
+            waiting.append((mine, picker))
             return mine
-        self._waiting[query] = [(mine, is_up)]
+        self._waiting[query] = [(mine, picker)]
+        self._ask(query)
+        return mine
+
+    def prefetch(self, query):
+        """Resolve ``query`` now unless its answer is fresh or on its way:
+        the names the configuration lists are asked at start and after a
+        reload, so that their targets are destinations (probed) before
+        the first call."""
+        entry = self._entries.get(query)
+        if (entry is not None and entry[0] > self.clock.seconds()) \
+                or query in self._waiting:
+            return
+        self._waiting[query] = []
+        self._ask(query)
+
+    def _ask(self, query):
         self.stats["lookups"] += 1
         d = defer.maybeDeferred(self.lookup.resolve, query)
         d.addTimeout(self.deadline, self.clock)
@@ -62,7 +86,6 @@ class TargetCache:
         # ever left waiting.
         d.addCallback(lambda resolution: self._answered(query, resolution))
         d.addErrback(lambda failure: self._failed(query, failure))
-        return mine
 
     def choice(self, query):
         """The cached :class:`~.choice.SrvChoice` of ``query`` (expired or
@@ -70,11 +93,13 @@ class TargetCache:
         entry = self._entries.get(query)
         return None if entry is None else entry[1]
 
-    def _pick(self, choice, is_up):
+    def _pick(self, choice, picker):
         if choice is None:
             self.stats["fallbacks"] += 1
             return None
-        return choice.pick(is_up)
+        if picker is None:
+            return choice.pick()
+        return picker(choice)
 
     def _store(self, query, ttl, choice):
         self._entries.pop(query, None)
@@ -86,6 +111,7 @@ class TargetCache:
         ttl = min(max(resolution.ttl, self.min_ttl), self.max_ttl)
         choice = SrvChoice(resolution.targets)
         self._store(query, ttl, choice)
+        self._tell(query, choice.targets)
         self._wake(query, choice)
 
     def _failed(self, query, failure):
@@ -98,11 +124,28 @@ class TargetCache:
         else:
             kind, why = "failures", failure.getErrorMessage() or failure.type.__name__
         self.stats[kind] += 1
+        if kind == "no_targets":
+            self._tell(query, ())
         self.log.warn("RFC 3263 lookup of {name} failed ({why}): the name is used as it "
                       "is for {ttl}s", name=query.name, why=why, ttl=self.negative_ttl)
         self._store(query, self.negative_ttl, None)
         self._wake(query, None)
 
+    def _tell(self, query, targets):
+        for watcher in list(self.watchers):
+            try:
+                watcher(query, targets)
+            except Exception:
+                self.log.failure("a watcher of RFC 3263 answers failed")
+
     def _wake(self, query, choice):
-        for d, is_up in self._waiting.pop(query, ()):
-            d.callback(self._pick(choice, is_up))
+        for d, picker in self._waiting.pop(query, ()):
+            try:
+                chosen = self._pick(choice, picker)
+            except Exception:
+                # One caller's failed choice must not leave the others
+                # waiting: it gets the fallback (the name as written).
+                self.log.failure("choosing an RFC 3263 target of {name} failed",
+                                 name=query.name)
+                chosen = None
+            d.callback(chosen)

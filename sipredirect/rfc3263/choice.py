@@ -17,7 +17,9 @@ class SrvChoice:
     ``pick(is_up)`` takes a predicate on targets (destination state, when
     something probes them); without one every target is up.  When no target
     of any priority is up, the lowest priority is used anyway (a redirect
-    with a possibly dead target beats no answer; the caller fails over).
+    with a possibly dead target beats no answer; the caller fails over),
+    unless ``use_anyway`` is false (``all-destinations-down = reject``):
+    then there is no choice (None).
     """
 
     __slots__ = ("targets", "_groups", "_current")
@@ -30,8 +32,9 @@ class SrvChoice:
         self._groups = [groups[priority] for priority in sorted(groups)]
         self._current = [0] * len(self.targets)
 
-    def pick(self, is_up=None):
-        """The chosen target, or None when there are no targets."""
+    def pick(self, is_up=None, use_anyway=True):
+        """The chosen target, or None when there are no targets (or none
+        up and not ``use_anyway``)."""
         if not self.targets:
             return None
         for group in self._groups:
@@ -39,6 +42,8 @@ class SrvChoice:
                 i for i in group if is_up(self.targets[i])]
             if members:
                 return self.targets[self._smooth(members)]
+        if not use_anyway:
+            return None
         return self.targets[self._smooth(self._groups[0])]
 
     def _smooth(self, members):

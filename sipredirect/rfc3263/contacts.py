@@ -16,6 +16,7 @@ from ..interfaces import IRoutingService
 from ..routingtypes import Redirect
 from ..sip import SipUri, parse_uri
 from ..sip.grammar import format_params
+from .members import Skipped
 from .plan import query_for
 
 # Parsed URIs are immutable and routers send the same few again and
@@ -28,30 +29,49 @@ class TargetContacts:
     """Contacts -> the same Contacts with each host name replaced by its
     chosen target.  ``resolve_contacts`` answers with a list at once when
     every name is cached, else with a Deferred list; it never fails (the
-    fallback is the Contact as it was)."""
+    fallback is the Contact as it was).
 
-    def __init__(self, cache, is_up=None):
+    With ``members`` (:class:`~.members.TargetDestinations`) the choice
+    follows the destination pool: targets down or over their limit are
+    skipped (noted on the ``request``, the decision log's step), and with
+    ``all-destinations-down = reject`` a Contact whose every target is
+    unusable is left out (the list may then be empty).
+    """
+
+    def __init__(self, cache, members=None):
         self.cache = cache
-        self.is_up = is_up
+        self.members = members
         self._queries = {}
         self._rewritten = {}
 
-    def resolve_contacts(self, contacts):
-        answers = [self.contact(c) for c in contacts]
+    def resolve_contacts(self, contacts, request=None):
+        answers = [self.contact(c, request) for c in contacts]
         if not any(isinstance(a, defer.Deferred) for a in answers):
-            return answers
+            return _kept(answers)
         return defer.gatherResults([a if isinstance(a, defer.Deferred) else defer.succeed(a)
-                                    for a in answers])
+                                    for a in answers]).addCallback(_kept)
 
-    def contact(self, contact):
+    def contact(self, contact, request=None):
         """The Contact to send for ``contact``: itself, its rewritten form,
-        or a Deferred of either."""
+        None (left out), or a Deferred of one of them."""
         query = self._query(contact.uri)
         if query is None:
             return contact
-        target = self.cache.target(query, self.is_up)
+        members = self.members
+        target = self.cache.target(
+            query, None if members is None else members.picker(query.secure))
         if isinstance(target, defer.Deferred):
-            return target.addCallback(lambda chosen: self._rewrite(contact, chosen))
+            return target.addCallback(self._use, contact, query, request)
+        return self._use(target, contact, query, request)
+
+    def _use(self, target, contact, query, request):
+        if target.__class__ is Skipped:
+            if request is not None:
+                note = target.note(query)
+                request.note = note if not request.note else request.note + "; " + note
+            target = target.target
+            if target is None:
+                return None
         return self._rewrite(contact, target)
 
     def _query(self, uri):
@@ -77,6 +97,12 @@ class TargetContacts:
             rewritten = self._rewritten[key] = contact.with_uri(
                 target_uri(contact.uri, target))
         return rewritten
+
+
+def _kept(contacts):
+    if any(contact is None for contact in contacts):
+        return [contact for contact in contacts if contact is not None]
+    return contacts
 
 
 def target_uri(uri, target):
@@ -111,7 +137,7 @@ class ResolvingRoutes:
         decision = self.table.route(request)
         if decision.__class__ is not Redirect:
             return decision
-        resolved = self.contacts.resolve_contacts(decision.contacts)
+        resolved = self.contacts.resolve_contacts(decision.contacts, request)
         if isinstance(resolved, defer.Deferred):
             return resolved.addCallback(_redirect_to, decision)
         return _redirect_to(resolved, decision)
@@ -124,7 +150,13 @@ class ResolvingRoutes:
 
 
 def _redirect_to(contacts, decision):
-    if all(new is old for new, old in zip(contacts, decision.contacts)):
+    if not contacts:
+        # Every target unusable and all-destinations-down = reject: the
+        # call is passed on, as the table passes it when its own
+        # destinations are down.
+        return None
+    if len(contacts) == len(decision.contacts) and all(
+            new is old for new, old in zip(contacts, decision.contacts)):
         return decision
     return Redirect(contacts, decision.headers, decision.source, decision.reference_id,
                     decision.origin, decision.other_dn)

@@ -15,6 +15,7 @@ import pytest
 from free_ports import free_port
 from harness import (REPO, RouterProcess, ServerProcess, redirect_contacts, run_sipp,
                      split_trace, terminate, wait_until_ready)
+from test_operations import ctl, get
 
 ZONE = (REPO / "etc" / "rfc3263.zone").read_text()
 
@@ -107,10 +108,63 @@ def test_static_destination_re_resolves_when_the_ttl_expires(example, dns_zone, 
     assert example.metrics()[("sipredirect_rfc3263_lookups_total", ())] >= 3
 
 
+VOICE = {name: "sip:127.0.0.%d:%d;transport=udp" % (41 + i, 5081 + i)
+         for i, name in enumerate(("a", "b", "c", "standby"))}
+
+
+def test_srv_targets_are_destinations_marked_down_by_the_operator(example, tmp_path):
+    """voice.example.test: priority 10 holds voice-a, voice-b (weight 1 each)
+    and voice-c (weight 2), priority 20 a standby.  Each target is a
+    destination (listed by sipredirect-ctl with the name it came from);
+    voice-c marked down through sipredirect-ctl gets no call and a and b
+    share its share; the three marked down, the standby takes every call."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the names are resolved at start
+        _, listed = get(example, "/destinations")
+        rows = {d["destination"]: d for d in listed["destinations"]}
+        if set(VOICE.values()) <= set(rows):
+            break
+        time.sleep(0.1)
+    assert rows[VOICE["c"]]["from"] == [{"name": "voice.example.test", "priority": 10,
+                                         "weight": 2, "target": "voice-c.example.test"}]
+    assert (rows[VOICE["a"]]["weight"], rows[VOICE["c"]]["weight"]) == (50, 100)
+    code, listing = ctl(example, "destinations")
+    assert code == 0 and "voice.example.test (SRV 10 2)" in listing, listing
+    before = example.metrics()
+    marked = []
+    try:
+        code, output = ctl(example, "destination", "down", VOICE["c"], "--for", "120")
+        assert code == 0, output
+        marked.append(VOICE["c"])
+        shared = calls(example, tmp_path / "sipp1", "8004", 20)
+        assert collections.Counter(shared) == {
+            "sip:ivr@127.0.0.41:5081;transport=udp": 10,
+            "sip:ivr@127.0.0.42:5082;transport=udp": 10}
+        for name in ("a", "b"):
+            code, output = ctl(example, "destination", "down", VOICE[name])
+            assert code == 0, output
+            marked.append(VOICE[name])
+        standby = calls(example, tmp_path / "sipp2", "8004", 5)
+        assert set(standby) == {"sip:ivr@127.0.0.44:5084;transport=udp"}
+        after = example.metrics()
+    finally:
+        for uri in marked:
+            ctl(example, "destination", "clear", uri)
+    skipped = (("destination", VOICE["c"]), ("reason", "down"))
+    assert after[("sipredirect_destination_skipped_total", skipped)] - before.get(
+        ("sipredirect_destination_skipped_total", skipped), 0) == 25
+    assert after[("sipredirect_destination_calls_total",
+                  (("destination", VOICE["standby"]),))] >= 5
+    assert after[("sipredirect_destination_srv_target",
+                  (("destination", VOICE["standby"]), ("name", "voice.example.test"),
+                   ("priority", "20")))] == 1
+
+
 def test_a_dns_server_that_never_answers_never_holds_a_call(server_factory, tmp_path):
     """dns-timeout = 0.5: the first calls wait at most that long, then every
     call gets its 302 with the name as it is (the documented fallback); the
-    failure is remembered, so later calls do not wait at all."""
+    failure is remembered, so later calls do not wait at all (and each
+    configured name is asked once)."""
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))  # bound, never read: queries vanish
     try:
@@ -131,6 +185,9 @@ def test_a_dns_server_that_never_answers_never_holds_a_call(server_factory, tmp_
         elif body.startswith("SIP/2.0 302"):
             waits.append(when - sent[call_id])
     assert len(waits) == 10 and max(waits) < 0.5 + 1.5, waits
+    # One lookup per configured name (pbx, sales, voice: asked at start so
+    # that their targets are destinations before the first call), not one
+    # per call.
     assert metrics[("sipredirect_rfc3263_lookup_failures_total",
-                    (("reason", "timeout"),))] == 1
+                    (("reason", "timeout"),))] == 3
     assert metrics[("sipredirect_rfc3263_fallbacks_total", ())] == 10
