@@ -1,6 +1,8 @@
 """SipListeners: binding the SIP ports and handing them over between HA roles,
 on a MemoryReactorClock (no socket is bound, except where a test says so)."""
 
+import socket
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock
@@ -185,3 +187,36 @@ def test_udp_binds_one_datagram_protocol_per_port_and_stops_it_on_close():
     finally:
         listeners.close()
     assert listeners.udp_protocols == [] and not listeners.bound
+
+
+class CountingProtocol:
+    def __init__(self):
+        self.datagrams = []
+
+    def datagramReceived(self, data, addr):
+        self.datagrams.append(data)
+
+
+def test_udp_reads_at_most_udp_packets_to_read_datagrams_per_turn():
+    """Seed row 9: each time the socket is readable, udp-packets-to-read
+    datagrams are read and the rest wait in the kernel for the next turn."""
+    listeners, reactor, edge = make(transports=("udp",), sip_address="127.0.0.1",
+                                    sip_port=0, udp_packets_to_read=3)
+    listeners.start()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        (port,) = listeners.ports
+        assert port.packets_to_read == 3
+        counting = port.protocol = CountingProtocol()
+        target = ("127.0.0.1", port.getHost().port)
+        for n in range(5):
+            sender.sendto(b"datagram %d" % n, target)
+        turns = []
+        for _ in range(3):
+            port.doRead()
+            turns.append(len(counting.datagrams))
+        assert turns == [3, 5, 5]
+        assert counting.datagrams == [b"datagram %d" % n for n in range(5)]
+    finally:
+        sender.close()
+        listeners.close()

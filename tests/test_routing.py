@@ -35,6 +35,14 @@ def test_username_selects_the_routing_point_without_load_balancing():
     assert RoutingPointSelector(POINTS).select(req("5555")) is None
 
 
+def test_without_routing_points_the_username_itself_is_the_dn():
+    """Seed row 4, as docs/migration.rst says: with no routing point
+    configured at all, the Request-URI username becomes ThisDN."""
+    selector = RoutingPointSelector({})
+    assert selector.select_with_reason(req("5555")) == ("5555", "no-routing-points")
+    assert selector.knows("5555") and not RoutingPointSelector(POINTS).knows("5555")
+
+
 def route_request(dn="8001", used=frozenset(), user="8001"):
     return RouteRequest(req(user), dn, Peer("udp", "h", 1), "c", "u", 0,
                         used_destinations=used)

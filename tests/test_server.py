@@ -10,7 +10,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from zope.interface.verify import verifyObject
 
-from sipredirect.config import Config, RoutingPoint
+from sipredirect.config import Config, RoutingPoint, parse_config
 from sipredirect.interfaces import IRoutingService
 from sipredirect.redirect import Peer
 from sipredirect.server import SipServerService
@@ -71,6 +71,32 @@ def test_timer_g_retransmission_through_the_clock():
     assert statuses(conn) == [302, 302]
     clock.advance(60)
     assert len(clock.getDelayedCalls()) == 0  # Timer I ran, nothing left
+
+
+def test_t1_and_t2_timeout_from_the_ini_set_timer_g_and_timer_h():
+    """Seed rows 6-7: t1-timeout and t2-timeout (milliseconds) reach the
+    transactions.  With T1 = 100 ms and T2 = 300 ms a lost ACK gets the 302
+    again after 0.1 s, 0.2 s more, then every 0.3 s, until Timer H (64*T1 =
+    6.4 s); the defaults would wait 0.5 s and keep on for 32 s."""
+    config = parse_config("[sipredirect]\nt1-timeout = 100\nt2-timeout = 300\n"
+                          "default-routing-destinations = sip:a@10.0.0.1\n"
+                          "[routing-points]\n8001 =\n")
+    clock = task.Clock()
+    server = SipServerService(config, build_policy(config, clock), reactor=clock)
+    conn = RecordingConnection()
+    server.message_received(invite(), Peer("udp", "127.0.0.1", 5061, conn))
+    sent_at = [0.0]
+    for _ in range(1000):  # every timer, in order, until none is left
+        pending = clock.getDelayedCalls()
+        if not pending:
+            break
+        clock.advance(min(call.getTime() for call in pending) - clock.seconds())
+        sent_at += [clock.seconds()] * (len(conn.sent) - len(sent_at))
+    assert set(statuses(conn)) == {302}
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[1:])]
+    assert gaps[:3] == pytest.approx([0.1, 0.2, 0.3])
+    assert gaps[3:] == pytest.approx([0.3] * len(gaps[3:]))
+    assert 6.4 - 0.3 < sent_at[-1] < 6.4 and len(sent_at) == 23
 
 
 def test_slow_service_is_passed_over_after_router_timeout():

@@ -9,11 +9,13 @@ from sipredirect.decisions import step_record
 from sipredirect.destinations import UriResolver
 from sipredirect.management.ctl import explain_text
 from sipredirect.policy import Policy
+from sipredirect.redirect import Peer
 from sipredirect.routerlink import RouterLink
 from sipredirect.routerlink.hops import routing_point_named
 from sipredirect.routingtypes import Redirect
+from sipredirect.testing import RecordingConnection, ack_for, invite, status_of
 
-from test_link import Router, route_request
+from test_link import Router, make_server, route_request
 from test_link_resolution import Waiting
 
 POINTS = {dn: RoutingPoint(dn) for dn in ("7000", "7001", "7002")}
@@ -178,3 +180,38 @@ def test_an_answer_still_resolving_when_the_call_hops_does_not_route_it():
     (resolved_waiting, resolved), = resolver.waiting
     resolved_waiting.callback(resolved)
     assert str(d.result.contacts[0].uri) == "sip:b@10.0.0.2"
+
+
+def test_a_rerouting_invite_goes_to_the_routing_point_its_call_hopped_to():
+    """What docs/migration.rst (rows 3 and 18) and docs/router-protocol.rst
+    say: a re-routing attempt keeps its call's routing point, the one the
+    call ended on after its hops, with RerouteCount; the strategy that sent
+    it on is not asked again."""
+    server, link, clock = make_server(final_timeout=30.0)
+    fast, premise = Router(link), Router(link)
+    fast.register("fast", "8001")
+    premise.register("premise", "8002")
+    fast.events()
+    premise.events()
+    conn = RecordingConnection()
+    peer = Peer("udp", "127.0.0.1", 5061, conn)
+    first = invite(user="8001", call_id="hopped", branch="z9hG4bK-h1")
+    server.message_received(first, peer)
+    (offered,) = fast.events()
+    fast.send(message="RequestRouteCall", ConnID=offered["ConnID"], OtherDN="8002")
+    (sent_on,) = premise.events()
+    assert sent_on["ThisDN"] == "8002"
+    premise.send(message="RequestRouteCall", ConnID=offered["ConnID"], ThisDN="8002",
+                 OtherDN="sip:ss1@10.0.0.1")
+    assert status_of(conn.sent[-1]) == 302
+    server.message_received(ack_for(first, conn.sent[-1]), peer)
+    (used,) = premise.events()
+    assert used["message"] == "EventRouteUsed" and used["ThisDN"] == "8002"
+    clock.advance(5)
+    again = invite(user="8001", call_id="hopped", branch="z9hG4bK-h2", cseq=2)
+    server.message_received(again, peer)
+    assert fast.events() == []
+    (rerouted,) = premise.events()
+    assert (rerouted["message"], rerouted["ThisDN"], rerouted["ConnID"]) == (
+        "EventRouteRequest", "8002", offered["ConnID"])
+    assert rerouted["Extensions"]["RerouteCount"] == 1
