@@ -123,3 +123,14 @@ def test_a_comment_above_the_group_explains_it():
              "", "def g():", "    x = 1", "    from e import f"]
     assert _explained(lines, 3) and _explained(lines, 4)
     assert not _explained(lines, 8)
+
+
+def test_every_test_module_has_its_own_basename(repo_root):
+    """The tests' folders are not packages, so pytest imports each test
+    module by its basename: two modules of one name stop the whole run at
+    collection (seen when a unit and an integration module were both named
+    test_destinations.py)."""
+    seen = {}
+    for path in sorted((repo_root / "tests").rglob("test_*.py")):
+        assert path.name not in seen, "%s and %s share a basename" % (seen[path.name], path)
+        seen[path.name] = path
