@@ -1,5 +1,5 @@
 """The INI configuration: one schema table drives parsing, validation,
-``twistd sipredirect --help`` and the README option reference.
+``twistd sipredirect --help`` and the option reference of the documentation site.
 
 Option names keep those of Network SIP Server / SIP Server where one
 exists (``sip-port``, ``t1-timeout``, ``router-timeout``, ...), so that a
@@ -385,5 +385,6 @@ def parse_config(text, path="<string>"):
 
 
 if __name__ == "__main__":
-    # python -m sipredirect.config: print the README option table.
+    # python -m sipredirect.config: print the option tables of
+    # docs/reference/configuration.rst.
     print(reference_rst(), end="")

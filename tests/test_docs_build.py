@@ -4,8 +4,10 @@ site is part of the test run, so a broken reference or a page that no
 longer matches the code fails it."""
 
 import ast
+import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ import clitools  # noqa: E402
 from idlenode import idle_node  # noqa: E402
 
 from sipredirect.management.metrics import series  # noqa: E402
-from sipredirect.schema import SECTIONS  # noqa: E402
+from sipredirect.schema import FREE_SECTIONS, SECTIONS  # noqa: E402
 
 
 def sphinx(builder, out):
@@ -52,6 +54,49 @@ def test_every_option_of_the_schema_is_on_the_reference_page(html):
         assert "[%s]" % section in page
         for option in schema:
             assert ">%s<" % option.name in page, (section, option.name)
+
+
+def test_the_configuration_page_shows_which_options_a_reload_applies(html):
+    """The reload column of the schema is printed for every option (restart
+    or live) and every section of free options; the page is the option
+    reference (README.rst only links to it)."""
+    assert ".. sipredirect-options::" in (
+        DOCS / "reference" / "configuration.rst").read_text()
+    page = (html / "reference" / "configuration.html").read_text()
+    assert page.count("<p>Live reload</p></th>") == len(SECTIONS)
+    rows = _option_rows(page)
+    for section, schema in SECTIONS:
+        for option in schema:
+            assert rows.get((section, option.name)) == (
+                "yes" if option.reload else "no (restart)"), (section, option.name)
+    assert rows[("sipredirect", "router-timeout")] == "yes"
+    assert rows[("sipredirect", "sip-port")] == "no (restart)"
+    text = re.sub(r"<[^>]+>", "", page)
+    for section, reload, _ in FREE_SECTIONS:
+        line = [line for line in text.splitlines()
+                if line.startswith("Section [%s]: " % section)]
+        assert line and line[0].endswith(
+            "Live reload: %s." % ("yes" if reload else "no (restart)")), section
+
+
+def _option_rows(page):
+    """{(section, option): live reload} of the configuration page's tables."""
+    rows = {}
+    section = None
+    for part in re.split(r"(<p>Section <code[^>]*><span class=\"pre\">\[[^]]+\]</span>)", page):
+        heading = re.search(r"\[([^]]+)\]</span>$", part)
+        if heading:
+            section = heading.group(1)
+            continue
+        for row in re.findall(r"<tr class=\"row-[a-z]+\">(.*?)</tr>", part, re.S):
+            cells = [html_text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            if len(cells) == 6:
+                rows[(section, cells[0])] = cells[4]
+    return rows
+
+
+def html_text(fragment):
+    return unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
 def test_every_exported_series_is_on_the_metrics_page(html):

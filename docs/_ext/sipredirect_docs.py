@@ -3,7 +3,7 @@ the reference pages cannot drift from it:
 
 ``sipredirect-options``
     every INI option, from the schema table (``reference_rst()``, the
-    function that also writes README.rst's table);
+    function ``python -m sipredirect.config`` prints);
 ``sipredirect-metrics``
     every Prometheus series, from the metrics collector itself;
 ``sipredirect-cli TOOL``

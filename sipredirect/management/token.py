@@ -47,8 +47,8 @@ def load_or_create_token(path):
     try:
         token, created = load_or_create_secret_file(path, min_length=0)
     except SecretFileError as e:
-        raise TokenError("%s; create it yourself (see README.rst, Operating "
-                         "sipredirect)" % e) from None
+        raise TokenError("%s; create it yourself (see "
+                         "docs/reference/management.rst)" % e) from None
     if created:
         log.info("management token file {path} did not exist: created it with a "
                  "new random token (mode 0600)", path=path)

@@ -1,7 +1,7 @@
 """What the INI file may hold: the sections, their options with type,
 default, range and help (one table per section), and the reference built
-from those tables for ``--help`` and README.rst.  :mod:`sipredirect.config`
-reads a file against them.
+from those tables for ``--help`` and docs/reference/configuration.rst.
+:mod:`sipredirect.config` reads a file against them.
 
 The pieces, each in a module of its own: the value types
 (:mod:`.values`), the table row (:mod:`.option`), the tables of

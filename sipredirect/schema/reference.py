@@ -1,6 +1,6 @@
 """The option reference built from the tables: plain text for ``twistd
-sipredirect --help``, RST tables for README.rst (``python -m
-sipredirect.config`` prints them)."""
+sipredirect --help``, RST tables for the documentation site's configuration
+reference (``python -m sipredirect.config`` prints them)."""
 
 from .sections import FREE_SECTIONS, SECTIONS
 
@@ -49,7 +49,8 @@ def _rst_table(schema):
 
 
 def reference_rst():
-    """The option reference as RST tables, one per section, for README.rst."""
+    """The option reference as RST tables, one per section, for
+    docs/reference/configuration.rst."""
     parts = []
     for section, schema in SECTIONS:
         parts.append("Section ``[%s]``:\n\n%s" % (section, _rst_table(schema)))
