@@ -104,7 +104,18 @@ class Response(Message):
     __slots__ = ("status", "reason")
 
     def __init__(self, status, reason=None, headers=None, body=b"", version="SIP/2.0"):
-        super().__init__(headers, body, version)
+        # Message.__init__ spelled out, as in Request: mypyc cannot compile
+        # a call to an unannotated base __init__.
+        self.version = version
+        self.headers = headers if headers is not None else Headers()
+        self.body = body
+        self.vias = ()
+        self.from_ = None
+        self.to = None
+        self.call_id = None
+        self.cseq_num = None
+        self.cseq_method = None
+        self.max_forwards = None
         self.status = status
         self.reason = reason if reason is not None else reason_for(status)
 
