@@ -75,9 +75,10 @@ class ServerTransaction:
                  "last_response", "to_tag", "call", "top_via", "_deadline",
                  "_timer", "_scheduled")
 
-    # Annotated (the fields that start as None as Any) because mypyc
-    # cannot compile the subclasses' super().__init__ call to an
-    # unannotated __init__.
+    # Annotated, the fields that start as None as Any: mypyc (the optional
+    # compiled build, see setup.py) cannot compile the subclasses' call to
+    # an unannotated base __init__, and would otherwise take None for their
+    # type.
     def __init__(self, key, request, peer, reliable, timers, to_tag) -> None:
         self.key = key
         self.request = request
