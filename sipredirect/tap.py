@@ -13,6 +13,7 @@ from zope.interface.exceptions import Invalid
 
 from .callmemory import CallMemory
 from .config import ConfigError, load_config, reference_text
+from .coreform import describe as describe_core_form
 from .ha.portcheck import check_port_on_backup
 from .ha.secret import ha_secret
 from .ha.service import HaService
@@ -209,8 +210,11 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
 
 def log_start_notes(config):
     """What the start made of the file that the operator should see once:
-    a resolved ``sip-address`` and the Genesys options left without effect
-    (one line, so that a migrated file does not flood the log)."""
+    which form of the core runs (compiled or pure Python, see
+    :mod:`sipredirect.coreform`), a resolved ``sip-address`` and the
+    Genesys options left without effect (one line, so that a migrated
+    file does not flood the log)."""
+    log.info("{form}", form=describe_core_form())
     name = getattr(config, "sip_host_name", None)
     if name:
         log.info("sip-address {name} resolved to {address}", name=name,

@@ -15,12 +15,19 @@ instead, which leaves ``__setattr__`` free to refuse every later change.
 import sys
 from operator import attrgetter
 
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # at run time mypy_extensions is needed by no one
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 # How the generated __init__ stores a field: CPython calls the slot's own
 # descriptor faster than object.__setattr__, PyPy's JIT the other way round
 # (about 0.6 against 2.2 times a plain slot store).
 _BY_DESCRIPTOR = sys.implementation.name != "pypy"
 
 
+@mypyc_attr(native_class=False)
 class ValueType(type):
     """The metaclass of :class:`Value`: gives each subclass its ``_fields``,
     its ``_key`` and, unless it writes its own, the generated ``__init__``.

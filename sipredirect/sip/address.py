@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """name-addr / addr-spec values (From, To, Contact, Route; RFC 3261 20.10)."""
 
 import re

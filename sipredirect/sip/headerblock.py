@@ -37,7 +37,7 @@ _FIELD_RE = re.compile(r"^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:(.*)$", re.MULTILINE)
 _NAME_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 # Header names as sent that are tokens (names repeat from message to
 # message; bounded, as the names come from the network).
-_TOKEN_NAMES = {}
+_TOKEN_NAMES: dict = {}
 MAX_TOKEN_NAMES = 4096
 
 
