@@ -50,7 +50,7 @@ def _run(args, what):
 def checkout_key(pypy):
     """A hash of what the installed venv depends on."""
     digest = hashlib.sha256(_run([pypy, "--version"], "pypy3 --version").encode())
-    files = [REPO / "setup.cfg", REPO / "pyproject.toml"]
+    files = [REPO / "setup.cfg", REPO / "setup.py", REPO / "pyproject.toml"]
     for top in ("sipredirect", "twisted"):
         files += sorted((REPO / top).rglob("*.py"))
     for path in files:
