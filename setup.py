@@ -26,12 +26,11 @@ import tempfile
 from setuptools import setup
 
 # The sans-IO core: no twisted.internet, no I/O (the driver and the edges,
-# which call Twisted, stay pure Python).  Left out: sip/memo.py (ParseMemo
-# subclasses dict with __missing__, which mypyc's native classes get
-# wrong).  The Value classes (values.py) stay ordinary Python classes when
-# compiled, see ValueType; the functions around them are compiled.
+# which call Twisted, stay pure Python).  The Value classes (values.py)
+# and ParseMemo (sip/memo.py) stay ordinary Python classes when compiled,
+# see ValueType and ParseMemo; the functions around them are compiled.
 COMPILED = sorted(
-    [path for path in glob.glob("sipredirect/sip/*.py") if not path.endswith("/memo.py")]
+    glob.glob("sipredirect/sip/*.py")
     + glob.glob("sipredirect/core/*.py")
     + ["sipredirect/values.py", "sipredirect/actions.py", "sipredirect/deadlines.py",
        "sipredirect/redirect.py"])

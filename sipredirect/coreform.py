@@ -34,6 +34,7 @@ CORE_MODULES = (
     "sipredirect.sip.headerblock",
     "sipredirect.sip.headerchecks",
     "sipredirect.sip.headers",
+    "sipredirect.sip.memo",
     "sipredirect.sip.message",
     "sipredirect.sip.parser",
     "sipredirect.sip.responsebytes",

@@ -253,23 +253,24 @@ class TransactionTable:
     (:class:`ConfirmedInvite`), and Timer I removes it without any event.
     """
 
-    def __init__(self, on_terminated=None):
-        self._by_key = {}
+    # Typed for mypyc (the optional compiled build, see setup.py).
+    def __init__(self, on_terminated=None) -> None:
+        self._by_key: dict = {}
         self._deadlines = DeadlineQueue(self._current)
-        self._confirmed = {}
+        self._confirmed: dict = {}
         self._confirmed_deadlines = DeadlineQueue(self._confirmed_current)
-        self.on_terminated = on_terminated
+        self.on_terminated: Any = on_terminated
         # The earliest current deadline, kept as entries come and go so that
         # next_deadline (asked after every message) scans the queues only
         # when the entry it last found may have gone (_known False).
-        self._next = None
-        self._known = True
+        self._next: Any = None
+        self._known: bool = True
         #: How many transactions the table holds (len()), counted as they
         #: come and go.
-        self.live = 0
+        self.live: int = 0
         #: How many of them are not Confirmed (each holds its request and
         #: response until Timer H or the ACK): what max-transactions caps.
-        self.unconfirmed = 0
+        self.unconfirmed: int = 0
 
     def __len__(self):
         return self.live
