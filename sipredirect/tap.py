@@ -132,6 +132,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if reactor is None:
         # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
+    # Compiled by mypyc or pure Python (see sipredirect.coreform).
+    log.info("{form}", form=describe_core_form())
     log_start_notes(config)
     top = service.MultiService()
     # One holder for the core, the SIP service and the router link: a
@@ -210,11 +212,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
 
 def log_start_notes(config):
     """What the start made of the file that the operator should see once:
-    which form of the core runs (compiled or pure Python, see
-    :mod:`sipredirect.coreform`), a resolved ``sip-address`` and the
-    Genesys options left without effect (one line, so that a migrated
-    file does not flood the log)."""
-    log.info("{form}", form=describe_core_form())
+    a resolved ``sip-address`` and the Genesys options left without effect
+    (one line, so that a migrated file does not flood the log)."""
     name = getattr(config, "sip_host_name", None)
     if name:
         log.info("sip-address {name} resolved to {address}", name=name,

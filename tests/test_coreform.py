@@ -18,8 +18,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from twisted.internet import task
+from twisted.logger import capturedLogs
 
 from sipredirect import coreform
+from sipredirect.config import parse_config
+from sipredirect.tap import make_services
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,6 +57,17 @@ def test_the_start_up_line_names_the_form_and_the_interpreter():
         "sans-IO core: compiled by mypyc (%s " % sys.implementation.name)
     assert coreform.describe(coreform.PURE).startswith("sans-IO core: pure Python (")
     assert coreform.describe().startswith("sans-IO core: ")
+
+
+def test_the_server_names_the_form_once_at_start():
+    config = parse_config("[sipredirect]\n[router]\nendpoint =\n[management]\nendpoint =\n")
+    with capturedLogs() as events:
+        make_services(config, reactor=task.Clock())
+    lines = [e["form"] for e in events if e.get("form")]
+    expected = os.environ.get("SIPREDIRECT_EXPECT_CORE", coreform.PURE)
+    assert lines == [coreform.describe(expected)]
+    assert lines[0].startswith("sans-IO core: %s (" % (
+        "compiled by mypyc" if expected == coreform.COMPILED else "pure Python"))
 
 
 def test_a_mixed_tree_is_partly_compiled(monkeypatch):
