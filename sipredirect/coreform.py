@@ -27,6 +27,7 @@ CORE_MODULES = (
     "sipredirect.redirect",
     "sipredirect.sip",
     "sipredirect.sip.address",
+    "sipredirect.sip.clienttransaction",
     "sipredirect.sip.errors",
     "sipredirect.sip.fastpath",
     "sipredirect.sip.framer",
