@@ -2,9 +2,10 @@
 """µs of server work per INVITE+ACK through the real server, no profiler.
 
 ``bench/calls_per_call.py`` counts Python function calls with cProfile;
-code compiled by mypyc (tried for the SIP layer: bench/results/mypyc.md)
-makes no Python calls the profiler can see, so that count falls with
-compilation whether or not the server got faster.  This script
+code compiled by mypyc (the sans-IO core as ``pip install .`` builds it
+on CPython: bench/results/mypyc.md) makes no Python calls the profiler
+can see, so that count falls with compilation whether or not the server
+got faster.  This script
 drives the same server through the same entry point
 (``calls_per_call.Bench``: ``twistd``'s assembly on a memory reactor,
 SIPp's INVITE and ACK into ``datagramReceived``, the router's answers

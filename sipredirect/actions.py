@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """What the redirect core returns: immutable values, compared whole.
 
 The core (:mod:`sipredirect.redirect`) never does I/O; each input gives a
@@ -10,6 +11,8 @@ one can change it.  Fields that name a call (a
 :class:`~sipredirect.routing.RouteRequest`, a transaction) compare by
 identity: they are the call's state, not values.
 """
+
+from typing import Any
 
 from .values import Value
 
@@ -27,7 +30,7 @@ class Peer(Value):
     _defaults = {"conn": None}
 
     @property
-    def reliable(self):
+    def reliable(self) -> bool:
         return self.transport in RELIABLE
 
 
@@ -59,7 +62,7 @@ class CallLookup(Value):
                  "call_uuid", "received_at")
 
     @property
-    def call_id(self):
+    def call_id(self) -> Any:
         return self.request.call_id
 
 

@@ -20,15 +20,17 @@ garbage collector has to scan.
 """
 
 import heapq
+from typing import Any
 from collections import deque
 
 
 class DeadlineQueue:
-    def __init__(self, current):
-        self._current = current
-        self._lanes = {}
-        self._late = []
-        self._seq = 0
+    def __init__(self, current) -> None:
+        # Typed for mypyc (the optional compiled build, see setup.py).
+        self._current: Any = current
+        self._lanes: dict = {}
+        self._late: list = []
+        self._seq: int = 0
 
     def add(self, item, deadline, lane):
         """``item`` is due at ``deadline``, set ``lane`` (its interval) ago."""

@@ -10,6 +10,8 @@ confirmed) and keeps one delayed call at :meth:`RedirectCore.next_deadline`.
 :mod:`sipredirect.core`.
 """
 
+from typing import Any
+
 from .actions import (CallLookup, CancelRouting, Close, LookUpCall, Peer,
                       RouteConfirmed, RouteUnconfirmed, Send, StartRouting)
 from .core.admission import ALLOW, SUPPORTED_SCHEMES, CallAdmission
@@ -68,25 +70,25 @@ class RedirectCore:
     # -- what operations and tests read --------------------------------------------
 
     @property
-    def policy(self):
+    def policy(self) -> Any:
         """The running policy (the call path reads ``holder.policy``)."""
         return self.holder.policy
 
     @property
-    def memory(self):
+    def memory(self) -> Any:
         return self.identity.memory
 
     @property
-    def conn_ids(self):
+    def conn_ids(self) -> Any:
         return self.identity.conn_ids
 
     @property
-    def pending_routes(self):
+    def pending_routes(self) -> Any:
         """INVITEs waiting for a route (or for the shared call memory)."""
         return self.requests.pending
 
     @property
-    def draining(self):
+    def draining(self) -> Any:
         """True while the node drains (see :class:`CallAdmission`)."""
         return self.admission.draining
 
@@ -95,7 +97,7 @@ class RedirectCore:
         self.admission.draining = value
 
     @property
-    def on_decision(self):
+    def on_decision(self) -> Any:
         """Who hears the facts of each answered INVITE (None: nobody)."""
         return self.reporting.on_decision
 

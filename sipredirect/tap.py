@@ -13,6 +13,7 @@ from zope.interface.exceptions import Invalid
 
 from .callmemory import CallMemory
 from .config import ConfigError, load_config, reference_text
+from .coreform import describe as describe_core_form
 from .ha.portcheck import check_port_on_backup
 from .ha.secret import ha_secret
 from .ha.service import HaService
@@ -131,6 +132,8 @@ def make_services(config, reactor=None, user_service=None, decision_log=None,
     if reactor is None:
         # The global reactor only when none is injected (tests pass a Clock).
         from twisted.internet import reactor
+    # Compiled by mypyc or pure Python (see sipredirect.coreform).
+    log.info("{form}", form=describe_core_form())
     log_start_notes(config)
     top = service.MultiService()
     # One holder for the core, the SIP service and the router link: a

@@ -15,13 +15,45 @@ instead, which leaves ``__setattr__`` free to refuse every later change.
 import sys
 from operator import attrgetter
 
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # at run time mypy_extensions is needed by no one
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 # How the generated __init__ stores a field: CPython calls the slot's own
 # descriptor faster than object.__setattr__, PyPy's JIT the other way round
 # (about 0.6 against 2.2 times a plain slot store).
 _BY_DESCRIPTOR = sys.implementation.name != "pypy"
 
 
-class Value:
+@mypyc_attr(native_class=False)
+class ValueType(type):
+    """The metaclass of :class:`Value`: gives each subclass its ``_fields``,
+    its ``_key`` and, unless it writes its own, the generated ``__init__``.
+
+    A metaclass rather than ``__init_subclass__`` because mypyc (the
+    optional compiled build of the SIP layer, see ``setup.py``) turns
+    every class it compiles into a native class with a fixed layout and
+    ``__init__``, which cannot take a generated one; it leaves classes
+    with a metaclass of their own as ordinary Python classes.
+    """
+
+    def __init__(cls, name, bases, namespace, **kwargs):
+        super().__init__(name, bases, namespace, **kwargs)
+        if not bases:
+            return  # Value itself
+        fields = []
+        for klass in reversed(cls.__mro__):
+            slots = klass.__dict__.get("__slots__", ())
+            fields.extend([slots] if isinstance(slots, str) else slots)
+        cls._fields = tuple(fields)
+        cls._key = attrgetter(*fields) if fields else staticmethod(_no_fields)
+        if "__init__" not in namespace:
+            cls.__init__ = _make_init(cls)
+
+
+class Value(metaclass=ValueType):
     """Base of an immutable value: fields in ``__slots__``, in the order of
     the generated ``__init__``'s arguments.
 
@@ -36,20 +68,9 @@ class Value:
     """
 
     __slots__ = ()
-    _fields = ()
-    _defaults = {}
-    _convert = {}
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        fields = []
-        for klass in reversed(cls.__mro__):
-            slots = klass.__dict__.get("__slots__", ())
-            fields.extend([slots] if isinstance(slots, str) else slots)
-        cls._fields = tuple(fields)
-        cls._key = attrgetter(*fields) if fields else staticmethod(_no_fields)
-        if "__init__" not in cls.__dict__:
-            cls.__init__ = _make_init(cls)
+    _fields: tuple = ()
+    _defaults: dict = {}
+    _convert: dict = {}
 
     def __setattr__(self, name, value):
         raise AttributeError("%s is immutable: cannot set %s" % (type(self).__name__, name))
@@ -126,4 +147,4 @@ def _make_init(cls):
     return init
 
 
-__all__ = ["Value"]
+__all__ = ["Value", "ValueType"]

@@ -1,6 +1,8 @@
+# mypy: disable-error-code="attr-defined"
 """name-addr / addr-spec values (From, To, Contact, Route; RFC 3261 20.10)."""
 
 import re
+from typing import Any
 
 from ..values import Value
 from .errors import SipParseError
@@ -41,7 +43,7 @@ class Address(Value):
         return param_value(self.params, name)
 
     @property
-    def tag(self):
+    def tag(self) -> Any:
         return param_value(self.params, "tag")
 
     def with_param(self, name, value):

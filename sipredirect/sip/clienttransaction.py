@@ -67,7 +67,7 @@ class NonInviteClientTransaction:
         self.k_at = None
 
     @property
-    def terminated(self):
+    def terminated(self) -> bool:
         return self.state == TERMINATED
 
     def next_deadline(self):

@@ -26,6 +26,7 @@ variants of real INVITEs and ACKs.
 """
 
 import re
+from typing import Any
 
 from .errors import SipParseError
 from .grammar import TOKEN_CLASS, is_digits, split_commas
@@ -43,7 +44,7 @@ from .parser import (MAX_EXPIRES, _content_lengths, _contact, _cseq, _max_forwar
 _FIELD_RE = re.compile(r"(%s+):[ \t]*((?:[!-~](?:[ \t!-~]*[!-~])?)?)" % TOKEN_CLASS)
 
 
-def _field(line):
+def _field(line: str) -> Any:
     """(canonical name, value) of a plain header line, or None."""
     match = _FIELD_RE.fullmatch(line)
     return None if match is None else (canonical_names[match[1]], match[2])
@@ -56,26 +57,31 @@ def _field(line):
 _fields = ParseMemo(_field, limit=512)
 
 
-def read_message(data, stream=False, max_headers=None, max_line=None, full=parse_message):
+def read_message(data: Any, stream: Any = False, max_headers: Any = None,
+                 max_line: Any = None, full: Any = parse_message) -> Any:
     """:func:`~.parser.parse_message`, through the fast path when the
     message is a common request (see the module docstring); anything
     else is ``full(data, stream, max_headers, max_line)``."""
-    end = data.find(b"\r\n\r\n")
+    # The types of the locals let mypyc (the optional compiled build, see
+    # setup.py) use its own str, list and dict operations.
+    end: int = data.find(b"\r\n\r\n")
     if end <= 0 or data[:2] == b"\r\n":
         return full(data, stream, max_headers, max_line)
     try:
-        text = data[:end].decode("ascii")
+        text: str = data[:end].decode("ascii")
     except UnicodeDecodeError:
         return full(data, stream, max_headers, max_line)
-    lines = text.split("\r\n")
-    line = _request_lines[lines[0]]
+    lines: list[str] = text.split("\r\n")
+    line: Any = _request_lines[lines[0]]
     if line is None or (max_line is not None and end > max_line):
         return full(data, stream, max_headers, max_line)
-    items = []
-    index = {}
-    repeats = []
+    items: list = []
+    index: dict = {}
+    repeats: list = []
+    each: str
+    name: str
     for each in lines[1:]:
-        field = _fields[each]
+        field: Any = _fields[each]
         if field is None:
             return full(data, stream, max_headers, max_line)
         items += (field,)
@@ -110,14 +116,15 @@ def read_common_request(data, stream=False, max_headers=None, max_line=None):
     return read_message(data, stream, max_headers, max_line, full=_refused)
 
 
-def _request(line, items, index, repeats, data, end, stream):
+def _request(line: Any, items: list, index: dict, repeats: list, data: Any, end: int,
+             stream: Any) -> Any:
     """The Request of an index of plain lines, or None; the memos raise
     SipParseError for a value the full parser refuses."""
     method = line[0]
     if ("Via" not in index or "From" not in index or "To" not in index
             or "Call-ID" not in index or "CSeq" not in index or "Date" in index):
         return None
-    vias = ()
+    vias: tuple = ()
     for value in index["Via"]:
         if not value or "," in value or '"' in value:
             return None

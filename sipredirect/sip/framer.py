@@ -91,12 +91,12 @@ class StreamFramer:
         return events
 
     @property
-    def message_started(self):
+    def message_started(self) -> bool:
         """Whether part of a message waits for the rest (a CRLF between
         messages, or the start of a keep-alive, is not a message)."""
         buf = self._buffer
         return bool(buf) and buf[0] not in (13, 10) and not self._dead
 
     @property
-    def buffered(self):
+    def buffered(self) -> int:
         return len(self._buffer)

@@ -7,6 +7,7 @@ a header at all is a :class:`SipParseError`.
 """
 
 import re
+from typing import Any
 
 from .errors import SipParseError
 from .grammar import is_token
@@ -37,11 +38,11 @@ _FIELD_RE = re.compile(r"^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:(.*)$", re.MULTILINE)
 _NAME_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 # Header names as sent that are tokens (names repeat from message to
 # message; bounded, as the names come from the network).
-_TOKEN_NAMES = {}
+_TOKEN_NAMES: dict = {}
 MAX_TOKEN_NAMES = 4096
 
 
-def header_lines(head):
+def header_lines(head: Any) -> Any:
     """Decode and unfold the header block into (start line, :class:`Headers`).
 
     Usually every line after the start line is "token: value": it is split
@@ -54,13 +55,17 @@ def header_lines(head):
     would have been taken off with the line end.  Any other line (folded,
     empty, no colon) goes to the slow path.
     """
-    text = head.decode("utf-8", "surrogateescape")
+    # The types of the locals let mypyc (the optional compiled build, see
+    # setup.py) use its own str, list and dict operations.
+    text: str = head.decode("utf-8", "surrogateescape")
     first = text.find("\n")
     if first < 0:
         return _header_lines_slow(text)
-    fields = []
+    fields: list = []
     append = fields.append
-    names = _TOKEN_NAMES
+    names: dict = _TOKEN_NAMES
+    line: str
+    name: str
     for line in text[first + 1:].split("\n"):
         colon = line.find(":")
         if colon <= 0:

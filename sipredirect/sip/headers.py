@@ -64,7 +64,7 @@ SINGLE_HEADERS = frozenset([
 # Spellings seen so far and their canonical form.  Bounded, because header
 # names come from the network: past the bound names are still canonicalised,
 # just not remembered.
-_SEEN = {}
+_SEEN: dict = {}
 _SEEN_MAX = 2048
 
 
@@ -142,7 +142,9 @@ class Headers:
             items = [(known(n) or canonical_name(n), v.strip()) for n, v in lines]
         else:
             items = [(known(n) or canonical_name(n), v) for n, v in lines]
-        headers = cls.__new__(cls)
+        # Through __init__ (of no lines) rather than cls.__new__, which
+        # mypyc's compiled classes do not support.
+        headers = cls()
         headers._items = items
         headers._index, headers._repeats = _index_of(items)
         return headers

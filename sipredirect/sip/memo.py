@@ -13,7 +13,13 @@ Only values that parse are kept; a value that raises is parsed, and
 refused, every time, so every accept/reject decision is unchanged.
 """
 
+from ..values import mypyc_attr
 
+
+# An ordinary Python class when compiled by mypyc (the optional build, see
+# setup.py): a native dict subclass with __missing__ crashed; its methods
+# are compiled all the same.
+@mypyc_attr(native_class=False)
 class ParseMemo(dict):
     """``memo[text]`` (or ``memo(text)``) is ``parse(text)`` through a
     bounded table.

@@ -19,6 +19,8 @@ slot classes: freezing them would cost the parser a second pass or an
 ``object.__setattr__`` per field on every datagram.
 """
 
+from typing import Any
+
 from .headers import Headers, canonical_name
 
 REASONS = {
@@ -49,17 +51,20 @@ class Message:
     __slots__ = ("version", "headers", "body", "vias", "from_", "to",
                  "call_id", "cseq_num", "cseq_method", "max_forwards")
 
-    def __init__(self, headers=None, body=b"", version="SIP/2.0"):
+    # Annotated, the fields that start empty as Any: mypyc (the optional
+    # compiled build, see setup.py) cannot compile Response's call to an
+    # unannotated base __init__, and would otherwise take None for their type.
+    def __init__(self, headers=None, body=b"", version="SIP/2.0") -> None:
         self.version = version
         self.headers = headers if headers is not None else Headers()
         self.body = body
-        self.vias = ()
-        self.from_ = None
-        self.to = None
-        self.call_id = None
-        self.cseq_num = None
-        self.cseq_method = None
-        self.max_forwards = None
+        self.vias: Any = ()
+        self.from_: Any = None
+        self.to: Any = None
+        self.call_id: Any = None
+        self.cseq_num: Any = None
+        self.cseq_method: Any = None
+        self.max_forwards: Any = None
 
     def _header_block(self):
         lines = []

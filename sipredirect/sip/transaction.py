@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """RFC 3261 17.2 server transactions as clock-driven state machines.
 
 Nothing here reads a clock or schedules anything: every input carries
@@ -5,6 +6,8 @@ Nothing here reads a clock or schedules anything: every input carries
 :class:`TransactionTable` keeps the deadlines of all of them so that the
 I/O side needs a single delayed call.
 """
+
+from typing import Any
 
 from ..deadlines import DeadlineQueue
 from ..values import Value
@@ -72,21 +75,25 @@ class ServerTransaction:
                  "last_response", "to_tag", "call", "top_via", "_deadline",
                  "_timer", "_scheduled")
 
-    def __init__(self, key, request, peer, reliable, timers, to_tag):
+    # Annotated, the fields that start as None as Any: mypyc (the optional
+    # compiled build, see setup.py) cannot compile the subclasses' call to
+    # an unannotated base __init__, and would otherwise take None for their
+    # type.
+    def __init__(self, key, request, peer, reliable, timers, to_tag) -> None:
         self.key = key
         self.request = request
         self.peer = peer
         self.reliable = reliable
         self.timers = timers
         self.to_tag = to_tag
-        self.last_response = None
-        self.call = None
-        self.top_via = None
-        self._deadline = None
+        self.last_response: Any = None
+        self.call: Any = None
+        self.top_via: Any = None
+        self._deadline: Any = None
         # Which timer (with which interval) _deadline belongs to: the
         # TransactionTable keeps the deadlines of each in one queue.
-        self._timer = None
-        self._scheduled = None
+        self._timer: Any = None
+        self._scheduled: Any = None
 
     def next_deadline(self):
         return self._deadline
@@ -97,7 +104,7 @@ class ServerTransaction:
         return self.last_response
 
     @property
-    def terminated(self):
+    def terminated(self) -> bool:
         return self.state == TERMINATED
 
 
@@ -246,23 +253,24 @@ class TransactionTable:
     (:class:`ConfirmedInvite`), and Timer I removes it without any event.
     """
 
-    def __init__(self, on_terminated=None):
-        self._by_key = {}
+    # Typed for mypyc (the optional compiled build, see setup.py).
+    def __init__(self, on_terminated=None) -> None:
+        self._by_key: dict = {}
         self._deadlines = DeadlineQueue(self._current)
-        self._confirmed = {}
+        self._confirmed: dict = {}
         self._confirmed_deadlines = DeadlineQueue(self._confirmed_current)
-        self.on_terminated = on_terminated
+        self.on_terminated: Any = on_terminated
         # The earliest current deadline, kept as entries come and go so that
         # next_deadline (asked after every message) scans the queues only
         # when the entry it last found may have gone (_known False).
-        self._next = None
-        self._known = True
+        self._next: Any = None
+        self._known: bool = True
         #: How many transactions the table holds (len()), counted as they
         #: come and go.
-        self.live = 0
+        self.live: int = 0
         #: How many of them are not Confirmed (each holds its request and
         #: response until Timer H or the ACK): what max-transactions caps.
-        self.unconfirmed = 0
+        self.unconfirmed: int = 0
 
     def __len__(self):
         return self.live
@@ -385,7 +393,12 @@ class ConfirmedInvite(InviteServerTransaction):
     __slots__ = ()
 
     def __init__(self, key, to_tag, i_at):
-        super().__init__(key, None, None, False, None, to_tag)
+        # InviteServerTransaction.__init__ spelled out (see
+        # ServerTransaction.__init__ for why).
+        ServerTransaction.__init__(self, key, None, None, False, None, to_tag)
+        self.g_at = self.h_at = None
+        self.g_interval = None
+        self.final_status = None
         self.state = CONFIRMED
         self.i_at = i_at
         self._deadline = i_at

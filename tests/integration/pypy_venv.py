@@ -1,4 +1,5 @@
-"""A PyPy virtualenv with this checkout installed by a plain ``pip install .``.
+"""A PyPy virtualenv with this checkout installed by a plain ``pip install .``
+(and, for bench/suite.py, a CPython one with the core compiled by mypyc).
 
 Built once for each content of the checkout (the PyPy version, the packaging
 files and the package's sources make the key) under
@@ -13,6 +14,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,9 +33,10 @@ def pypy_binary():
     return path
 
 
-def _run(args, what):
+def _run(args, what, extra_env=None):
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
+    env.update(extra_env or {})
     try:
         done = subprocess.run(args, cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -47,10 +50,11 @@ def _run(args, what):
     return output
 
 
-def checkout_key(pypy):
+def checkout_key(pypy, salt=""):
     """A hash of what the installed venv depends on."""
-    digest = hashlib.sha256(_run([pypy, "--version"], "pypy3 --version").encode())
-    files = [REPO / "setup.cfg", REPO / "pyproject.toml"]
+    digest = hashlib.sha256(_run([pypy, "--version"], "%s --version" % pypy).encode()
+                            + salt.encode())
+    files = [REPO / "setup.cfg", REPO / "setup.py", REPO / "pyproject.toml"]
     for top in ("sipredirect", "twisted"):
         files += sorted((REPO / top).rglob("*.py"))
     for path in files:
@@ -59,9 +63,9 @@ def checkout_key(pypy):
     return digest.hexdigest()[:16]
 
 
-def _prune(keep):
+def _prune(keep, prefix):
     now = time.time()
-    for other in CACHE.glob("pypy-venv-*"):
+    for other in CACHE.glob(prefix + "*"):
         if other == keep:
             continue
         marker = other / MARKER
@@ -76,19 +80,30 @@ def _prune(keep):
 def pypy_venv():
     """The path of a PyPy venv holding this checkout, installed non-editable
     with its dependencies; built here if there is none for this checkout."""
-    pypy = pypy_binary()
+    return _installed_venv(pypy_binary(), "pypy-venv-",
+                           "pypy3 -m venv (Debian: apt-get install pypy3-venv)")
+
+
+def compiled_venv(python=sys.executable):
+    """The same for CPython (``python``) with the sans-IO core compiled by
+    mypyc (``SIPREDIRECT_MYPYC=1``: the build fails rather than install
+    pure Python): the suite's ``*-mypyc`` system."""
+    return _installed_venv(python, "cpython-mypyc-venv-", "python -m venv",
+                           {"SIPREDIRECT_MYPYC": "1"})
+
+
+def _installed_venv(python, prefix, venv_what, build_env=None):
     CACHE.mkdir(parents=True, exist_ok=True)
-    venv = CACHE / ("pypy-venv-" + checkout_key(pypy))
+    venv = CACHE / (prefix + checkout_key(python, repr(sorted((build_env or {}).items()))))
     marker = venv / MARKER
-    with open(CACHE / "pypy-venv.lock", "w") as lock:
+    with open(CACHE / (prefix.rstrip("-") + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
             shutil.rmtree(venv, ignore_errors=True)  # a build that did not finish
-            _run([pypy, "-m", "venv", str(venv)],
-                 "pypy3 -m venv (Debian: apt-get install pypy3-venv)")
+            _run([python, "-m", "venv", str(venv)], venv_what)
             _run([str(venv / "bin" / "python"), "-m", "pip", "install", str(REPO)],
-                 "pip install . into the PyPy venv")
+                 "pip install . into the venv %s" % venv, build_env)
             marker.write_text("installed from %s\n" % REPO)
         os.utime(marker)
-        _prune(keep=venv)
+        _prune(keep=venv, prefix=prefix)
     return venv

@@ -45,7 +45,10 @@ LOOKUPS = ("Via", "v", "VIA", "From", "f", "To", "t", "Call-ID", "i", "call-id",
 def _slots(value):
     names = []
     for klass in type(value).__mro__:
-        for name in getattr(klass, "__slots__", ()):
+        # A class compiled by mypyc (the optional build, see setup.py)
+        # lists its fields in __mypyc_attrs__ instead of __slots__.
+        fields = klass.__dict__.get("__mypyc_attrs__") or getattr(klass, "__slots__", ())
+        for name in fields:
             if not name.startswith("_") and name not in names:
                 names.append(name)
     return names
