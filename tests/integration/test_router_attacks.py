@@ -236,6 +236,7 @@ def test_password_brute_force_is_slowed_down_and_garbage_is_a_wrong_password(
     server, router = link_server()
     base = metric(server, "sipredirect_router_connections_refused_total", reason="password")
     answered = []
+    sent = []  # passwords that reached the server, answered in time or not
     lock = threading.Lock()
     started = time.monotonic()
     attempts = iter(range(1000))
@@ -250,6 +251,8 @@ def test_password_brute_force_is_slowed_down_and_garbage_is_a_wrong_password(
                 attacker = Attacker(server.router_port, timeout=3.0)
             except OSError:
                 continue
+            with lock:
+                sent.append(attempt)
             try:
                 answer = attacker.register("evil", "guess-%d" % attempt)
             finally:
@@ -278,7 +281,9 @@ def test_password_brute_force_is_slowed_down_and_garbage_is_a_wrong_password(
     surrogate.close()
     refused = metric(server, "sipredirect_router_connections_refused_total",
                      reason="password") - base
-    assert refused == len(answered) + 1
+    # Every wrong password answered is counted; on a loaded machine a
+    # guesser may give up (3 s) on an answer the server still counts.
+    assert len(answered) + 1 <= refused <= len(sent) + 1
     assert 1 <= len([line for line in log_lines(server, "bad password")
                      if "from 127.0.0.2" in line]) <= 2  # throttled
     legitimate_calls_are_routed_by_the_router(server, tmp_path)
