@@ -6,7 +6,9 @@ service)."""
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
 
+from ..decisions import LatencyHistogram
 from .breaker import CLOSED, HALF_OPEN, OPEN
+from .service import HTTP_LATENCY_BUCKETS
 
 OUTCOMES = ("redirect", "reject", "no-opinion", "timeout", "refused", "tls", "http-5xx",
             "http-status", "malformed", "too-large", "bad-status", "error", "busy",
@@ -27,10 +29,9 @@ def http_families(service):
         "sipredirect_http_router_seconds",
         "Time from a call's POST to the end of its exchange (answer, failure or "
         "timeout)")
-    if service is not None:
-        histogram = service.latency
-        latency.add_metric([], [("+Inf" if b == float("inf") else repr(float(b)), c)
-                                for b, c in histogram.cumulative()], histogram.total)
+    histogram = service.latency if service else LatencyHistogram(HTTP_LATENCY_BUCKETS)
+    latency.add_metric([], [("+Inf" if b == float("inf") else repr(float(b)), c)
+                            for b, c in histogram.cumulative()], histogram.total)
     yield latency
     events = CounterMetricFamily(
         "sipredirect_http_router_events",

@@ -6,10 +6,13 @@ calls the metrics library, and every series exists from start-up (at 0)
 because the label values are listed here rather than discovered.
 """
 
+from itertools import chain
+
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
 
+from ..decisions import LatencyHistogram
 from ..ha.link import REFUSAL_REASONS as HA_LINK_REFUSALS
 from ..ha.records import REJECT_REASONS as HA_RECORD_REJECTS
 from ..httprouting.metrics import http_families
@@ -39,6 +42,8 @@ ROUTER_REFUSALS = ("source", "connections", "tls_handshake", "identity", "passwo
 # refused for their own sake (a call not offered to that router, too many DNs).
 ROUTER_REQUEST_REFUSALS = ("not_offered", "dn_limit")
 HA_ROLES = ("primary", "backup", "standalone")
+# Labels whose values come from the configuration (series() lists none).
+CONFIGURED_LABELS = ("le", "destination", "name", "priority")
 
 
 class ServerCollector:
@@ -240,6 +245,15 @@ class ServerCollector:
         latency.add_metric([], [(_bound(b), c) for b, c in histogram.cumulative()],
                            histogram.total)
         yield latency
+        histogram = link.offers.answer_latency if link is not None else LatencyHistogram()
+        answers = HistogramMetricFamily(
+            "sipredirect_router_answer_seconds",
+            "Time from a call's EventRouteRequest to the RequestRouteCall that routed "
+            "it (hops to other routing points included; calls that fell back are not "
+            "counted)")
+        answers.add_metric([], [(_bound(b), c) for b, c in histogram.cumulative()],
+                           histogram.total)
+        yield answers
 
         yield _gauge("sipredirect_start_time_seconds", "When this server started "
                      "(Unix time)", node.started_at)
@@ -310,15 +324,18 @@ def series(node):
     """(exposed name, type, help, {label: values}) of every series this
     collector exports for ``node``, in its order.  The docs' metric
     reference is generated from it, so a series is documented by the help
-    text it is exported with and cannot go missing from the page."""
+    text it is exported with and cannot go missing from the page.  Label
+    values that name configured things (a destination) are not listed:
+    they are ``node``'s, not every server's."""
     suffixes = {"counter": "_total"}
     listed = []
-    for family in ServerCollector(node).collect():
-        labels = {}
+    for family in chain(ServerCollector(node).collect(), DestinationCollector(node).collect()):
+        # The declared labels first: a family may have no sample yet.
+        labels = {label: [] for label in getattr(family, "_labelnames", ())}
         for sample in family.samples:
             for label, value in sample.labels.items():
                 values = labels.setdefault(label, [])
-                if label != "le" and value not in values:
+                if label not in CONFIGURED_LABELS and value not in values:
                     values.append(value)
         labels.pop("le", None)
         listed.append((family.name + suffixes.get(family.type, ""), family.type,

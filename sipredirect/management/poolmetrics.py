@@ -71,20 +71,21 @@ class DestinationCollector:
                                 count) for bound, count in histogram.cumulative()],
                           histogram.total)
         yield probes
+        # At 0 without a prober (no [probing], no destination probed), as
+        # every other series exists from start-up.
         prober = getattr(self.node, "prober", None)
-        if prober is not None:
-            stats = prober.stats
-            events = CounterMetricFamily(
-                "sipredirect_probes",
-                "OPTIONS probes by event: sent, retransmissions (Timer E), "
-                "responses, timeouts, transport-errors, skipped-in-flight, "
-                "responses-unmatched (no probe of that branch)", labels=["event"])
-            for event in PROBE_EVENTS:
-                events.add_metric([event.replace("_", "-")], stats[event])
-            yield events
-            yield GaugeMetricFamily("sipredirect_probes_in_flight",
-                                    "OPTIONS probes waiting for their answer",
-                                    value=prober.prober.in_flight)
+        stats = prober.stats if prober is not None else {}
+        events = CounterMetricFamily(
+            "sipredirect_probes",
+            "OPTIONS probes by event: sent, retransmissions (Timer E), "
+            "responses, timeouts, transport-errors, skipped-in-flight, "
+            "responses-unmatched (no probe of that branch)", labels=["event"])
+        for event in PROBE_EVENTS:
+            events.add_metric([event.replace("_", "-")], stats.get(event, 0))
+        yield events
+        yield GaugeMetricFamily("sipredirect_probes_in_flight",
+                                "OPTIONS probes waiting for their answer",
+                                value=prober.prober.in_flight if prober is not None else 0)
 
 
 PROBE_EVENTS = ("sent", "retransmissions", "responses", "timeouts", "transport_errors",

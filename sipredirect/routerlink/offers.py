@@ -2,10 +2,13 @@
 route, each until its router-timeout, with one reactor timer for the
 earliest deadline of them all."""
 
+from bisect import bisect_left
+
 from twisted.internet import defer
 from twisted.logger import Logger
 
 from ..deadlines import DeadlineQueue
+from ..decisions import LatencyHistogram
 from ..wakeup import Wakeup
 from .events import send_to
 
@@ -41,6 +44,10 @@ class Offers:
     cancelled: EventAbandoned to the routers that were asked).  The first
     three fire the call's Deferred with the decision or with None (the
     routing chain's next service answers).
+
+    ``answer_latency`` times the routers' answers: from the call's first
+    EventRouteRequest to the RequestRouteCall that routed it (hops to other
+    routing points included), read by ``/metrics`` at scrape time.
     """
 
     log = Logger()
@@ -58,6 +65,7 @@ class Offers:
         # PendingCalls were tens of thousands of objects to scan.
         self.deadlines = DeadlineQueue(self._waiting)
         self.wakeup = Wakeup(clock, self._on_timer)
+        self.answer_latency = LatencyHistogram()
 
     def offer(self, request, recipients, line):
         """Send ``line`` (the call's EventRouteRequest, encoded) to
@@ -86,9 +94,18 @@ class Offers:
 
     def win(self, conn_id, decision):
         """A router routed the call: it stops waiting with ``decision``."""
-        deferred = self.pending.pop(conn_id).deferred
+        call = self.pending.pop(conn_id)
+        # LatencyHistogram.observe written out (one bisect): this runs for
+        # every routed call.  The call was offered at deadline - timeout.
+        seconds = self.clock.seconds() - (call.deadline - call.timeout)
+        if seconds < 0.0:
+            seconds = 0.0
+        latency = self.answer_latency
+        latency.counts[bisect_left(latency.bounds, seconds)] += 1
+        latency.total += seconds
+        latency.count += 1
         self.stats["routed"] += 1
-        deferred.callback(decision)
+        call.deferred.callback(decision)
 
     def router_gone(self, session):
         """Calls that only ``session`` was asked about fall back at once."""

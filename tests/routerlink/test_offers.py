@@ -3,6 +3,7 @@ the first answer winning, a gone router, a caller who gives up."""
 
 from collections import defaultdict
 
+import pytest
 from twisted.internet import task
 
 from sipredirect.config import RoutingPoint
@@ -99,3 +100,21 @@ def test_a_cancelled_call_is_abandoned_to_the_routers_asked():
     assert offers.pending == {}
     assert b'"EventAbandoned"' in router.lines[-1]
     assert b'"ConnID":"0000000000000001"' in router.lines[-1]
+
+
+def test_the_router_answer_time_is_observed_when_a_router_routes_the_call():
+    """sipredirect_router_answer_seconds: EventRouteRequest sent -> the
+    RequestRouteCall taken, for routed calls only (a call that fell back
+    had no answer to time)."""
+    offers, clock, stats = make_offers()
+    clock.advance(100.0)
+    offers.offer(Call("0000000000000001"), {Session()}, b"l\n")
+    offers.offer(Call("0000000000000002", "8002"), {Session()}, b"l\n")
+    clock.advance(0.3)
+    offers.win("0000000000000001", Redirect(["sip:agent@10.0.0.1"], source="router"))
+    clock.advance(1.0)  # 8002's router-timeout: it falls back
+    latency = offers.answer_latency
+    assert latency.count == 1 and latency.total == pytest.approx(0.3)
+    assert dict(latency.cumulative())[0.25] == 0
+    assert dict(latency.cumulative())[0.5] == 1
+    assert stats["routed"] == 1 and stats["fallbacks"] == 1
