@@ -90,11 +90,12 @@ default-routing-destinations = sip:agent1@127.0.0.1:5070, sip:agent2@127.0.0.1:5
 
 {settings}
 [routing-points]
-8001 = {destination}
+8001 = sip:sales@127.0.0.1:5080
 
 [router]
 endpoint = {router}
 {sections}"""
+STATIC_ROUTE = "8001 = sip:sales@127.0.0.1:5080"
 # bench/max_rate.py's rules: the suite's sipredirect-router system.
 ROUTER_RULES = """\
 [rule bench]
@@ -178,15 +179,16 @@ class Bench:
         self.path = path = os.path.join(workdir, "%s.ini" % mode)
         self.http_proc = None
         settings = sections = ""
-        destination = "sip:sales@127.0.0.1:5080"
+        ini = SERVER_INI
         if mode == "http":
+            # As the suite's sipredirect-http: no static route for 8001.
+            ini = ini.replace(STATIC_ROUTE, "8001 =")
             self.http_proc, http_port = http_calls.start_service(workdir)
-            settings, destination = "routing-service = http\n", ""
+            settings = "routing-service = http\n"
             sections = http_calls.SECTIONS.format(port=http_port)
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(SERVER_INI.format(
-                port=free_udp_port(), settings=settings, destination=destination,
-                sections=sections,
+            handle.write(ini.format(
+                port=free_udp_port(), settings=settings, sections=sections,
                 router="tcp:0:interface=127.0.0.1" if mode == "router" else ""))
         self.reactor = (http_calls.HybridReactor() if mode == "http"
                         else MemoryReactorClock())
