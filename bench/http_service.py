@@ -36,16 +36,19 @@ def service_cpu(allowed, server_cpu, sipp_cpu):
     return free[0] if free else sipp_cpu
 
 
-def start(cpu, workdir):
-    """The example web service on a free loopback port, pinned to ``cpu``;
-    returns (process, port) once it accepts connections (bounded: 10 s).
-    Its output (one line per batch of events) goes to a file in workdir."""
+def start(cpu, workdir, python=None, extra_env=None):
+    """The example web service on a free loopback port, pinned to ``cpu``,
+    run by ``python`` (this interpreter by default) with ``extra_env``;
+    returns (process,
+    port) once it accepts connections (bounded: 10 s).  Its output (one
+    line per batch of events) goes to a file in workdir."""
     port = mr.free_port()
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
     out = open(os.path.join(workdir, "http-service.log"), "wb")
     cmd = mr.pin_prefix(cpu, "the web service") + [
-        sys.executable, SCRIPT, "tcp:%d:interface=%s" % (port, mr.LOOPBACK)]
+        python or sys.executable, SCRIPT, "tcp:%d:interface=%s" % (port, mr.LOOPBACK)]
     mr.info("starting the web service: %s" % " ".join(cmd))
     with out:
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
@@ -62,6 +65,13 @@ def start(cpu, workdir):
             time.sleep(0.1)
     mr.stop_process(proc, "web service")
     raise mr.BenchError("the web service did not listen within 10 s")
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds ``pid`` has used so far (/proc)."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def parse_outcomes(text):

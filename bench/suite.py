@@ -143,6 +143,8 @@ class Sipredirect(System):
         self.compiled = compiled
         self.warmup = pypy
         self.python = None  # the venv's interpreter (PyPy, compiled), set by main()
+        # The web service's interpreter (None: this one), set by main().
+        self.http_python = None
         routing = ", router link" if router else ", embedded"
         if http:
             routing = ", HTTP routing service"
@@ -166,7 +168,9 @@ class Sipredirect(System):
             settings = "call-memory = redis://127.0.0.1:%d/0\n" % redis_port
         if self.http:
             # Started first: the server asks it from the first call on.
-            self.http_proc, http_port = http_service.start(args.http_cpu, workdir)
+            self.http_proc, http_port = http_service.start(
+                args.http_cpu, workdir, self.http_python,
+                PYPY_ENV if self.http_python else None)
             self.management_port = mr.free_port()
             settings = "routing-service = http\n"
             sections = HTTP_SECTIONS.format(port=http_port, management=self.management_port)
@@ -316,6 +320,10 @@ def parse_args(argv=None):
     p.add_argument("--http-cpu", type=int, default=None,
                    help="CPU of sipredirect-http's web service (default: one besides the "
                         "server's and SIPp's if the machine has one, else SIPp's)")
+    p.add_argument("--http-python", choices=("pypy", "cpython"), default="pypy",
+                   help="interpreter of sipredirect-http's web service (default pypy, "
+                        "from the PyPy venv, with a warm-up trial after each start; "
+                        "cpython: this interpreter)")
     p.add_argument("--max-response-ms", type=float, default=500)
     p.add_argument("--max-other-cpu", type=float, default=10)
     p.add_argument("--repeat-disturbed", type=int, default=1)
@@ -504,7 +512,7 @@ def markdown(meta, results, args):
            else "SIPp's default"),
         "",
     ]
-    if meta.get("pypy"):
+    if meta.get("pypy") and any(r["name"].endswith("-pypy") for r in results):
         lines += [
             "The PyPy systems run the server under %s, from the cached venv of "
             "tests/integration/pypy_venv.py; "
@@ -514,6 +522,7 @@ def markdown(meta, results, args):
             "environment: %s."
             % (meta["pypy"], WARMUP_RATE, WARMUP_S,
                ", ".join("%s=%s" % kv for kv in sorted(PYPY_ENV.items()))), ""]
+    lines += http_interpreter_note(meta, results)
     lines += [
         "| System | Max zero-failure rate (calls/s) | p50 / p99 at max | p50 / p99 at half "
         "| Server CPU µs/call | Peak RSS | UDP drops at max / whole run | Receive buffer |",
@@ -638,6 +647,21 @@ def routing_services(by_name, args):
     if http:
         lines += ["", http_targets(http, emb)]
     return lines
+
+
+def http_interpreter_note(meta, results):
+    """The lines saying which interpreter ran the HTTP system's web service."""
+    python = meta.get("http_python")
+    if not python or not any(r["name"] == "sipredirect-http" for r in results):
+        return []
+    if python.startswith("CPython"):
+        how = ""
+    else:
+        how = (", as a user would deploy a fast Twisted web service, with a warm-up trial "
+               "after each start (not counted) as for the PyPy servers; "
+               "--http-python cpython runs it under the suite's interpreter")
+    return ["sipredirect-http's web service (examples/http_router_twisted.py) runs under "
+            "%s%s." % (python, how), ""]
 
 
 def http_targets(http, emb):
@@ -766,7 +790,9 @@ def main(argv=None):
         mr.info("error: %s not found (Debian: apt-get install kamailio)" % args.kamailio)
         return 2
     pypy_python = None
-    if any(isinstance(s, Sipredirect) and s.pypy for s in systems):
+    http_on_pypy = args.http_python == "pypy" and any(
+        isinstance(s, Sipredirect) and s.http for s in systems)
+    if any(isinstance(s, Sipredirect) and s.pypy for s in systems) or http_on_pypy:
         try:
             mr.info("the PyPy venv (built on first use, about 20 s)")
             pypy_python = str(pypy_venv.pypy_venv() / "bin" / "python")
@@ -776,6 +802,11 @@ def main(argv=None):
         for s in systems:
             if isinstance(s, Sipredirect) and s.pypy:
                 s.python = pypy_python
+            if isinstance(s, Sipredirect) and s.http and http_on_pypy:
+                # As a user would deploy a fast Twisted web service; its
+                # JIT is warmed up as the PyPy servers' is.
+                s.http_python = pypy_python
+                s.warmup = True
     compiled_python = None
     if any(isinstance(s, Sipredirect) and s.compiled for s in systems):
         try:
@@ -808,6 +839,8 @@ def main(argv=None):
             "kamailio": kamailio_version(args.kamailio), "host": socket.gethostname()}
     if pypy_python:
         meta["pypy"] = pypy_version(pypy_python)
+    meta["http_python"] = (meta["pypy"] if http_on_pypy
+                           else "CPython %s" % sys.version.split()[0])
     results = []
     try:
         for system in systems:

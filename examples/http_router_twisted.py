@@ -27,8 +27,18 @@ class Router(resource.Resource):
                            "headers": {"X-Conn-ID": call["ConnID"]}}).encode()
 
 
+class Site(server.Site):
+    noisy = False
+
+    def __init__(self, resource, **kwargs):
+        # JSON bodies: no parsing of each POST as a form (Twisted's default).
+        super().__init__(resource, parsePOSTFormSubmission=False, **kwargs)
+
+    def log(self, request):
+        pass  # no access-log line per call: thousands of calls a second
+
+
 if __name__ == "__main__":
-    site = server.Site(Router())
-    site.noisy = False
+    site = Site(Router())
     endpoints.serverFromString(reactor, sys.argv[1]).listen(site)
     reactor.run()

@@ -52,3 +52,13 @@ def test_pstats_file_per_mode(tmp_path):
     for mode in ("embedded", "router"):
         stats = pstats.Stats(str(tmp_path / ("calls-%s.pstats" % mode)))
         assert stats.total_calls > 0
+
+
+def test_the_http_mode_routes_every_call_through_the_web_service():
+    """--mode http: every 302 came from the example web service (a process
+    of its own) over the HTTP routing service, and the figure says so."""
+    (http,) = calls_per_call.main(["--calls", "20", "--warmup", "5", "--mode", "http",
+                                   "--top", "400"])
+    assert http["redirected"] == http["calls"] == 20
+    names = " ".join(name for name, _ in http["top"])
+    assert "httprouting/exchange.py" in names and "twisted/web/_newclient.py" in names

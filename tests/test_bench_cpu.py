@@ -30,3 +30,10 @@ def test_the_stopwatch_adds_up_only_the_spans_it_was_on():
     watch.enable(clock=lambda: next(ticks))
     watch.disable(clock=lambda: next(ticks))
     assert watch.total == 2.5
+
+
+def test_the_http_mode_counts_thread_cpu_time():
+    """The http mode waits in epoll for another process: CPU time, not wall."""
+    results = cpu_per_call.main(["--calls", "10", "--rounds", "1", "--warmup", "2",
+                                 "--mode", "http"])
+    assert list(results) == ["http"] and results["http"] > 0

@@ -96,3 +96,17 @@ def test_the_readme_table_has_the_http_row_beside_the_router_link():
     assert table[1].split("  ")[0] == "System under test"
     assert table[6].split() == ["sipredirect", "UDP,", "HTTP", "routing", "service", "5000",
                                 "<1", "/", "4", "ms", "4", "ms", "150", "200", "MiB"]
+
+
+def test_the_web_service_runs_under_pypy_by_default_and_the_report_says_so():
+    assert suite.parse_args([]).http_python == "pypy"
+    assert suite.parse_args(["--http-python", "cpython"]).http_python == "cpython"
+    http = [{"name": "sipredirect-http"}]
+    note = suite.http_interpreter_note({"http_python": "PyPy 7.3.11 (Python 3.9.16)"}, http)
+    assert note[0].startswith("sipredirect-http's web service "
+                              "(examples/http_router_twisted.py) runs under PyPy 7.3.11")
+    assert "warm-up trial" in note[0]
+    assert "warm-up" not in suite.http_interpreter_note(
+        {"http_python": "CPython 3.11.7"}, http)[0]
+    assert suite.http_interpreter_note({"http_python": "CPython 3.11.7"},
+                                       [{"name": "sipredirect-udp"}]) == []

@@ -3,6 +3,7 @@ Agent at once, and the answer read up to a size limit (an endless or
 huge answer is cut off and its connection closed, never buffered)."""
 
 from twisted.internet import defer, protocol
+from twisted.python import failure
 from twisted.web.client import PotentialDataLoss, ResponseDone
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
@@ -13,6 +14,8 @@ from .answer import AnswerError
 @implementer(IBodyProducer)
 class BytesBody:
     """A request body that is already in memory: written in one go."""
+
+    __slots__ = ("data", "length")
 
     def __init__(self, data):
         self.data = data
@@ -32,19 +35,27 @@ class BytesBody:
         pass
 
 
-class LimitedBody(protocol.Protocol):
-    """Collects a response body of at most ``limit`` bytes; ``finished``
-    fires with the bytes, or fails with AnswerError("too-large") once the
-    body passes the limit (its connection is then aborted)."""
+class BodyReader(protocol.Protocol):
+    """Collects a response body of at most ``limit`` bytes, then calls
+    ``received(data)`` or ``failed(reason)`` (a Failure; AnswerError
+    "too-large" once the body passes the limit, its connection then
+    aborted), exactly once, and neither after :meth:`stop`.
 
-    def __init__(self, limit):
+    Callbacks rather than a Deferred: a call's exchange reads one answer
+    per call, and a Deferred chained into the request's costs more than
+    the reading itself.
+    """
+
+    def __init__(self, limit, received, failed):
         self.limit = limit
         self.parts = []
         self.size = 0
-        self.finished = defer.Deferred(self._cancel)
+        self.received = received
+        self.failed = failed
+        self.done = False
 
     def dataReceived(self, data):
-        if self.finished.called:
+        if self.done:
             return
         self.size += len(data)
         if self.size > self.limit:
@@ -56,28 +67,46 @@ class LimitedBody(protocol.Protocol):
     def refuse(self, text):
         """Fail with AnswerError("too-large") first, then abort the
         connection (whose loss then changes nothing)."""
-        self.finished.errback(AnswerError("too-large", text))
+        self.done = True
+        self.failed(failure.Failure(AnswerError("too-large", text)))
         self.transport.stopProducing()
 
     def connectionLost(self, reason):
-        if self.finished.called:
+        if self.done:
             return
+        self.done = True
         if reason.check(ResponseDone, PotentialDataLoss):
-            self.finished.callback(b"".join(self.parts))
+            parts = self.parts
+            self.received(parts[0] if len(parts) == 1 else b"".join(parts))
         else:
-            self.finished.errback(reason)
+            self.failed(reason)
 
-    def _cancel(self, _):
+    def stop(self):
+        """Nobody waits for the body any more: its connection is aborted."""
+        if self.done:
+            return
+        self.done = True
         if self.transport is not None:
             self.transport.stopProducing()
 
 
-def read_limited(response, limit):
-    """A Deferred of ``response``'s body, refused past ``limit`` bytes
-    (told by Content-Length before anything is read, when it is sent)."""
-    reader = LimitedBody(limit)
+def read_body(response, limit, received, failed):
+    """Reads ``response``'s body into ``received``/``failed`` (see
+    :class:`BodyReader`), refused past ``limit`` bytes (told by
+    Content-Length before anything is read, when it is sent); returns the
+    reader, whose ``stop`` gives up."""
+    reader = BodyReader(limit, received, failed)
     response.deliverBody(reader)
     length = response.length
-    if isinstance(length, int) and length > limit and not reader.finished.called:
+    if isinstance(length, int) and length > limit and not reader.done:
         reader.refuse("Content-Length %d is over %d bytes" % (length, limit))
-    return reader.finished
+    return reader
+
+
+def read_limited(response, limit):
+    """A Deferred of ``response``'s body, refused past ``limit`` bytes;
+    cancelling it aborts the connection."""
+    reader = None
+    finished = defer.Deferred(lambda _: reader.stop())
+    reader = read_body(response, limit, finished.callback, finished.errback)
+    return finished

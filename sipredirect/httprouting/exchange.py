@@ -11,11 +11,10 @@ from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import defer, error
 from twisted.python import failure
-from twisted.web.http_headers import Headers
 
 from ..routingtypes import Redirect
 from .answer import AnswerError, read_answer
-from .body import BytesBody, read_limited
+from .body import BytesBody, read_body
 
 #: Outcomes that say the web service answered as it should.
 ANSWERED = frozenset(["redirect", "reject", "no-opinion"])
@@ -44,11 +43,14 @@ class HttpExchange:
     """POSTs ``body`` for ``request`` through ``service``'s agent.
 
     ``deferred`` fires with the decision or None; cancelling it (the
-    caller gave up) stops the request.
+    caller gave up) stops the request.  The timeout is the service's
+    (:class:`~sipredirect.httprouting.timeouts.ExchangeTimeouts`, one
+    delayed call for all exchanges); the answer's body is read by a
+    :class:`~sipredirect.httprouting.body.BodyReader` that calls back here.
     """
 
     __slots__ = ("service", "request", "settings", "started", "deferred", "timer",
-                 "pending", "done")
+                 "pending", "reader", "status", "done")
 
     def __init__(self, service, request, settings, started):
         self.service = service
@@ -57,34 +59,38 @@ class HttpExchange:
         self.started = started
         self.done = False
         self.deferred = defer.Deferred(self._cancelled)
-        self.timer = None
-        self.pending = None
+        self.timer = None  # the key of the exchange's timeout
+        self.pending = None  # the Agent's request, until the answer's head
+        self.reader = None  # then the answer's body
+        self.status = None
 
-    def start(self, agent, body):
-        settings = self.settings
-        self.timer = self.service.clock.callLater(settings.timeout, self._timed_out)
-        headers = Headers({b"Content-Type": [b"application/json"],
-                           b"Accept": [b"application/json"]})
-        for name, value in settings.headers:
-            headers.addRawHeader(name, value)
+    def start(self, agent, url, headers, body):
+        """POST ``body`` to ``url`` (bytes) with ``headers`` (the service's,
+        shared by every request); returns ``deferred``."""
+        self.timer = self.service.timeouts.add(self, self.settings.timeout, self.started)
         try:
-            self.pending = agent.request(b"POST", settings.url.encode("ascii"), headers,
-                                         BytesBody(body))
+            pending = agent.request(b"POST", url, headers, BytesBody(body))
         except Exception:
             self._failed(failure.Failure())
             return self.deferred
-        self.pending.addCallback(self._response)
-        self.pending.addCallbacks(self._answered, self._failed)
+        self.pending = pending
+        pending.addCallbacks(self._response, self._failed)
         return self.deferred
 
     def _response(self, response):
-        body = read_limited(response, self.settings.max_answer_bytes)
-        body.addCallback(lambda data: (response.code, data))
-        return body
-
-    def _answered(self, result):
         self.pending = None
-        status, body = result
+        if self.done:  # ended as the head came in: nobody reads the body
+            read_body(response, 0, _ignore, _ignore).stop()
+            return
+        self.status = response.code
+        reader = read_body(response, self.settings.max_answer_bytes, self._answered,
+                           self._failed)
+        if not self.done:  # a body already complete was read at once
+            self.reader = reader
+
+    def _answered(self, body):
+        self.reader = None
+        status = self.status
         try:
             decision = read_answer(status, body, self.request,
                                    self.settings.max_answer_bytes)
@@ -98,7 +104,7 @@ class HttpExchange:
                         decision, None)
 
     def _failed(self, reason):
-        self.pending = None
+        self.pending = self.reader = None
         if self.done:
             return None  # a timeout or a cancellation ended it already
         if reason.check(AnswerError):
@@ -107,7 +113,8 @@ class HttpExchange:
             self.finish(failure_outcome(reason), None, reason.getErrorMessage()[:200])
         return None
 
-    def _timed_out(self):
+    def timed_out(self):
+        """The service's timeouts found it still waiting."""
         self.timer = None
         self.finish("timeout", None, "no answer within %gs" % self.settings.timeout)
 
@@ -130,11 +137,16 @@ class HttpExchange:
         self.service.abandoned(self)
 
     def _stop(self):
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        self.timer = None
+        if self.timer is not None:
+            self.service.timeouts.discard(self.timer)
+            self.timer = None
         pending, self.pending = self.pending, None
         if pending is not None:
-            # Also stops a body still being read (Deferred.cancel cancels
-            # the Deferred a called one waits on).
             pending.cancel()
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            reader.stop()  # a body still being read: its connection aborted
+
+
+def _ignore(_):
+    pass

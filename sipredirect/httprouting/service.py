@@ -13,14 +13,13 @@ import collections
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.web.client import Agent
-from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
 from ..decisions import LatencyHistogram
 from ..interfaces import IRoutingService
 from ..logthrottle import LogThrottle
 from ..wiretext import escape_text
+from .agent import make_agent, request_headers
 from .body import BytesBody, read_limited
 from .breaker import CircuitBreaker
 from .document import abandoned_document, encode_document, route_document, used_document
@@ -28,6 +27,7 @@ from .events import EventBatcher
 from .exchange import ANSWERED, HttpExchange
 from .pool import QuietConnectionPool
 from .settings import HttpRouterSettings
+from .timeouts import ExchangeTimeouts
 
 #: Seconds: a web service on the same host answers in about a millisecond;
 #: one past its timeout takes router-timeout.
@@ -60,9 +60,12 @@ class HttpRoutingService:
         self.in_flight = 0
         self.breaker = CircuitBreaker()
         self.events = EventBatcher(clock, self._post_events)
+        self.timeouts = ExchangeTimeouts(clock)
         self._settings = None
         self._agent = None
         self._pool = None
+        # Per settings: the URLs as bytes and their requests' headers.
+        self._url = self._headers = self._events_url = self._events_headers = None
         self._throttle = LogThrottle(log_interval)
 
     @property
@@ -76,10 +79,13 @@ class HttpRoutingService:
 
     def _apply(self, settings):
         old, self._pool = self._pool, QuietConnectionPool(self.clock, settings.max_in_flight)
-        if settings.tls is not None:
-            self._agent = Agent(self.clock, settings.tls, pool=self._pool)
-        else:
-            self._agent = Agent(self.clock, pool=self._pool)
+        self._agent = make_agent(self.clock, settings.tls, self._pool)
+        self._url = settings.url.encode("ascii")
+        self._headers = request_headers(self._url, settings.headers)
+        self._events_url = settings.route_used_url.encode("ascii")
+        if self._events_url:
+            self._events_headers = request_headers(self._events_url, settings.headers,
+                                                   accept=False)
         if old is not None:
             old.closeCachedConnections()
         self.breaker.configure(settings.breaker_failures, settings.breaker_open_time)
@@ -99,7 +105,8 @@ class HttpRoutingService:
             return self._passed(request, "breaker-open", "circuit breaker open")
         self.in_flight += 1
         exchange = HttpExchange(self, request, settings, now)
-        return exchange.start(self._agent, encode_document(route_document(request)))
+        return exchange.start(self._agent, self._url, self._headers,
+                              encode_document(route_document(request)))
 
     def _passed(self, request, outcome, why):
         self.outcomes[outcome] += 1
@@ -152,8 +159,7 @@ class HttpRoutingService:
     def _post_events(self, batch):
         settings = self.settings
         try:
-            d = self._agent.request(b"POST", settings.route_used_url.encode("ascii"),
-                                    _headers(settings.headers),
+            d = self._agent.request(b"POST", self._events_url, self._events_headers,
                                     BytesBody(encode_document(batch)))
         except Exception:
             return defer.fail()
@@ -185,6 +191,7 @@ class HttpRoutingService:
         kept-alive connections close."""
         d = self._flush_all() if self._settings else defer.succeed(None)
         d.addBoth(lambda _: self.events.stop())
+        d.addBoth(lambda _: self.timeouts.stop())
         d.addBoth(lambda _: self._pool.closeCachedConnections()
                   if self._pool is not None else None)
         return d
@@ -201,13 +208,6 @@ class HttpRoutingService:
             return None if sending is None else sending.addBoth(next_batch)
 
         return defer.maybeDeferred(next_batch, None)
-
-
-def _headers(pairs):
-    headers = Headers({b"Content-Type": [b"application/json"]})
-    for name, value in pairs:
-        headers.addRawHeader(name, value)
-    return headers
 
 
 class HttpRoutingLifecycle(service.MultiService):

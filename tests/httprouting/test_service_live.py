@@ -207,12 +207,36 @@ def test_beyond_max_in_flight_and_while_the_breaker_is_open_no_request_is_made(w
 
 # -- HTTPS ----------------------------------------------------------------------------
 
-def example_router():
+def example_module():
     spec = importlib.util.spec_from_file_location(
         "http_router_twisted", REPO_EXAMPLES / "http_router_twisted.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.Router()
+    return module
+
+
+def example_router():
+    return example_module().Router()
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_example_site_writes_no_access_log_and_parses_no_form(tmp_path):
+    """The twisted.web example does no per-call work a routing service does
+    not need (the suite's web service): no access-log line, no form
+    parsing of the JSON POSTs."""
+    module = example_module()
+    access_log = tmp_path / "access.log"
+    site = module.Site(module.Router(), logPath=str(access_log))
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    try:
+        service = service_for("http://127.0.0.1:%d/route" % port.getHost().port)
+        decision = yield service.route(call())
+        yield service.close()
+    finally:
+        yield port.stopListening()
+    assert isinstance(decision, Redirect)
+    assert access_log.read_text() == ""
+    assert site._parsePOSTFormSubmission is False
 
 
 @pytest.fixture
