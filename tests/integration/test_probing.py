@@ -14,7 +14,8 @@ import time
 import pytest
 
 from free_ports import free_port
-from harness import SCENARIOS, ServerProcess, received_redirects, run_sipp, sipp_binary
+from harness import (SCENARIOS, RouterProcess, ServerProcess, received_redirects, run_sipp,
+                     sipp_binary)
 
 INTERVAL, TIMEOUT = 0.5, 0.4
 PROBING = """
@@ -25,6 +26,9 @@ timeout = %g
 failures-before-down = 2
 successes-before-up = 2
 """ % (INTERVAL, TIMEOUT)
+# The reference router registers a DN no call uses: it routes nothing, it
+# listens to the destination states.
+LISTENING_RULES = "[rule idle]\ndn = 9999\nroute = sip:idle@127.0.0.1:9\n"
 
 
 class SippUas:
@@ -81,11 +85,17 @@ def kill_and_revive(tmp_path, transport, uri_suffix):
     uas = [SippUas(tmp_path / ("uas%d" % n), port, transport).start()
            for n, port in enumerate(ports)]
     (tmp_path / "server").mkdir()
+    router_port = free_port()
     server = ServerProcess(tmp_path / "server",
                            "default-routing-destinations = %s\n" % ", ".join(uris),
-                           extra_sections=PROBING)
+                           routing_points="8001 =\n9999 =\n",
+                           extra_sections=PROBING + "[router]\nendpoint = tcp:%d:"
+                           "interface=127.0.0.1\n" % router_port)
+    router = RouterProcess(tmp_path / "router", ["tcp:127.0.0.1:%d" % router_port],
+                           LISTENING_RULES, dns=("9999",))
     try:
         server.start()
+        router.start()
         for uri in uris:
             wait_state(server, uri, "up", 5.0)
         results = []
@@ -117,7 +127,17 @@ def kill_and_revive(tmp_path, transport, uri_suffix):
         assert "destination %s is down (was up)" % uris[1] in log
         assert "destination %s is probing (was down)" % uris[1] in log
         assert "destination %s is up (was probing)" % uris[1] in log
+        # The reference router, registered on the server, heard each change
+        # in EventDestinationState.
+        heard = router.log()
+        for change in ("down (was up)", "probing (was down)", "up (was probing)"):
+            assert "destination %s is %s on " % (uris[1], change) in heard, heard[-3000:]
+        router.stop()  # it writes its final counters
+        assert router.stats()["total"]["destination_states"] >= 3
+        assert server.metrics()[("sipredirect_router_destination_state_events_total",
+                                 ())] >= 3
     finally:
+        router.stop()
         server.stop()
         for each in uas:
             each.kill()
