@@ -177,6 +177,15 @@ def parse_args(argv=None):
     p.add_argument("--router", action="store_true",
                    help="route every call through the router link with the reference "
                         "router (python -m sipredirect.urs), pinned with SIPp")
+    p.add_argument("--also-measured", type=int, action="append", default=[],
+                   metavar="PID",
+                   help="a process that is part of the system under test (a "
+                        "destination the server probes): its CPU is not other load; "
+                        "repeat for more")
+    p.add_argument("--spare-time", type=positive_float, default=None, metavar="SECONDS",
+                   help="at most this long for repeats of disturbed trials and waits "
+                        "for a quiet machine, the whole search together (default: "
+                        "no limit)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--server-log", default=DEFAULT_SERVER_LOG, metavar="PATH",
                    help="server stdout/stderr (default %s)" % DEFAULT_SERVER_LOG)
@@ -702,14 +711,17 @@ def run_trial(number, rate, args, cfg, server, workdir, nostdin, state, spare=No
     server_tree = set(process_tree(server.pid))
     spare = spare or SpareTime()
     began = time.monotonic()
-    trial.quiet_wait_s = wait_for_quiet({os.getpid()} | server_tree, args.max_other_cpu,
+    # The processes measured with the server (a router, the destinations it
+    # probes) are the system under test, not other load to wait for.
+    measured = {os.getpid()} | server_tree | set(state.get("also_measured", ()))
+    trial.quiet_wait_s = wait_for_quiet(measured, args.max_other_cpu,
                                         spare.wait_limit(args.quiet_wait))
     spare.spend_wait(time.monotonic() - began)
     info("trial %d: %s calls/s x %g s = %d calls over %s"
          % (number, fmt_rate(rate), args.window, calls, args.transport))
     _, drops_before = udp_socket_counters(cfg.port)
     ticks_before = tree_cpu_ticks(server.pid)
-    exclude = {os.getpid()} | server_tree | set(state.get("also_measured", ()))
+    exclude = measured
     others_before = other_processes_cpu(exclude)
     steal_before = steal_ticks()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -1145,7 +1157,7 @@ def main(argv=None):
     keep = args.workdir is not None
     workdir = os.path.abspath(args.workdir) if keep else tempfile.mkdtemp(prefix="sipredirect-bench-")
     os.makedirs(workdir, exist_ok=True)
-    state = {"sipp": None}
+    state = {"sipp": None, "also_measured": list(args.also_measured)}
     server = None
     router = None
     log_file = None
@@ -1171,7 +1183,7 @@ def main(argv=None):
         if args.router:
             router, router_stats = start_router(args, cfg, workdir)
             # The router is part of the system under test, not a disturbance.
-            state["also_measured"] = [router.pid]
+            state["also_measured"].append(router.pid)
         meta = {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu_model": cpu_model(), "cpus": os.cpu_count(),
@@ -1187,7 +1199,8 @@ def main(argv=None):
         def run(rate):
             return run_trial(next(counter), rate, args, cfg, server, workdir, nostdin, state)
 
-        trials, good, bad = search(args, run)
+        spare = SpareTime(args.spare_time)
+        trials, good, bad = search(args, run, spare)
         log_file.flush()
         meta["server_log_findings"] = server_log_findings(args.server_log)
         meta["routing"] = "router link (reference router)" if args.router else "embedded"

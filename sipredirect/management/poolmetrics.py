@@ -74,19 +74,51 @@ class DestinationCollector:
         # At 0 without a prober (no [probing], no destination probed), as
         # every other series exists from start-up.
         prober = getattr(self.node, "prober", None)
-        stats = prober.stats if prober is not None else {}
-        events = CounterMetricFamily(
-            "sipredirect_probes",
-            "OPTIONS probes by event: sent, retransmissions (Timer E), "
-            "responses, timeouts, transport-errors, skipped-in-flight, "
-            "responses-unmatched (no probe of that branch)", labels=["event"])
-        for event in PROBE_EVENTS:
-            events.add_metric([event.replace("_", "-")], stats.get(event, 0))
-        yield events
-        yield GaugeMetricFamily("sipredirect_probes_in_flight",
-                                "OPTIONS probes waiting for their answer",
-                                value=prober.prober.in_flight if prober is not None else 0)
+        yield from prober_families(prober)
+        link = getattr(self.node, "link", None)
+        yield CounterMetricFamily(
+            "sipredirect_router_destination_state_events",
+            "EventDestinationState sent to routers: one per registered router and "
+            "state change, and the answers to RequestSetDestinationState",
+            value=link.stats["destination_state_events"] if link is not None else 0)
+
+
+def prober_families(prober):
+    """The prober's counters (all at 0 without one): its probes, and its
+    outbound TCP/TLS connections (:mod:`sipredirect.probing.streams`)."""
+    stats = prober.stats if prober is not None else {}
+    events = CounterMetricFamily(
+        "sipredirect_probes",
+        "OPTIONS probes by event: sent, retransmissions (Timer E), "
+        "responses, timeouts, transport-errors, skipped-in-flight, "
+        "responses-unmatched (no probe of that branch)", labels=["event"])
+    for event in PROBE_EVENTS:
+        events.add_metric([event.replace("_", "-")], stats.get(event, 0))
+    yield events
+    yield GaugeMetricFamily("sipredirect_probes_in_flight",
+                            "OPTIONS probes waiting for their answer",
+                            value=prober.prober.in_flight if prober is not None else 0)
+    connections = CounterMetricFamily(
+        "sipredirect_probe_connections",
+        "The prober's outbound TCP/TLS connections by event: opened (a connect "
+        "started), closed (an open one ended), failed (it never opened), refused "
+        "(not started: too many open; the probe failed)", labels=["event"])
+    for event in CONNECTION_EVENTS:
+        connections.add_metric([event], stats.get("connections_" + event, 0))
+    yield connections
+    yield GaugeMetricFamily("sipredirect_probe_connections_open",
+                            "The prober's TCP/TLS connections open or opening",
+                            value=len(prober.streams) if prober is not None else 0)
+    dropped = CounterMetricFamily(
+        "sipredirect_probe_stream_dropped",
+        "Messages a peer sent on a probe connection that were dropped, by "
+        "reason: unparsable, request (only responses are expected)",
+        labels=["reason"])
+    dropped.add_metric(["unparsable"], stats.get("stream_unparsable", 0))
+    dropped.add_metric(["request"], stats.get("stream_requests_dropped", 0))
+    yield dropped
 
 
 PROBE_EVENTS = ("sent", "retransmissions", "responses", "timeouts", "transport_errors",
                 "skipped_in_flight", "responses_unmatched")
+CONNECTION_EVENTS = ("opened", "closed", "failed", "refused")

@@ -140,6 +140,7 @@ class ProbeConnections:
             conn.send(data, branch)
 
     def _failed(self, failure, key):
+        self.stats["connections_failed"] += 1
         now = self.clock.seconds()
         detail = failure.getErrorMessage()
         for _, branch in self._opening.pop(key, []):
@@ -161,6 +162,7 @@ class ProbeConnections:
         return self.prober.waiting(branch)
 
     def lost(self, conn, reason):
+        self.stats["connections_closed"] += 1
         if self._open.get(conn.key) is conn:
             del self._open[conn.key]
         now = self.clock.seconds()

@@ -50,7 +50,8 @@ class DestinationStates:
             answer = dict(event, ReferenceID=asking[1])
             asking[0].send_event(answer)
             self._asking = (None, None)  # answered
-        link.stats["destination_state_events"] += 1
+            link.stats["destination_state_events"] += 1
+        link.stats["destination_state_events"] += len(sessions)
         send_to(sessions, event)
 
     def _event(self, destination, state, old, reason, at):
@@ -99,6 +100,7 @@ class DestinationStates:
             asking, self._asking = self._asking, None
         if asking != (None, None):
             # Nothing changed (already in that state): the current one.
+            self.link.stats["destination_state_events"] += 1
             session.send_event(dict(self._event(
                 destination.key, destination.state, destination.state,
                 "unchanged: " + why, self.link.clock.seconds()), ReferenceID=ref))

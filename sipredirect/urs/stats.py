@@ -32,6 +32,7 @@ COUNTERS = (
     "route_used_duplicates",  # ... for a ConnID already seen in an EventRouteUsed
     "abandoned",              # EventAbandoned received
     "errors",                 # EventError received
+    "destination_states",     # EventDestinationState received
     "malformed",              # lines from the server that were not a JSON object
     "too_long",               # lines over the limit (the connection was closed)
 )

@@ -4,17 +4,20 @@ twistd; one UAS is killed by PID mid-run and started again.  After the
 failure threshold no 302 names it and no call fails; after the success
 threshold calls go to it again.  Over UDP and over TCP."""
 
+import collections
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
 
-import pytest
-
 from free_ports import free_port
-from harness import SCENARIOS, ServerProcess, received_redirects, run_sipp, sipp_binary
+from harness import (REPO, SCENARIOS, RouterProcess, ServerProcess, received_redirects,
+                     redirect_contacts, run_sipp, sipp_binary)
+from test_operations import ctl, delta
 
 INTERVAL, TIMEOUT = 0.5, 0.4
 PROBING = """
@@ -25,6 +28,9 @@ timeout = %g
 failures-before-down = 2
 successes-before-up = 2
 """ % (INTERVAL, TIMEOUT)
+# The reference router registers a DN no call uses: it routes nothing, it
+# listens to the destination states.
+LISTENING_RULES = "[rule idle]\ndn = 9999\nroute = sip:idle@127.0.0.1:9\n"
 
 
 class SippUas:
@@ -81,11 +87,17 @@ def kill_and_revive(tmp_path, transport, uri_suffix):
     uas = [SippUas(tmp_path / ("uas%d" % n), port, transport).start()
            for n, port in enumerate(ports)]
     (tmp_path / "server").mkdir()
+    router_port = free_port()
     server = ServerProcess(tmp_path / "server",
                            "default-routing-destinations = %s\n" % ", ".join(uris),
-                           extra_sections=PROBING)
+                           routing_points="8001 =\n9999 =\n",
+                           extra_sections=PROBING + "[router]\nendpoint = tcp:%d:"
+                           "interface=127.0.0.1\n" % router_port)
+    router = RouterProcess(tmp_path / "router", ["tcp:127.0.0.1:%d" % router_port],
+                           LISTENING_RULES, dns=("9999",))
     try:
         server.start()
+        router.start()
         for uri in uris:
             wait_state(server, uri, "up", 5.0)
         results = []
@@ -117,7 +129,17 @@ def kill_and_revive(tmp_path, transport, uri_suffix):
         assert "destination %s is down (was up)" % uris[1] in log
         assert "destination %s is probing (was down)" % uris[1] in log
         assert "destination %s is up (was probing)" % uris[1] in log
+        # The reference router, registered on the server, heard each change
+        # in EventDestinationState.
+        heard = router.log()
+        for change in ("down (was up)", "probing (was down)", "up (was probing)"):
+            assert "destination %s is %s on " % (uris[1], change) in heard, heard[-3000:]
+        router.stop()  # it writes its final counters
+        assert router.stats()["total"]["destination_states"] >= 3
+        assert server.metrics()[("sipredirect_router_destination_state_events_total",
+                                 ())] >= 3
     finally:
+        router.stop()
         server.stop()
         for each in uas:
             each.kill()
@@ -129,3 +151,149 @@ def test_a_killed_udp_destination_gets_no_call_then_comes_back(tmp_path):
 
 def test_a_killed_tcp_destination_gets_no_call_then_comes_back(tmp_path):
     kill_and_revive(tmp_path, "t1", ";transport=tcp")
+
+
+# -- the worked example -----------------------------------------------------------------
+
+EXAMPLE_HOSTS = ("10.0.0.11:5060", "10.0.0.12:5060", "10.0.0.13:5060")
+OVERFLOW_HOST = "10.0.1.20:5060"
+
+
+class RawRouter:
+    """A router written by hand on a socket, for what the reference router
+    has no command for: ``RequestSetDestinationState``.  It registers its
+    ClientName only (no DN: it routes nothing) and reads JSON lines."""
+
+    def __init__(self, port, name):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.reader = self.sock.makefile("rb")
+        self.ref = 0
+        assert self.next("EventServerInfo")
+        self.send(message="RequestRegisterClient", ClientName=name)
+        assert self.next("EventClientRegistered")
+
+    def send(self, **message):
+        self.ref += 1
+        message["ReferenceID"] = self.ref
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        return self.ref
+
+    def next(self, message, reference=None):
+        """The next event called ``message`` (and answering ``reference``
+        when given); others before it are skipped.  At most 50 lines."""
+        for _ in range(50):
+            line = self.reader.readline()
+            assert line, "the server closed the router link"
+            event = json.loads(line)
+            if event["message"] == message and (reference is None
+                                                or event.get("ReferenceID") == reference):
+                return event
+        raise AssertionError("no %s in 50 events" % message)
+
+    def close(self):
+        self.sock.close()
+
+
+def wait_for(predicate, what, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("not within %ss: %s" % (timeout, what))
+
+
+def test_the_worked_example_probes_its_destinations_and_routers_hear_and_mark_them(tmp_path):
+    """etc/destinations.ini as shipped ([probing] on: interval 5, three
+    failures before down), its premise addresses moved to three SIPp UAS
+    answering OPTIONS on 127.0.0.1 and its router link opened.  The
+    destinations come up on their first answers and take calls 1:2:3; the
+    reference router, a real process registered on the server, hears each
+    state change in EventDestinationState; a router's
+    RequestSetDestinationState marks one down (answered with its
+    ReferenceID) and calls avoid it until the router clears the mark."""
+    ports = [free_port() for _ in EXAMPLE_HOSTS]
+    text = (REPO / "etc" / "destinations.ini").read_text()
+    for host, port in zip(EXAMPLE_HOSTS, ports):
+        assert host in text
+        text = text.replace(host, "127.0.0.1:%d" % port)
+    overflow = free_port()
+    text = text.replace(OVERFLOW_HOST, "127.0.0.1:%d" % overflow)
+    # Its router link opened (the harness moves it to a free port).
+    text, opened = re.subn(r"(?m)^(\[router\]\n(?:;.*\n)*)endpoint =\n",
+                           r"\1endpoint = tcp:3000:interface=127.0.0.1\n", text)
+    assert opened == 1
+    d1, d2, d3 = ("sip:127.0.0.1:%d" % port for port in ports)
+    uas = [SippUas(tmp_path / ("uas%d" % n), port, "u1").start()
+           for n, port in enumerate(ports)]
+    (tmp_path / "server").mkdir()
+    server = ServerProcess(tmp_path / "server", config_text=text)
+    router = RouterProcess(tmp_path / "urs", ["tcp:127.0.0.1:%d" % server.router_port],
+                           "[rule overflow]\ndn = 8001\nroute = %s\n" % d1, dns=("8001",))
+    ops = None
+    try:
+        server.start()
+        router.start()
+        # Spread over the 5 s interval; up on the first answer.
+        for uri in (d1, d2, d3):
+            wait_state(server, uri, "up", 8.0)
+        # probe = no: not probed, "unknown", used.
+        assert states(server)["sip:overflow@127.0.0.1:%d" % overflow] == "unknown"
+        metrics = server.metrics()
+        assert metrics[("sipredirect_probes_total", (("event", "responses"),))] >= 3
+        for uri in (d1, d2, d3):
+            assert ("sipredirect_destination_probe_latency_seconds",
+                    (("destination", uri),)) in metrics
+        result = run_sipp(tmp_path / "calls", "uac_redirect.xml", server.port, calls=60,
+                          rate=100, service="8002", trace_messages=True)
+        assert result.returncode == 0 and result.successful == 60, result.summary()
+        assert collections.Counter(redirect_contacts(result)) == {d1: 10, d2: 20, d3: 30}
+
+        before = server.metrics()
+        ops = RawRouter(server.router_port, "ops")
+        ref = ops.send(message="RequestSetDestinationState", Destination=d2,
+                       DestinationState="down", Duration=60, Reason="maintenance")
+        answer = ops.next("EventDestinationState", ref)
+        assert (answer["Destination"], answer["DestinationState"],
+                answer["PreviousState"], answer["Reason"]) == (
+            d2, "down", "up", "marked down by router ops: maintenance")
+        heard = "destination %s is down (was up) on tcp:127.0.0.1:%d: marked down by " \
+                "router ops: maintenance" % (d2, server.router_port)
+        wait_for(lambda: heard in router.log(), heard)
+        result = run_sipp(tmp_path / "marked", "uac_redirect.xml", server.port, calls=40,
+                          rate=100, service="8002", trace_messages=True)
+        assert result.returncode == 0 and result.successful == 40, result.summary()
+        assert collections.Counter(redirect_contacts(result)) == {d1: 10, d3: 30}
+
+        # The operator's mark reaches both routers the same way.
+        code, output = ctl(server, "destination", "down", d3, "--for", "60")
+        assert code == 0, output
+        event = ops.next("EventDestinationState")
+        assert (event["Destination"], event["DestinationState"]) == (d3, "down")
+        assert "ReferenceID" not in event
+        heard = "destination %s is down (was up) on tcp:127.0.0.1:%d: marked down by the " \
+                "operator" % (d3, server.router_port)
+        wait_for(lambda: heard in router.log(), heard)
+        code, output = ctl(server, "destination", "clear", d3)
+        assert code == 0 and json.loads(output)["state"] == "up", output
+        ops.next("EventDestinationState")
+        ref = ops.send(message="RequestSetDestinationState", Destination=d2,
+                       DestinationState="clear")
+        answer = ops.next("EventDestinationState", ref)
+        assert (answer["DestinationState"], answer["PreviousState"]) == ("up", "down")
+        wait_for(lambda: "destination %s is up (was down)" % d2 in router.log(),
+                 "the router heard the mark cleared")
+        # Four changes, each to both routers (the asking one as its answer).
+        assert delta(server.metrics(), before,
+                     "sipredirect_router_destination_state_events_total") == 8
+        result = run_sipp(tmp_path / "cleared", "uac_redirect.xml", server.port, calls=60,
+                          rate=100, service="8002", trace_messages=True)
+        assert result.returncode == 0 and result.successful == 60, result.summary()
+        assert collections.Counter(redirect_contacts(result)) == {d1: 10, d2: 20, d3: 30}
+    finally:
+        if ops is not None:
+            ops.close()
+        router.stop()
+        server.stop()
+        for each in uas:
+            each.kill()

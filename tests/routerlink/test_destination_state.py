@@ -88,3 +88,27 @@ def test_an_unregistered_router_may_not_mark():
     error, = router.send(message="RequestSetDestinationState", Destination=D1,
                          DestinationState="down", Duration=5)
     assert error["ErrorCode"] == 4 and pool[D1].state == "unknown"
+
+
+def test_the_events_sent_are_counted_one_per_router_and_answer():
+    """``sipredirect_router_destination_state_events_total`` counts what
+    routers were sent: one per registered router and state change, and the
+    answer to each RequestSetDestinationState."""
+    link, pool, clock = linked()
+    pool.probe_result(D1, True, 0.002, 1000.5, "200")
+    assert link.stats["destination_state_events"] == 0  # no router to tell
+    one, two = Router(link), Router(link)
+    one.register("urs-1")
+    two.register("urs-2")
+    pool.probe_result(D1, False, None, 1001.0, "timeout")
+    pool.probe_result(D1, False, None, 1002.0, "timeout")
+    pool.probe_result(D1, False, None, 1003.0, "timeout")
+    assert len(one.events()) == len(two.events()) == 1
+    assert link.stats["destination_state_events"] == 2
+    one.send(message="RequestSetDestinationState", Destination=D2,
+             DestinationState="down", Duration=30)
+    assert len(two.events()) == 1
+    assert link.stats["destination_state_events"] == 4
+    one.send(message="RequestSetDestinationState", Destination=D2,
+             DestinationState="down", Duration=30)  # unchanged: answered only
+    assert link.stats["destination_state_events"] == 5

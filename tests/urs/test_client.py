@@ -533,3 +533,24 @@ def test_retry_policy_starts_fast_and_is_capped():
     policy = retry_policy(jitter=0)
     assert 0.2 <= policy(1) <= 1.0
     assert policy(100) <= 5.0
+
+
+# -- destination states -------------------------------------------------------------
+
+def test_destination_states_are_kept_counted_and_a_request_marks_one():
+    """EventDestinationState (docs/router-protocol.rst, "Destination
+    states"): the router keeps each destination's last state and counts the
+    events in its stats file; set_destination_state() sends the request."""
+    server = ScriptedServer().register()
+    server.send("EventDestinationState", Destination="sip:pbx2@10.0.0.12:5060",
+                DestinationState="down", PreviousState="up", Reason="probe: timeout")
+    assert server.router.destination_states == {"sip:pbx2@10.0.0.12:5060": "down"}
+    assert server.counters()["destination_states"] == 1
+    assert server.stats.as_dict()["total"]["destination_states"] == 1
+    reference = server.router.set_destination_state("sip:pbx2@10.0.0.12:5060", "up", 30,
+                                                    "back from maintenance")
+    assert server.received() == [{"message": "RequestSetDestinationState",
+                                  "ReferenceID": reference,
+                                  "Destination": "sip:pbx2@10.0.0.12:5060",
+                                  "DestinationState": "up", "Duration": 30,
+                                  "Reason": "back from maintenance"}]
