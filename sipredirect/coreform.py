@@ -41,6 +41,7 @@ CORE_MODULES = (
     "sipredirect.sip.responsebytes",
     "sipredirect.sip.startline",
     "sipredirect.sip.transaction",
+    "sipredirect.sip.transactiontable",
     "sipredirect.sip.uri",
     "sipredirect.sip.via",
     "sipredirect.values",

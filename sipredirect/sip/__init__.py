@@ -13,8 +13,8 @@ from .responsebytes import response_bytes
 from .fastpath import read_message
 from .parser import contact_addresses, parse_message
 from .transaction import (InviteServerTransaction, NonInviteServerTransaction,
-                          Retransmit, TimedOut, Timers, TransactionTable,
-                          transaction_key)
+                          Retransmit, TimedOut, Timers, transaction_key)
+from .transactiontable import TransactionTable
 from .uri import AbsoluteUri, SipUri, TelUri, parse_sip_uri, parse_uri
 from .via import MAGIC_COOKIE, Via, parse_via
 
