@@ -216,3 +216,14 @@ def test_the_parsed_configuration_keeps_its_locator(tmp_path):
     ini.write_text(PRIMARY)
     config = load_config(str(ini))
     assert config.lines.option("sipredirect", "sip-port") == line_of(PRIMARY, "sip-port =")
+
+
+def test_the_documented_examples_are_what_the_server_says():
+    """docs/reference/configuration.rst and docs/howto/reload.rst quote
+    errors of etc/primary.ini; they stay true when the example moves."""
+    page = (REPO / "docs" / "reference" / "configuration.rst").read_text()
+    quoted = page.split("sipredirect: configuration error: ", 1)[1].splitlines()[0]
+    assert error_of(PRIMARY.replace("sip-port = 5060", "sip-port = 70000")) == quoted
+    howto = " ".join((REPO / "docs" / "howto" / "reload.rst").read_text().split())
+    said = error_of(PRIMARY.replace("router-timeout = 10", "router-timeout = soon"))
+    assert "``%s``" % said in howto
