@@ -23,9 +23,9 @@ class ConfigError(Exception):
         super().__init__(str(self))
 
     def locate(self, lines):
-        """Add the line from ``lines`` (a
-        :class:`sipredirect.configlines.OptionLines`) when this error is
-        about the file it was read from and names no line yet; returns self.
+        """Add the line from ``lines`` (the ``OptionLines`` of
+        ``sipredirect.configlines``) when this error is about the file it was
+        read from and names no line yet; returns self.
 
         An error about a whole section, or about an option that is missing,
         names the section's header (or says the section is absent); a value
