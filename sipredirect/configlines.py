@@ -7,6 +7,8 @@ engineer with a 500-line file had to search for it.  :class:`OptionLines`
 reads the text once, with the reading rules of the parser that read it,
 and answers "on which line is [section] option written?";
 :meth:`sipredirect.configerror.ConfigError.locate` asks it.
+:func:`syntax_error` turns configparser's own errors, which do know their
+line, into the same one-line form.
 """
 
 import ast
