@@ -6,7 +6,6 @@ exists (``sip-port``, ``t1-timeout``, ``router-timeout``, ...), so that a
 migrating engineer finds the settings under the names they know.
 """
 
-import ast
 import configparser
 
 from .schema import (
@@ -20,6 +19,7 @@ from .schema.values import (parse_dotted_name, parse_endpoint, parse_host_names,
 from .callmodel.model import (DN_PREFIX, SECTIONS as CALL_MODEL_SECTIONS, CallModel,
                               parse_call_model)
 from .configerror import ConfigError
+from .configlines import OptionLines, syntax_error
 from .httprouting.settings import HttpRouterSettings, http_router_settings
 from .secretfiles import MIN_SHARED_SECRET, SecretFileError, read_secret_file, secret_path
 from .sip.errors import SipParseError
@@ -105,7 +105,13 @@ def _q_value(text, item):
 
 
 class Config:
-    """The validated configuration; options are attributes (``sip_port``)."""
+    """The validated configuration; options are attributes (``sip_port``).
+
+    ``lines`` (an :class:`OptionLines` of the file, None when not read from
+    one) lets checks made after parsing (TLS files, the SIP address, the
+    plug-in) name the line of the option they refuse."""
+
+    lines = None
 
     def __init__(self, values, routing_points, path=None):
         self.path = path
@@ -189,34 +195,6 @@ def _parse_management(parser, path):
     return management
 
 
-def syntax_error(error, path):
-    """A ConfigError naming the file and line of configparser's ``error``
-    ("Source contains parsing errors" alone leaves the operator to search
-    the file)."""
-    if isinstance(error, configparser.DuplicateOptionError):
-        return ConfigError("option given twice", path, error.section, error.option,
-                           line=error.lineno)
-    if isinstance(error, configparser.DuplicateSectionError):
-        return ConfigError("section given twice", path, error.section,
-                           line=error.lineno)
-    if isinstance(error, configparser.MissingSectionHeaderError):
-        return ConfigError("%s comes before any [section]" % error.line.strip()[:80],
-                           path, line=error.lineno)
-    if isinstance(error, configparser.ParsingError) and error.errors:
-        lineno, text = error.errors[0]
-        try:
-            text = repr(ast.literal_eval(text).strip())  # configparser gives a repr
-        except (ValueError, SyntaxError, AttributeError):
-            pass
-        more = len(error.errors) - 1
-        return ConfigError("cannot parse %s (options are written 'name = value', "
-                           "sections '[name]')%s" % (text.strip()[:80], " (and %d more "
-                           "line%s)" % (more, "s" if more > 1 else "") if more else ""),
-                           path, line=lineno)
-    lineno = getattr(error, "lineno", None)
-    return ConfigError(error.message.splitlines()[0], path, line=lineno)
-
-
 def _check_dn(dn, path, section, raw):
     if not dn or any(ch in dn for ch in " \t;,<>\"@*"):
         raise ConfigError("a routing point DN must be a plain name or number",
@@ -255,18 +233,32 @@ def _router_password(password_file, path):
         raise ConfigError("the password file is not UTF-8 text", *where) from None
 
 
+# How the INI is read, by configparser and by OptionLines alike. Only "="
+# separates option and value: [extensions] names elements such as
+# "From:tag", the way Network SIP Server wrote them.
+_READING = dict(empty_lines_in_values=False, delimiters=("=",),
+                default_section="\x00no-default")
+
+
 def parse_config(text, path="<string>"):
-    # Only "=" separates option and value: [extensions] names elements such
-    # as "From:tag", the way Network SIP Server wrote them.
-    parser = configparser.ConfigParser(interpolation=None, strict=True,
-                                       empty_lines_in_values=False, delimiters=("=",),
-                                       default_section="\x00no-default")
+    """Validate the INI ``text`` read from ``path``; raises
+    :class:`ConfigError`, naming the line where the problem is written."""
+    parser = configparser.ConfigParser(interpolation=None, strict=True, **_READING)
     parser.optionxform = str
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as e:
         raise syntax_error(e, path) from None
+    lines = OptionLines(text, path, optionxform=str, **_READING)
+    try:
+        config = _checked(parser, path)
+    except ConfigError as error:
+        raise error.locate(lines)
+    config.lines = lines
+    return config
 
+
+def _checked(parser, path):
     for section in parser.sections():
         known = (MAIN_SECTION, ROUTING_POINTS_SECTION, ROUTER_SECTION,
                  PLUGIN_SECTION, HA_SECTION, MANAGEMENT_SECTION,

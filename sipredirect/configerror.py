@@ -19,7 +19,27 @@ class ConfigError(Exception):
         self.option = option
         self.value = value
         self.line = line
+        self.section_absent = False
         super().__init__(str(self))
+
+    def locate(self, lines):
+        """Add the line from ``lines`` (the ``OptionLines`` of
+        ``sipredirect.configlines``) when this error is about the file it was
+        read from and names no line yet; returns self.
+
+        An error about a whole section, or about an option that is missing,
+        names the section's header (or says the section is absent); a value
+        that is not in the file (a default) has no line."""
+        if (self.line is not None or self.section is None or lines is None
+                or not lines.describes(self.path)):
+            return self
+        if self.option is not None:
+            self.line = lines.option(self.section, self.option)
+        if self.line is None and (self.option is None or self.value is None):
+            self.line = lines.section(self.section)
+            self.section_absent = self.line is None
+        self.args = (str(self),)
+        return self
 
     def __str__(self):
         place = []
@@ -37,4 +57,6 @@ class ConfigError(Exception):
         if place:
             parts.append(" ".join(place))
         parts.append(self.reason)
+        if self.section_absent:
+            parts[-1] += " (the file has no [%s] section)" % self.section
         return ": ".join(parts)

@@ -61,6 +61,10 @@ class Options(usage.Options):
             self["decision_log"] = open_decision_log(self["parsed"])
             self["management_token"] = load_management_token(self["parsed"])
         except ConfigError as error:
+            # Checks made after parsing (the SIP address, secret files, the
+            # plug-in) name the line too.
+            parsed = self.get("parsed")
+            error.locate(parsed.lines if parsed is not None else None)
             # One line, not twistd's full usage text: the operator needs to
             # see which file/section/option is wrong, nothing else.
             sys.stderr.write("sipredirect: configuration error: %s\n" % error)

@@ -43,50 +43,53 @@ def test_resolve_sip_address_keeps_its_boolean_spellings_and_gains_rfc3263(text,
 
 @pytest.mark.parametrize("text, expected", [
     ("[sipredirect]\nsip-port = 70000\n",
-     "etc/test.ini: [sipredirect] sip-port = 70000: must be at most 65535"),
+     "etc/test.ini, line 2: [sipredirect] sip-port = 70000: must be at most 65535"),
     ("[sipredirect]\nsip-port = five\n",
-     "etc/test.ini: [sipredirect] sip-port = five: not a whole number"),
+     "etc/test.ini, line 2: [sipredirect] sip-port = five: not a whole number"),
     ("[sipredirect]\nsip-prot = 5060\n",
-     "etc/test.ini: [sipredirect] sip-prot = 5060: unknown option"),
+     "etc/test.ini, line 2: [sipredirect] sip-prot = 5060: unknown option"),
     ("[sipredirect]\nrouter-timeout = soon\n",
-     "etc/test.ini: [sipredirect] router-timeout = soon: not a number"),
+     "etc/test.ini, line 2: [sipredirect] router-timeout = soon: not a number"),
     ("[sipredirect]\nload-balancing = maybe\n",
-     "etc/test.ini: [sipredirect] load-balancing = maybe: not a boolean"),
+     "etc/test.ini, line 2: [sipredirect] load-balancing = maybe: not a boolean"),
     ("[sipredirect]\nsip-address = sip://example.com\n",
-     "etc/test.ini: [sipredirect] sip-address = sip://example.com: not an IP address or "
+     "etc/test.ini, line 2: [sipredirect] sip-address = sip://example.com: not an IP address or "
      "host name"),
     ("[sipredirect]\ntransports = udp, sctp\n",
-     "etc/test.ini: [sipredirect] transports = udp, sctp: 'sctp' is not one of udp, tcp"),
+     "etc/test.ini, line 2: [sipredirect] transports = udp, sctp: 'sctp' is not one of udp, tcp"),
     ("[sipredirect]\ndefault-routing-destinations = sip:a@h, mailto:x@y\n",
-     "etc/test.ini: [sipredirect] default-routing-destinations = sip:a@h, mailto:x@y: "
+     "etc/test.ini, line 2: [sipredirect] default-routing-destinations = sip:a@h, mailto:x@y: "
      "'mailto:x@y' is not a SIP URI"),
     ("[sipredirect]\nt1-timeout = 1000\nt2-timeout = 500\n",
-     "etc/test.ini: [sipredirect] t2-timeout = 500: must not be less than t1-timeout"),
+     "etc/test.ini, line 3: [sipredirect] t2-timeout = 500: must not be less than t1-timeout"),
     ("[sipredirect]\nno-route-status = 302\n",
-     "etc/test.ini: [sipredirect] no-route-status = 302: must be at least 400"),
+     "etc/test.ini, line 2: [sipredirect] no-route-status = 302: must be at least 400"),
     ("[sipredirect]\ndefault-route-point = 9000\n",
-     "etc/test.ini: [sipredirect] default-route-point = 9000: names no routing point"),
+     "etc/test.ini, line 2: [sipredirect] default-route-point = 9000: names no routing point"),
     ("[sipredirect]\nload-balancing = yes\n",
-     "etc/test.ini: [sipredirect] load-balancing = yes: load balancing needs routing points"),
+     "etc/test.ini, line 2: [sipredirect] load-balancing = yes: load balancing needs "
+     "routing points"),
     ("[sipredirect]\nrouting-service = nomodule\n",
-     "etc/test.ini: [sipredirect] routing-service = nomodule: expected package.module:ClassName"),
-    ("[routers]\n", "etc/test.ini: [routers]: unknown section"),
+     "etc/test.ini, line 2: [sipredirect] routing-service = nomodule: expected "
+     "package.module:ClassName"),
+    ("[routers]\n", "etc/test.ini, line 1: [routers]: unknown section"),
     ("[sipredirect]\nresolve-sip-address = srv\n",
-     "etc/test.ini: [sipredirect] resolve-sip-address = srv: must be no, yes (A record) or "
+     "etc/test.ini, line 2: [sipredirect] resolve-sip-address = srv: must be no, yes "
+     "(A record) or "
      "rfc3263"),
     ("[sipredirect]\ndns-servers = ns1.example.com\n",
-     "etc/test.ini: [sipredirect] dns-servers = ns1.example.com: 'ns1.example.com': "
+     "etc/test.ini, line 2: [sipredirect] dns-servers = ns1.example.com: 'ns1.example.com': "
      "expected IP-ADDRESS[:PORT]"),
     ("[sipredirect]\ndns-servers = 127.0.0.1:0\n",
-     "etc/test.ini: [sipredirect] dns-servers = 127.0.0.1:0: '127.0.0.1:0': the port"),
+     "etc/test.ini, line 2: [sipredirect] dns-servers = 127.0.0.1:0: '127.0.0.1:0': the port"),
     ("[sipredirect]\ndns-timeout = 0\n",
-     "etc/test.ini: [sipredirect] dns-timeout = 0: must be at least 0.05"),
+     "etc/test.ini, line 2: [sipredirect] dns-timeout = 0: must be at least 0.05"),
     ("[sipredirect]\nload-balancing = yes\ndefault-route-point = 8001\n[routing-points]\n"
-     "8001 =\n", "etc/test.ini: [sipredirect] default-route-point = 8001: is never used"),
+     "8001 =\n", "etc/test.ini, line 3: [sipredirect] default-route-point = 8001: is never used"),
     ("[sipredirect]\nattribute-mapping = sipserver\n[extensions]\nFrom:tag =\n",
-     "etc/test.ini: [sipredirect] attribute-mapping = sipserver: [extensions] is for"),
+     "etc/test.ini, line 2: [sipredirect] attribute-mapping = sipserver: [extensions] is for"),
     ("[sipredirect]\nattribute-mapping = nss\n[invite]\nuserdata.A = From\n",
-     "etc/test.ini: [sipredirect] attribute-mapping = nss: [invite] is for"),
+     "etc/test.ini, line 2: [sipredirect] attribute-mapping = nss: [invite] is for"),
     ("sip-port = 1\n", "etc/test.ini, line 1: sip-port = 1 comes before any [section]"),
     ("[sipredirect]\nsip-port = 1\nsip-port = 2\n",
      "etc/test.ini, line 3: [sipredirect] sip-port: option given twice"),
@@ -98,9 +101,9 @@ def test_resolve_sip_address_keeps_its_boolean_spellings_and_gains_rfc3263(text,
     ("[sipredirect]\n[routing-points\n8001 =\n",
      "etc/test.ini, line 2: cannot parse '[routing-points'"),
     ("[routing-points]\n8001 = sip:a@h, <sip:b@h;q=0.5\n",
-     "etc/test.ini: [routing-points] 8001 = sip:a@h, <sip:b@h;q=0.5: unterminated <URI>"),
+     "etc/test.ini, line 2: [routing-points] 8001 = sip:a@h, <sip:b@h;q=0.5: unterminated <URI>"),
     ("[routing-points]\n8001 = sip:a@h;q=2\n",
-     "etc/test.ini: [routing-points] 8001 = sip:a@h;q=2: q-value out of 0..1"),
+     "etc/test.ini, line 2: [routing-points] 8001 = sip:a@h;q=2: q-value out of 0..1"),
 ])
 def test_each_kind_of_error_is_one_precise_line(text, expected):
     message = error_of(text)
@@ -147,7 +150,7 @@ def test_router_password_file_problems_name_file_section_and_option(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_config(str(ini))
     assert str(error.value).startswith(
-        "%s: [router] password-file = missing.secret: cannot read %s"
+        "%s, line 2: [router] password-file = missing.secret: cannot read %s"
         % (ini, tmp_path / "missing.secret"))
     (tmp_path / "empty.secret").write_text("\n")
     (tmp_path / "empty.secret").chmod(0o600)

@@ -47,7 +47,7 @@ def test_ignored_options_are_accepted_and_listed_sorted():
 def test_a_misspelled_or_misplaced_option_still_stops_the_start(text, section, option):
     with pytest.raises(ConfigError) as info:
         parse_config(text, "etc/test.ini")
-    assert str(info.value) == "etc/test.ini: [%s] %s: unknown option" % (section, option)
+    assert str(info.value) == "etc/test.ini, line 2: [%s] %s: unknown option" % (section, option)
 
 
 def test_make_services_logs_one_warning_line_naming_them():

@@ -139,11 +139,11 @@ def test_ha_link_tls_files_are_relative_to_the_ini(node_pki, tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     ({"tls_certificate": "CERT"},
-     "t.ini: [ha] tls-private-key: is required with the HA link over TLS"),
+     "t.ini, line 1: [ha] tls-private-key: is required with the HA link over TLS"),
     ({"tls_ca_certificates": "CA"},
-     "t.ini: [ha] tls-certificate: is required with the HA link over TLS"),
+     "t.ini, line 1: [ha] tls-certificate: is required with the HA link over TLS"),
     ({"tls_certificate": "CERT", "tls_private_key": "KEY"},
-     "t.ini: [ha] tls-ca-certificates: is required with the HA link over TLS"),
+     "t.ini, line 1: [ha] tls-ca-certificates: is required with the HA link over TLS"),
     ({"tls_certificate": "CERT", "tls_private_key": "OTHER", "tls_ca_certificates": "CA"},
      "[ha] tls-private-key = {other_key}: the key does not belong to tls-certificate"),
     ({"tls_certificate": "KEY", "tls_private_key": "KEY", "tls_ca_certificates": "CA"},

@@ -79,6 +79,7 @@ def tls_context(certificate, private_key, ca_certificates):
 def load_settings(args, host):
     """The secret, and the TLS (context, names) or None, from the options."""
     files = (args.tls_certificate, args.tls_private_key, args.tls_ca_certificates)
+    config = None
     try:
         if args.config and any(files):
             raise RuntimeError("--config takes the TLS files from its [ha] section; "
@@ -103,7 +104,8 @@ def load_settings(args, host):
         return secret, (context, args.tls_server_name or ha.tls_allowed_client_names
                         or [host])
     except ConfigError as e:
-        raise RuntimeError(str(e)) from None
+        # The secret file's problem names the line of secret-file too.
+        raise RuntimeError(str(e.locate(config and config.lines))) from None
 
 
 def build_parser():

@@ -17,6 +17,7 @@ import math
 import re
 
 from ..configerror import ConfigError
+from ..configlines import OptionLines
 # The headers a 302 may not get from a router (RFC 3261 8.2.6.2, and the
 # Contact built from OtherDN): sipredirect answers ErrorCode 8 to them, so
 # a rules file refuses the very same set up front.
@@ -60,14 +61,18 @@ class RulesError(ConfigError):
 
 # -- parsing ----------------------------------------------------------------
 
+# How a rules file is read, by configparser and by OptionLines alike.
+_READING = dict(delimiters=("=",), comment_prefixes=("#", ";"),
+                empty_lines_in_values=False,
+                # No DEFAULT section: its options would silently join every rule.
+                default_section="\x00no-default")
+
+
 def parse_rules(text, path=None):
     """Parse and validate a rules file's text; raise :class:`RulesError`
     naming the first problem found."""
-    parser = configparser.ConfigParser(
-        delimiters=("=",), comment_prefixes=("#", ";"), inline_comment_prefixes=None,
-        interpolation=None, strict=True, empty_lines_in_values=False,
-        # No DEFAULT section: its options would silently join every rule.
-        default_section="\x00no-default")
+    parser = configparser.ConfigParser(inline_comment_prefixes=None, interpolation=None,
+                                       strict=True, **_READING)
     parser.optionxform = str.lower
     try:
         parser.read_string(text, source=str(path) if path else "<rules>")
@@ -90,6 +95,14 @@ def parse_rules(text, path=None):
         raise RulesError("line %d: cannot parse %s (options are written 'name = value')"
                          % (lineno, line.strip()), path) from None
 
+    lines = OptionLines(text, path, optionxform=str.lower, **_READING)
+    try:
+        return _rule_set(parser, path)
+    except RulesError as error:
+        raise error.locate(lines)
+
+
+def _rule_set(parser, path):
     rules = []
     settings = RouterSettings()
     seen_names = set()

@@ -99,5 +99,11 @@ def test_twistd_refuses_to_start_naming_the_option(tmp_path, text, message):
     assert result.returncode == 78, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("sipredirect: configuration error: %s: " % ini)
+    # The line where the option is written, also for the checks made after
+    # parsing (the host name, the peer's address).
+    option = message.split("] ", 1)[1].split(" =", 1)[0]
+    line = [n for n, text_line in enumerate(text.splitlines(), start=1)
+            if text_line.startswith(option + " =")]
+    assert lines[0].startswith("sipredirect: configuration error: %s, line %d: "
+                               % (ini, line[0]))
     assert message in lines[0], lines[0]

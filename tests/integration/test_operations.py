@@ -188,6 +188,19 @@ def test_reload_under_load_switches_destination_and_refuses_a_broken_file(
                       rate=20)
     assert result.successful == 20, result.summary()
     assert decisions(server)[-1]["contacts"] == ["<sip:third@127.0.0.1:5070>"]
+    # A value the schema refuses: the SIGHUP's log line and /status name its line.
+    server.config.write_text(original.replace("sip:old@127.0.0.1:5070",
+                                              "sip:third@127.0.0.1:5070, mailto:x@y"))
+    line = original.splitlines().index("default-routing-destinations = "
+                                       "sip:old@127.0.0.1:5070") + 1
+    server.process.send_signal(signal.SIGHUP)
+    while get(server, "/status")[1]["reloads"]["refused"] < 2:
+        assert time.monotonic() < deadline + 10, server.log()
+        time.sleep(0.1)
+    where = "server.ini, line %d: [sipredirect] default-routing-destinations = " % line
+    assert where in get(server, "/status")[1]["last_reload"]["error"]
+    assert any("reload refused, the running configuration stays: " in entry
+               for entry in server.log().splitlines() if where in entry), server.log()
 
 
 def test_explain_returns_the_decision_of_a_sipp_call(server_factory, tmp_path):

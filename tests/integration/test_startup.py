@@ -43,7 +43,9 @@ def test_config_error_stops_twistd_with_one_line(tmp_path, text, message):
     assert result.returncode == 78, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("sipredirect: configuration error: %s" % ini)
+    # Each option is written on line 2, whether parsing or a later check
+    # (the plug-in) refuses it.
+    assert lines[0].startswith("sipredirect: configuration error: %s, line 2: " % ini)
     assert message in lines[0]
 
 

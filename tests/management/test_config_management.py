@@ -17,18 +17,20 @@ def test_empty_endpoint_turns_it_off():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("drain-answer = 404", "x.ini: [management] drain-answer = 404: must be 503 or 302"),
+    ("drain-answer = 404", "x.ini, line 2: [management] drain-answer = 404: must be 503 "
+                           "or 302"),
     ("drain-answer = 302", "x.ini: [management] drain-redirect-to = : drain-answer = 302 "
                            "needs exactly one SIP URI here"),
-    ("drain-retry-after = 0", "x.ini: [management] drain-retry-after = 0: must be at "
+    ("drain-retry-after = 0", "x.ini, line 2: [management] drain-retry-after = 0: must be at "
                               "least 1"),
-    ("allowed-sources = nowhere", "x.ini: [management] allowed-sources = nowhere: "
+    ("allowed-sources = nowhere", "x.ini, line 2: [management] allowed-sources = nowhere: "
                                   "'nowhere' is not an IP address or network"),
-    ("colour = blue", "x.ini: [management] colour = blue: unknown option"),
-    ("allowed-hosts = http://evil", "x.ini: [management] allowed-hosts = http://evil: "
+    ("colour = blue", "x.ini, line 2: [management] colour = blue: unknown option"),
+    ("allowed-hosts = http://evil", "x.ini, line 2: [management] allowed-hosts = "
+                                    "http://evil: "
                                     "'http://evil' is not a host name or address (no "
                                     "port, no URL)"),
-    ("allowed-hosts = a.example:9060", "x.ini: [management] allowed-hosts = "
+    ("allowed-hosts = a.example:9060", "x.ini, line 2: [management] allowed-hosts = "
                                        "a.example:9060: 'a.example:9060' is not a host"),
 ])
 def test_errors_name_file_section_option_and_value(text, message):

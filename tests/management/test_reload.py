@@ -39,7 +39,7 @@ def test_a_broken_file_is_refused_and_the_running_configuration_stays(
                          .replace("sip:old@", "sip:new@"))
     result = node.reloader.reload()
     assert not result.applied
-    assert result.error == ("%s: [sipredirect] router-timeout = soon: not a number"
+    assert result.error == ("%s, line 3: [sipredirect] router-timeout = soon: not a number"
                             % node.path)
     conn = RecordingConnection()
     send(node, conn)

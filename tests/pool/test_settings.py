@@ -30,39 +30,41 @@ def test_alive_statuses_any_or_codes():
     assert config.probing.defaults.alive_statuses == frozenset([200, 404])
     assert config.probing.defaults.alive(404) and not config.probing.defaults.alive(503)
     assert error_of("[probing]\nalive-statuses = 200, ok\n") == (
-        "x.ini: [probing] alive-statuses = 200, ok: 'ok' is not a SIP status code "
+        "x.ini, line 6: [probing] alive-statuses = 200, ok: 'ok' is not a SIP status code "
         "(100-699) or any")
 
 
 def test_timeout_is_bounded_by_timer_f_and_the_interval():
     assert error_of("[probing]\ninterval = 60\ntimeout = 40\n") == (
-        "x.ini: [probing] timeout = 40: must not be longer than Timer F "
+        "x.ini, line 7: [probing] timeout = 40: must not be longer than Timer F "
         "(64*t1-timeout = 32s)")
     assert error_of("[probing]\ninterval = 1\ntimeout = 2\n") == (
-        "x.ini: [probing] timeout = 2: must not be longer than the probe interval (1s)")
+        "x.ini, line 7: [probing] timeout = 2: must not be longer than the probe interval "
+        "(1s)")
 
 
 def test_a_destination_section_must_name_a_configured_destination():
     assert error_of("[destination:sip:typo@10.0.0.1]\nweight = 2\n") == (
-        "x.ini: [destination:sip:typo@10.0.0.1]: names no destination: "
+        "x.ini, line 5: [destination:sip:typo@10.0.0.1]: names no destination: "
         "sip:typo@10.0.0.1 is not in default-routing-destinations, a routing point's "
         "destinations, a trunk's contact (oosp-transfer-enabled) or drain-redirect-to")
 
 
 def test_destination_options_are_checked():
     assert error_of("[destination:sip:a@10.0.0.1]\nweight = 0\n") == (
-        "x.ini: [destination:sip:a@10.0.0.1] weight = 0: must be at least 1")
+        "x.ini, line 6: [destination:sip:a@10.0.0.1] weight = 0: must be at least 1")
     assert error_of("[destination:sip:a@10.0.0.1]\nspeed = 2\n") == (
-        "x.ini: [destination:sip:a@10.0.0.1] speed = 2: unknown option")
+        "x.ini, line 6: [destination:sip:a@10.0.0.1] speed = 2: unknown option")
     assert error_of("[destination:mailto:x]\n").startswith(
-        "x.ini: [destination:mailto:x]: 'mailto:x' is not a SIP URI")
+        "x.ini, line 5: [destination:mailto:x]: 'mailto:x' is not a SIP URI")
 
 
 def test_all_destinations_down_choices():
     text = BASE.replace("[sipredirect]\n", "[sipredirect]\nall-destinations-down = maybe\n")
     with pytest.raises(ConfigError) as info:
         parse_config(text, "x.ini")
-    assert str(info.value).startswith("x.ini: [sipredirect] all-destinations-down = maybe:")
+    assert str(info.value).startswith(
+        "x.ini, line 2: [sipredirect] all-destinations-down = maybe:")
     assert "is not one of use-anyway, reject" in str(info.value)
     assert parse_config(text.replace("maybe", "reject"), "x.ini").all_destinations_down \
         == "reject"

@@ -20,8 +20,8 @@ def test_bad_rules_file_is_one_line_on_stderr_and_exit_78(tmp_path, capsys):
     status = cli.main(["--server", "tcp:127.0.0.1:3000", "--rules", str(rules)])
     assert status == cli.EX_CONFIG == 78
     err = capsys.readouterr().err
-    assert err == "sipredirect-router: rules error: %s: [rule r] delay = soon: not a number\n" \
-        % rules
+    assert err == ("sipredirect-router: rules error: %s, line 3: [rule r] delay = soon: "
+                   "not a number\n" % rules)
 
 
 def test_missing_rules_file_exits_78(tmp_path, capsys):
