@@ -13,11 +13,11 @@ import json
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet import threads
-from twisted.logger import Logger
 from twisted.web import resource, server
 
 from ..limits import NetworkSet
 from ..pool import UnknownDestination
+from ..safelog import Logger
 from .guard import OPEN_PAGES, Refusal, RequestGuard
 from .metrics import make_registry
 
