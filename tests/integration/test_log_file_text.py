@@ -10,13 +10,17 @@ in every place a peer controls, must write each line with those bytes as
 """
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 
 from free_ports import free_port
-from harness import ServerProcess
+from harness import REPO, ServerProcess
 from sipredirect.testing import ack_for, invite, status_of
 
 PASSWORD = "router password of the log test"
@@ -39,7 +43,9 @@ def server(tmp_path_factory):
         port=port,
         routing_points="8001 = %s\n8002 = sip:8002@127.0.0.1:%d\n8003 =\n" % (AGENT, port),
         extra_sections="[router]\nendpoint = tcp:%d:interface=127.0.0.1\n"
-                       "password-file = %s\n" % (router_port, secret))
+                       "password-file = %s\n[management]\nendpoint = tcp:0:interface=127.0.0.1\n"
+                       "token-file = management.token\ndecision-log = decisions.jsonl\n"
+                       % (router_port, secret))
     process.router_port = router_port
     process.start()
     yield process
@@ -251,3 +257,43 @@ def test_router_link_text_that_is_not_utf8_is_logged_escaped(server):
     assert b"Temporarily disabling observer" not in log
     assert b"UnicodeEncodeError" not in log and b"Traceback" not in log
     assert b"call router-\\xe9\\xfe (ConnID " in log
+
+
+def ctl(server, *args):
+    """sipredirect-ctl against ``server`` with a strict UTF-8 stdout (a
+    UTF-8 terminal; under the C locale Python would escape by itself)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8:strict")
+    proc = subprocess.run([sys.executable, "-m", "sipredirect.management.ctl",
+                           "--url", server.management_url,
+                           "--token-file", str(server.token_file)] + list(args),
+                          cwd=str(REPO), capture_output=True, timeout=60, env=env)
+    return proc.returncode, proc.stdout.decode("utf-8") + proc.stderr.decode("utf-8")
+
+
+def test_explain_and_status_of_a_call_with_bytes_that_are_not_utf8(server):
+    """``sipredirect-ctl explain`` given the Call-ID's very bytes finds the
+    call and prints it with \\xhh; /status and the decision log stay valid
+    UTF-8 JSON.  Before: ctl died with UnicodeEncodeError (urlencode), and
+    /explain decoded the Call-ID with "replace", so never found it."""
+    peer = Peer(server)
+    try:
+        request = peer.request(call_id="explain-\xe9", replace=[
+            (b"\xc3\xa9", b"\xe9\xfc"), (b"From: <", b"From: \"Jos\xe9\" <")])
+        answer = peer.send(request)
+        assert status_of(answer) == 302
+        peer.ack(request, answer)
+    finally:
+        peer.close()
+    code, output = ctl(server, "explain", b"explain-\xe9\xfc")
+    assert code == 0, output
+    assert "explain-\\xe9\\xfc  answered 302 (routed)" in output
+    code, output = ctl(server, "explain", "--json", b"explain-\xe9\xfc")
+    assert code == 0, output
+    assert json.loads(output)["decisions"][0]["call_id"] == "explain-\udce9\udcfc"
+    token = server.token_file.read_text().strip()
+    status = urllib.request.Request(server.management_url + "/status",
+                                    headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(status, timeout=5) as response:
+        json.loads(response.read().decode("utf-8"))
+    for line in (server.workdir / "decisions.jsonl").read_bytes().splitlines():
+        json.loads(line.decode("utf-8"))
