@@ -11,9 +11,9 @@ while the transactions already live, and their retransmissions, are
 served as before.
 """
 
-from twisted.logger import Logger
 
 from .logthrottle import LogThrottle
+from .safelog import Logger
 
 
 class TransactionCap:

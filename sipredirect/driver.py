@@ -10,11 +10,11 @@ the one delayed call in step with ``core.next_deadline()``.
 """
 
 from twisted.internet import defer
-from twisted.logger import Logger
 
 from .actions import (CancelRouting, Close, LookUpCall, RouteConfirmed,
                       RouteUnconfirmed, Send, StartRouting)
 from .routingtypes import Redirect, Reject
+from .safelog import Logger
 from .wakeup import Wakeup
 
 # The decisions a routing service answers with at once.

@@ -12,10 +12,10 @@ A refusal is silent on the wire (an answer to a spoofed source would make
 the server a reflector), counted, and logged a little.
 """
 
-from twisted.logger import Logger
 
 from .limits import Admission, RateLimiter
 from .logthrottle import LogThrottle
+from .safelog import Logger
 from .sip import FramedMessage
 from .streamguard import SourceConnections
 

@@ -10,9 +10,9 @@ instead (seed row 13).
 
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError
-from twisted.logger import Logger
 
 from .reactorstate import reactor_stopping
+from .safelog import Logger
 from .sockbuf import RECEIVE, SEND, apply_buffer, cap_warning, read_limit
 from .transports import BoundedReadPort, SipDatagramProtocol, SipStreamFactory
 

@@ -11,12 +11,12 @@ import collections
 
 from twisted.internet import defer
 from twisted.python import failure
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from .interfaces import IRoutingService
 from .logthrottle import LogThrottle
 from .routingtypes import Redirect, Reject
+from .safelog import Logger
 from .wiretext import escape_text
 
 # Answers that pass the call on rather than end the chain: the chain's own

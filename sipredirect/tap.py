@@ -6,7 +6,6 @@ import importlib
 import sys
 
 from twisted.application import service
-from twisted.logger import Logger
 from twisted.python import usage
 from zope.interface.verify import verifyObject
 from zope.interface.exceptions import Invalid
@@ -27,6 +26,7 @@ from .pool import DestinationMarks
 from .probing import ProberService
 from .redislink import RedisCallMemory, RedisClient
 from .routerlink import RouterLink, RouterLinkService
+from .safelog import Logger
 from .schema import HTTP_ROUTING_SERVICE
 from .server import SipServerService
 from .sipaddress import resolve_sip_address

@@ -13,9 +13,9 @@ examples::
 
 import time
 
-from twisted.logger import Logger
 
 from . import __version__
+from .safelog import Logger
 from .wiretext import escape_text
 
 # Attributes T-Server prints without quotes.

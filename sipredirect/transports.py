@@ -11,12 +11,12 @@ from collections import deque
 
 from twisted.internet import interfaces, protocol, udp
 from twisted.internet.error import MessageLengthError
-from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from zope.interface import implementer
 
 from .redirect import Peer
 from .logthrottle import LogThrottle
+from .safelog import Logger
 from .sip import PING, FramingError, StreamFramer
 from .streamguard import MessageDeadline
 from .tls import client_identity_allowed, handshake_failure

@@ -9,8 +9,9 @@ strict UTF-8; every place that sends it elsewhere says here how:
 * to routers (JSON, docs/router-protocol.rst): :func:`escape_text`, a
   backslash escape that is unambiguous and reversible (:func:`unescape_text`);
 * to Redis (binary-safe): :func:`wire_bytes`, the very bytes that came in;
-* to the log: :func:`escape_text` as well, so a log line never fails to be
-  written.
+* to the log: :func:`log_text` (by way of :class:`sipredirect.safelog.Logger`,
+  the logger every module uses), so a log line never fails to be written
+  (twistd's log file encodes strict UTF-8).
 """
 
 import codecs
@@ -39,6 +40,17 @@ def escape_text(text):
     """
     if "\\" in text:
         text = text.replace("\\", "\\\\")
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+def log_text(text):
+    """``text`` as it goes into a log line: each byte that was not UTF-8 as
+    ``\\xhh``, any other lone surrogate as ``\\uhhhh``; everything else,
+    backslashes included, as it is, so that ordinary text reads in the log
+    exactly as before.  (Not reversible like :func:`escape_text`: a log is
+    read, not parsed back.)"""
+    if _SURROGATE.search(text) is None:
+        return text
     return _SURROGATE.sub(_escape_surrogate, text)
 
 

@@ -31,12 +31,12 @@ a meaning (or the RequestRouteCall has a Location), else a host name.
 import ipaddress
 
 from twisted.internet import defer
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from ..destinations import DestinationUnresolvable, UriResolver
 from ..interfaces import IDestinationResolver
 from ..routingtypes import Contact
+from ..safelog import Logger
 from ..sip import SipParseError, SipUri, parse_uri
 from ..sip.grammar import format_params
 

@@ -16,11 +16,11 @@ after the first is answered, is an ordinary re-routing attempt.
 
 import random
 
-from twisted.logger import Logger
 
 from ..actions import CallLookup
 from ..ids import ConnIdGenerator, new_call_uuid
 from ..routingtypes import RouteRequest
+from ..safelog import Logger
 
 
 class Refusal(Exception):

@@ -10,10 +10,10 @@ reads when scraped.
 import collections
 from bisect import bisect_left
 
-from twisted.logger import Logger
 
 from ..decisions import LatencyHistogram, decision_facts
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 
 
 class Reporting:

@@ -2,10 +2,10 @@
 into the INVITE's final response (RFC 3261 8.3: 302 with the Contacts, or
 the rejection's status)."""
 
-from twisted.logger import Logger
 
 from ..actions import CancelRouting, LookUpCall, StartRouting
 from ..routingtypes import Redirect, Reject
+from ..safelog import Logger
 from ..sip import SipUri, TelUri
 from ..sip.transaction import PROCEEDING
 from ..sip.uri import as_sips

@@ -6,7 +6,8 @@ import shutil
 import signal
 
 from twisted.internet import protocol
-from twisted.logger import Logger
+
+from ..safelog import Logger
 
 
 class CommandProtocol(protocol.ProcessProtocol):

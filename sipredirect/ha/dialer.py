@@ -13,7 +13,8 @@ hourly), so a log read days later still shows that the pair runs alone.
 """
 
 from twisted.application.internet import backoffPolicy
-from twisted.logger import Logger
+
+from ..safelog import Logger
 
 # The first reminder, and the longest gap between two.
 FIRST_REMINDER = 60.0

@@ -34,10 +34,10 @@ from collections import OrderedDict
 
 from twisted.application import internet
 from twisted.internet import endpoints, interfaces, protocol
-from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from zope.interface import implementer
 
+from ..safelog import Logger
 from ..tls import TLSServerFactory, client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
 from .dialer import PeerDialer

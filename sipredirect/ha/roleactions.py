@@ -7,8 +7,8 @@ replication, and the messages of the pair (heartbeat, hand-over, request
 to step down).
 """
 
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from .commands import run_command
 from .roles import (ASK_STEP_DOWN, PRIMARY, SEND_HANDOVER, SEND_HEARTBEAT, BecomeBackup,
                     BecomePrimary, PeerDeaf, StayDown)

@@ -6,9 +6,9 @@ A secret shipped in the repository is no secret, so the example INIs name
 a file instead.
 """
 
-from twisted.logger import Logger
 
 from ..configerror import ConfigError
+from ..safelog import Logger
 from ..schema import HA_SECTION
 from ..secretfiles import (MIN_SHARED_SECRET, SecretFileError,
                            load_or_create_secret_file)

@@ -9,10 +9,10 @@ round-robin positions travel through
 
 from twisted.application import service
 from twisted.internet import task
-from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
 from ..reactorstate import reactor_stopping
+from ..safelog import Logger
 from ..wakeup import Wakeup
 from .link import LOG_INTERVAL, REFUSAL_REASONS, PeerEndpoints
 from .replication import MemoryReplication

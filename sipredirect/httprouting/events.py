@@ -10,9 +10,9 @@ the server's memory.
 
 import collections
 
-from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 
 
 class EventBatcher:

@@ -12,12 +12,12 @@ import collections
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from ..decisions import LatencyHistogram
 from ..interfaces import IRoutingService
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 from ..wiretext import escape_text
 from .agent import make_agent, request_headers
 from .body import BytesBody, read_limited

@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 
 from ..config import ConfigError, load_config
+from ..wiretext import log_text
 from .token import TokenError, read_token
 
 DEFAULT_URL = "http://127.0.0.1:9060"
@@ -88,7 +89,9 @@ class Client:
         """(HTTP status, decoded JSON body)."""
         url = self.base + path
         if query:
-            url += "?" + urllib.parse.urlencode(query)
+            # A Call-ID given with bytes that are not UTF-8 (the shell hands
+            # them over as surrogates) goes out as those very bytes.
+            url += "?" + urllib.parse.urlencode(query, errors="surrogateescape")
         headers = {"X-Sipredirect-Ctl": "1"} if method == "POST" else {}
         if self.token is not None:
             headers["Authorization"] = "Bearer " + self.token
@@ -222,7 +225,7 @@ def run(args):
         if args.json:
             _print(body)
         else:
-            print(destinations_text(body))
+            print(log_text(destinations_text(body)))
         return 0
     if command == "destination":
         query = {"uri": args.uri, "state": args.state}
@@ -235,13 +238,15 @@ def run(args):
         code, body = client.call("GET", "/explain", {"call-id": args.call_id})
         if code == 404:
             raise CtlError("no decision for Call-ID %s (not kept in memory, and not in "
-                           "the decision log)" % args.call_id)
+                           "the decision log)" % log_text(args.call_id))
         if code != 200:
             raise CtlError("explain failed (%s): %s" % (code, body))
         if args.json:
             _print(body)
         else:
-            print(explain_text(args.call_id, body.get("decisions", [])))
+            # Bytes of the call that were not UTF-8 come as "\udcXX" in the
+            # JSON: printed as \xhh, as the log shows them.
+            print(log_text(explain_text(args.call_id, body.get("decisions", []))))
         return 0
     raise CtlError("unknown command %s" % command)
 

@@ -5,9 +5,11 @@ kept in memory for ``sipredirect-ctl explain``."""
 import collections
 import json
 
-from twisted.logger import FileLogObserver, Logger
+from twisted import logger
+from twisted.logger import FileLogObserver
 
 from ..decisions import F_CALL_ID, F_ROUTING_POINT, F_STATUS, decision_record
+from ..safelog import Logger
 
 OTHER_DNS = "(other)"
 
@@ -52,8 +54,10 @@ class DecisionLog:
 
     def _open(self, handle):
         self._file = handle
-        self._writer = Logger(namespace="sipredirect.decisions",
-                              observer=FileLogObserver(handle, _line))
+        # Twisted's own logger: the line is JSON, which escapes a lone
+        # surrogate itself, and this runs once per call.
+        self._writer = logger.Logger(namespace="sipredirect.decisions",
+                                     observer=FileLogObserver(handle, _line))
 
     def __call__(self, facts):
         if self._writer is not None:

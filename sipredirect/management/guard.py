@@ -21,9 +21,9 @@ import ipaddress
 import time
 import urllib.parse
 
-from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 
 #: Pages anyone who passes allowed-sources and the Host check may read:
 #: scrapers and probes carry no token.

@@ -4,9 +4,9 @@ the operator's questions about them."""
 
 import hashlib
 
-from twisted.logger import Logger
 
 from ..pool import DestinationMarks
+from ..safelog import Logger
 from .guard import REFUSALS
 
 

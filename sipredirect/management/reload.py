@@ -14,13 +14,13 @@ needing a restart and left as they are.
 import configparser
 import hashlib
 
-from twisted.logger import Logger
 
 from ..config import (HA_SCHEMA, HA_SECTION, MAIN_SECTION, MANAGEMENT_SCHEMA,
                       MANAGEMENT_SECTION, ROUTER_SCHEMA, ROUTER_SECTION, SCHEMA,
                       ConfigError, parse_config)
 from ..logthrottle import LogThrottle
 from ..policy import build_policy, install_policy
+from ..safelog import Logger
 from ..schema import live_reload
 from .changes import accident, describe, option_changes, routing_point_changes
 

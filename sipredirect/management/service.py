@@ -5,9 +5,9 @@ import signal
 
 from twisted.application import service
 from twisted.internet import endpoints
-from twisted.logger import Logger
 from twisted.web import server
 
+from ..safelog import Logger
 from .web import ManagementResource
 
 

@@ -10,9 +10,9 @@ token; the two nodes of a pair on one machine may share the file, and
 whichever starts first creates it.
 """
 
-from twisted.logger import Logger
 
 from ..configerror import ConfigError
+from ..safelog import Logger
 from ..schema import MANAGEMENT_SECTION
 from ..secretfiles import SecretFileError, load_or_create_secret_file, read_secret_file
 

@@ -13,11 +13,11 @@ import json
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet import threads
-from twisted.logger import Logger
 from twisted.web import resource, server
 
 from ..limits import NetworkSet
 from ..pool import UnknownDestination
+from ..safelog import Logger
 from .guard import OPEN_PAGES, Refusal, RequestGuard
 from .metrics import make_registry
 
@@ -91,7 +91,9 @@ class ManagementResource(resource.Resource):
         values = request.args.get(b"call-id") or request.args.get(b"call_id")
         if not values:
             return _json(request, 400, {"error": "give ?call-id=CALL-ID"})
-        call_id = values[0].decode("utf-8", "replace")
+        # As the SIP parser decodes it: a Call-ID with bytes that are not
+        # UTF-8 is found under the very key the decision was kept by.
+        call_id = values[0].decode("utf-8", "surrogateescape")
         decisions = self.node.decisions
         found = decisions.find(call_id) if decisions is not None else []
         if found or decisions is None or not decisions.path:

@@ -16,8 +16,8 @@ member is down: :func:`refresh_named`).  The pool (:mod:`.registry`)
 applies it.
 """
 
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from .destination import USABLE
 
 log = Logger()

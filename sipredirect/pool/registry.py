@@ -9,9 +9,9 @@ the clock is :class:`~.marks.DestinationMarks`.
 
 import dataclasses
 
-from twisted.logger import Logger
 
 from ..decisions import LatencyHistogram
+from ..safelog import Logger
 from .destination import Destination
 from .members import Membership, describe_members, refresh_named
 from .ratelimit import CallRate

@@ -19,9 +19,9 @@ destinations are down.
 from twisted.application import service
 from twisted.internet import protocol
 from twisted.internet.abstract import isIPAddress, isIPv6Address
-from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 from ..sip import Response, SipParseError, read_message
 from ..wakeup import Wakeup
 from .prober import Prober

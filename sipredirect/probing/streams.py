@@ -19,9 +19,9 @@ known as soon as its port refuses.
 from twisted.internet import protocol
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.ssl import optionsForClientTLS
-from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 
+from ..safelog import Logger
 from ..sip import PING, FramingError, Response, SipParseError, StreamFramer, read_message
 from ..transports import set_no_delay
 

@@ -23,10 +23,10 @@ import random
 
 from twisted.application import internet, service
 from twisted.internet import defer, endpoints, error, protocol
-from twisted.logger import Logger
 from zope.interface import implementer
 from twisted.internet.interfaces import IStreamClientEndpoint
 
+from ..safelog import Logger
 from .resp import RedisError, RespParser, RespProtocolError, encode_command
 
 

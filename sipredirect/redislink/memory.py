@@ -34,12 +34,12 @@ also written to), and the fallbacks are counted and logged.
 import collections
 
 from twisted.internet import defer
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from ..callmemory import CallRecord
 from ..interfaces import ICallMemory
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 from ..wiretext import escape_text
 
 CLAIM = """

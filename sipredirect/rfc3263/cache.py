@@ -12,8 +12,8 @@ costs one wait per name per ``negative_ttl``, not one per call.
 import collections
 
 from twisted.internet import defer
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from .choice import SrvChoice
 from .lookup import DnsFailure, NoTargets
 

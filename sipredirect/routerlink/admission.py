@@ -7,9 +7,9 @@ Sans-IO: every method takes ``now``; the link owns the clock.
 
 from collections import OrderedDict
 
-from twisted.logger import Logger
 
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 
 
 class PasswordGuard:

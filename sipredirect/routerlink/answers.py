@@ -3,11 +3,11 @@ its OtherDN resolved to Contacts, and turned into the call's decision
 (docs/router-protocol.rst, "Routing a call")."""
 
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..destinations import DestinationUnresolvable
 from ..routingtypes import Redirect, Reject
+from ..safelog import Logger
 from .hops import routing_point_named
 from .messages import (ErrorCode, RouterProtocolError, extensions, printable, reject_status,
                        sip_headers, string_attribute)

@@ -6,10 +6,10 @@ a call) and is stamped with the link's clock; one event meant for several
 routers is encoded once for all of them.
 """
 
-from twisted.logger import Logger
 
 from .. import __version__
 from ..logthrottle import LogThrottle
+from ..safelog import Logger
 from ..wiretext import escape_text
 from .messages import PROTOCOL_VERSION, encode_event
 

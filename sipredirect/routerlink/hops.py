@@ -6,8 +6,8 @@ strategy spreading the calls of a default routing point over additional
 ones; docs/router-protocol.rst, "Routing to another routing point").
 """
 
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from .messages import ErrorCode, RouterProtocolError, encode_event
 
 #: The Extensions key of EventRouteRequest that lists the routing points a

@@ -11,11 +11,11 @@ makes itself (``events.py``).
 
 from collections import defaultdict
 
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from ..interfaces import IRoutingService
 from ..policy import PolicyHolder
+from ..safelog import Logger
 from .admission import RefusalLog
 from .answers import RouteAnswers
 from .destinationstate import DestinationStates

@@ -5,10 +5,10 @@ earliest deadline of them all."""
 from bisect import bisect_left
 
 from twisted.internet import defer
-from twisted.logger import Logger
 
 from ..deadlines import DeadlineQueue
 from ..decisions import LatencyHistogram
+from ..safelog import Logger
 from ..wakeup import Wakeup
 from .events import send_to
 

@@ -1,11 +1,11 @@
 """The router link's wire adapter: JSON lines in and out."""
 
 from twisted.internet import interfaces, protocol
-from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 from zope.interface import implementer
 
 from ..limits import NetworkSet
+from ..safelog import Logger
 from ..tls import client_identity_allowed, handshake_failure
 from ..transports import set_no_delay
 from .messages import MAX_LINE, ErrorCode, RouterProtocolError, decode_line, encode_event

@@ -4,8 +4,8 @@ that makes guessing the password expensive (docs/router-protocol.rst,
 
 import hmac
 
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from .admission import PasswordGuard
 from .messages import ErrorCode, RouterProtocolError, printable, string_attribute
 

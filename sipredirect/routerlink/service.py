@@ -2,8 +2,8 @@
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
-from twisted.logger import Logger
 
+from ..safelog import Logger
 from ..tls import TLSServerFactory
 from .protocol import RouterLinkFactory
 

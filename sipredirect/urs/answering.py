@@ -3,7 +3,7 @@ each EventRouteRequest from a primary answered with RequestRouteCall as
 the ``decide`` callable says, now or after the rule's delay; EventRouteUsed
 and EventAbandoned counted."""
 
-from twisted.logger import Logger
+from ..safelog import Logger
 
 
 class CallAnswers:

@@ -12,9 +12,10 @@ import sys
 from twisted.application import service
 from twisted.internet.endpoints import clientFromString
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
-                            Logger, globalLogBeginner, textFileLogObserver)
+                            globalLogBeginner, textFileLogObserver)
 
 from .. import __version__, gctuning
+from ..safelog import Logger
 from ..secretfiles import SecretFileError, read_secret_file
 from .client import DEFAULT_KEEPALIVE, RouterConnections
 from .rules import RulesError, parse_rules

@@ -20,10 +20,10 @@ import random
 from twisted.application import service
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import defer, protocol
-from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
 from ..routerlink.messages import encode_event as encode_line
+from ..safelog import Logger
 from ..transports import set_no_delay
 from .answering import CallAnswers
 from .registration import PROTOCOL_VERSION, SILENCE_INTERVALS, Registration

@@ -3,7 +3,8 @@ learning the server's role, registering the client and its DNs, and the
 keep-alive that notices a server gone silent."""
 
 from twisted.internet import defer, task
-from twisted.logger import Logger
+
+from ..safelog import Logger
 
 PROTOCOL_VERSION = 1
 #: The link is dropped (and re-made) when nothing at all has come from the

@@ -12,7 +12,8 @@ import os
 import tempfile
 
 from twisted.application import service
-from twisted.logger import Logger
+
+from ..safelog import Logger
 
 #: How many ConnIDs of EventRouteUsed are remembered to spot duplicates.
 #: ConnIDs are unique for the whole HA pair, so one set serves every server.

@@ -9,6 +9,7 @@ import pytest
 import pytest_twisted
 from OpenSSL import crypto
 from twisted.internet import defer, reactor, ssl, task
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.web import resource, server
 
 from sipredirect.callmodel.mapping import AttributeMapper
@@ -69,6 +70,11 @@ class Misbehaving(resource.Resource):
         if path == "/bad-header":
             return json.dumps({"action": "redirect", "contacts": ["sip:a@h"],
                                "headers": {"Via": "SIP/2.0/UDP evil"}}).encode()
+        if path == "/own-uri-not-utf8":
+            # JSON's "\udce9": the call's own Request-URI, byte 0xe9 and all.
+            return b'{"action": "redirect", "contacts": ["sip:80\\udce9@127.0.0.1:5060"]}'
+        if path == "/reason-not-utf8":
+            return b'{"action": "reject", "status": 486, "reason": "Busy \\udce9"}'
         if path == "/redirect":
             return json.dumps({"action": "redirect", "headers": {"X-Why": "vip"},
                                "contacts": ["sip:a@10.0.0.1",
@@ -290,3 +296,34 @@ def test_https_with_client_certificate_and_server_name_checked(https, tmp_path):
     # The server refuses the handshake without a client certificate.
     assert results["no-client-certificate"][0] == "sip:fb@10.0.0.9"
     assert set(results["no-client-certificate"][1]) <= {"tls", "error"}
+
+
+@pytest.mark.parametrize("path", ["/own-uri-not-utf8", "/reason-not-utf8"])
+@pytest_twisted.inlineCallbacks
+def test_an_answer_with_text_that_is_not_utf8_is_logged_as_utf8(web, path):
+    """A web service answering with a lone surrogate (JSON "\\udce9") is
+    refused as malformed, and the log line quoting it encodes as UTF-8
+    (twistd's log file would lose it otherwise: before, the own-URI line
+    held the surrogate)."""
+    lines = []
+
+    def observer(event):
+        if event.get("log_namespace", "").startswith("sipredirect.httprouting"):
+            lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observer)
+    service = service_for(web.url + path)
+    message = invite(user="80\xe9").replace(b"\xc3\xa9", b"\xe9")
+    request = RouteRequest(parse_message(message), "8001", Peer("udp", "127.0.0.1", 5070),
+                           "00000000000000a2", "uuid-2", 0)
+    request.describe_with(AttributeMapper(), EventTracer(), 0)
+    try:
+        decision = yield service.route(request)
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    yield service.close()
+    assert decision is None and dict(service.outcomes) == {"malformed": 1}
+    assert len(lines) == 1, lines
+    lines[0].encode("utf-8")  # raised UnicodeEncodeError before
+    if path == "/own-uri-not-utf8":
+        assert "contact sip:80\\xe9@127.0.0.1:5060 is the call's own Request-URI" in lines[0]
