@@ -16,8 +16,8 @@ import time
 
 from free_ports import free_port
 from harness import (REPO, SCENARIOS, RouterProcess, ServerProcess, received_redirects,
-                     redirect_contacts, run_sipp, sipp_binary)
-from test_operations import ctl, delta
+                     redirect_contacts, run_sipp, sipp_binary, split_trace)
+from test_operations import ctl, delta, get
 
 INTERVAL, TIMEOUT = 0.5, 0.4
 PROBING = """
@@ -327,9 +327,11 @@ def test_a_live_reload_keeps_a_down_state_probes_an_added_one_and_forgets_a_remo
     added = "sip:added@127.0.0.1:%d" % port
     uas = SippUas(tmp_path / "uas", port, "u1").start()
     (tmp_path / "server").mkdir()
+    # kept takes one call a second: the explain of a call says when it
+    # was skipped for that, and when dead was skipped for being down.
     server = ServerProcess(tmp_path / "server",
                            "default-routing-destinations = %s, %s, %s\n" % (kept, dead, removed),
-                           extra_sections=PROBING)
+                           extra_sections=PROBING + "[destination:%s]\nmax-cps = 1\n" % kept)
     try:
         server.start()
         wait_state(server, dead, "down", 5.0)
@@ -355,6 +357,30 @@ def test_a_live_reload_keeps_a_down_state_probes_an_added_one_and_forgets_a_remo
         assert "destination %s is down (was unknown)" % dead in log
         assert log.count("destination %s is " % kept) == 1  # up (was unknown)
         assert "destination %s is up (was unknown)" % added in log
+
+        # sipredirect-ctl explain says which destination a call skipped, and why.
+        result = run_sipp(tmp_path / "calls", "uac_redirect.xml", server.port, calls=6,
+                          rate=50, trace_messages=True)
+        assert result.returncode == 0 and result.successful == 6, result.summary()
+        assert kept in redirect_contacts(result) and dead not in redirect_contacts(result)
+        notes = {}
+        for _, direction, body in split_trace(result.messages()):
+            if direction == "sent" and body.startswith("INVITE"):
+                call_id = re.search(r"^Call-ID: (\S+)", body, re.M).group(1)
+                code, answer = get(server, "/explain?call-id=" + call_id)
+                assert code == 200, answer
+                why = " ".join(step.get("why") or "" for record in answer["decisions"]
+                               for step in record.get("steps", ()))
+                for reason in ("down", "over max-cps"):
+                    if "%s (%s)" % (dead if reason == "down" else kept, reason) in why:
+                        notes.setdefault(reason, call_id)
+        assert set(notes) == {"down", "over max-cps"}, notes
+        for reason, skipped in (("down", dead), ("over max-cps", kept)):
+            code, output = ctl(server, "explain", notes[reason])
+            assert code == 0, output
+            assert re.search(r"(?m)^  asked default-destinations: decided after [0-9.]+ ms "
+                             r"\(skipped (\S+ \([a-z -]+\), )*%s \(%s\)"
+                             % (re.escape(skipped), reason), output), output
     finally:
         server.stop()
         uas.kill()
