@@ -50,7 +50,7 @@ def parse_pool_sections(parser, path, parse_section, t1_ms):
     values = parse_section(parser, PROBING_SECTION, PROBING_SCHEMA, path)
     defaults = ProbeSettings(values["interval"], values["timeout"],
                              values["failures_before_down"], values["successes_before_up"],
-                             values["alive_statuses"], values["from"], values["to"])
+                             values["alive_statuses"], values["from"] or "", values["to"] or "")
     _check_timeout(defaults, path, PROBING_SECTION, "timeout", t1_ms)
     probing = ProbingConfig(values["enabled"], defaults)
     sections = {}

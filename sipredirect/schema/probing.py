@@ -2,6 +2,8 @@
 probed with OPTIONS) and ``[destination:URI]`` (one destination's weight,
 calls-per-second limit and probing overrides)."""
 
+from ..sip.errors import SipParseError
+from ..sip.uri import parse_sip_uri
 from .option import Option
 from .values import parse_bool, parse_float, parse_int, parse_str
 
@@ -22,6 +24,21 @@ def parse_statuses(text):
     if not codes:
         raise ValueError("give any or a list of status codes")
     return frozenset(codes)
+
+
+def parse_probe_uri(text):
+    """A SIP URI for the From or To of the probes (empty: the default).  It
+    is written into the header between < and >, so a value that is not one
+    URI would make every probe malformed: refused at start."""
+    text = text.strip()
+    if not text:
+        return ""
+    try:
+        parse_sip_uri(text)
+    except SipParseError as e:
+        hint = "; write the URI without <>" if text.startswith("<") else ""
+        raise ValueError("%r is not a SIP URI (%s)%s" % (text, e.reason, hint)) from None
+    return text
 
 
 PROBING_SCHEMA = [
@@ -49,11 +66,12 @@ PROBING_SCHEMA = [
            "Which answers to OPTIONS count a destination alive: any (any response "
            "proves a SIP server is there) or status codes, e.g. 200, 404.",
            kind="any or status list", reload=True),
-    Option("from", parse_str, "",
+    Option("from", parse_probe_uri, "",
            "From URI of the probes (empty: sip:sipredirect@ the server's "
-           "sip-address and port).", reload=True),
-    Option("to", parse_str, "",
-           "To URI of the probes (empty: the destination's own URI).", reload=True),
+           "sip-address and port).", kind="SIP URI", reload=True),
+    Option("to", parse_probe_uri, "",
+           "To URI of the probes (empty: the destination's own URI).", kind="SIP URI",
+           reload=True),
 ]
 
 DESTINATION_SCHEMA = [

@@ -16,8 +16,8 @@ import time
 
 from free_ports import free_port
 from harness import (REPO, SCENARIOS, RouterProcess, ServerProcess, received_redirects,
-                     redirect_contacts, run_sipp, sipp_binary)
-from test_operations import ctl, delta
+                     redirect_contacts, run_sipp, sipp_binary, split_trace)
+from test_operations import ctl, delta, get
 
 INTERVAL, TIMEOUT = 0.5, 0.4
 PROBING = """
@@ -126,9 +126,14 @@ def kill_and_revive(tmp_path, transport, uri_suffix):
         assert [t for t in to_dead if t > up_at + 0.1], "no call came back to it"
         assert [t for t in to_dead if t < killed_at], "it took calls before"
         log = server.log()
-        assert "destination %s is down (was up)" % uris[1] in log
-        assert "destination %s is probing (was down)" % uris[1] in log
-        assert "destination %s is up (was probing)" % uris[1] in log
+        # Each change logged once: one down, one probing, one up, and
+        # nothing else about it since it came up at the start.
+        changes = re.findall(r"destination %s is (\w+ \(was \w+\))" % re.escape(uris[1]),
+                             log)
+        assert changes == ["up (was unknown)", "down (was up)", "probing (was down)",
+                           "up (was probing)"], changes
+        for other in (uris[0], uris[2]):
+            assert log.count("destination %s is " % other) == 1  # up (was unknown)
         # The reference router, registered on the server, heard each change
         # in EventDestinationState.
         heard = router.log()
@@ -297,3 +302,85 @@ def test_the_worked_example_probes_its_destinations_and_routers_hear_and_mark_th
         server.stop()
         for each in uas:
             each.kill()
+
+
+# -- a live reload ----------------------------------------------------------------------
+
+def listed(server):
+    """{destination: state} from ``sipredirect-ctl destinations --json``."""
+    code, output = ctl(server, "destinations", "--json")
+    assert code == 0, output
+    return {d["destination"]: d["state"] for d in json.loads(output)["destinations"]}
+
+
+def test_a_live_reload_keeps_a_down_state_probes_an_added_one_and_forgets_a_removed_one(
+        tmp_path):
+    """``sipredirect-ctl reload`` of a probing server (issue 21, point 7):
+    a destination down before the reload and kept by it is down at once
+    after it, with no second state-change line; one the reload adds is
+    probed (it leaves "unknown" for "up"); one it removes is no longer
+    listed."""
+    port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    kept = "sip:kept@127.0.0.1:%d" % port
+    dead = "sip:dead@127.0.0.1:%d" % dead_port
+    removed = "sip:removed@127.0.0.1:%d" % port
+    added = "sip:added@127.0.0.1:%d" % port
+    uas = SippUas(tmp_path / "uas", port, "u1").start()
+    (tmp_path / "server").mkdir()
+    # kept takes one call a second: the explain of a call says when it
+    # was skipped for that, and when dead was skipped for being down.
+    server = ServerProcess(tmp_path / "server",
+                           "default-routing-destinations = %s, %s, %s\n" % (kept, dead, removed),
+                           extra_sections=PROBING + "[destination:%s]\nmax-cps = 1\n" % kept)
+    try:
+        server.start()
+        wait_state(server, dead, "down", 5.0)
+        wait_state(server, kept, "up", 5.0)
+        wait_state(server, removed, "up", 5.0)
+        text = server.config.read_text()
+        server.config.write_text(text.replace(removed, added))
+        code, output = ctl(server, "reload")
+        assert code == 0, output
+        now = listed(server)
+        assert now[dead] == "down" and now[kept] == "up", now
+        assert removed not in now and added in now, now
+        wait_state(server, added, "up", 3.0)
+        probes = server.metrics()[("sipredirect_probes_total", (("event", "sent"),))]
+        # Four more intervals: the kept ones do not flap; the removed one
+        # has left /destinations and /metrics.
+        time.sleep(4 * INTERVAL)
+        assert listed(server) == {kept: "up", dead: "down", added: "up"}
+        assert states(server) == {kept: "up", dead: "down", added: "up"}
+        assert server.metrics()[("sipredirect_probes_total", (("event", "sent"),))] > probes
+        log = server.log()
+        assert log.count("destination %s is " % dead) == 1, log[-3000:]
+        assert "destination %s is down (was unknown)" % dead in log
+        assert log.count("destination %s is " % kept) == 1  # up (was unknown)
+        assert "destination %s is up (was unknown)" % added in log
+
+        # sipredirect-ctl explain says which destination a call skipped, and why.
+        result = run_sipp(tmp_path / "calls", "uac_redirect.xml", server.port, calls=6,
+                          rate=50, trace_messages=True)
+        assert result.returncode == 0 and result.successful == 6, result.summary()
+        assert kept in redirect_contacts(result) and dead not in redirect_contacts(result)
+        notes = {}
+        for _, direction, body in split_trace(result.messages()):
+            if direction == "sent" and body.startswith("INVITE"):
+                call_id = re.search(r"^Call-ID: (\S+)", body, re.M).group(1)
+                code, answer = get(server, "/explain?call-id=" + call_id)
+                assert code == 200, answer
+                why = " ".join(step.get("why") or "" for record in answer["decisions"]
+                               for step in record.get("steps", ()))
+                for reason in ("down", "over max-cps"):
+                    if "%s (%s)" % (dead if reason == "down" else kept, reason) in why:
+                        notes.setdefault(reason, call_id)
+        assert set(notes) == {"down", "over max-cps"}, notes
+        for reason, skipped in (("down", dead), ("over max-cps", kept)):
+            code, output = ctl(server, "explain", notes[reason])
+            assert code == 0, output
+            assert re.search(r"(?m)^  asked default-destinations: decided after [0-9.]+ ms "
+                             r"\(skipped (\S+ \([a-z -]+\), )*%s \(%s\)"
+                             % (re.escape(skipped), reason), output), output
+    finally:
+        server.stop()
+        uas.kill()

@@ -34,6 +34,22 @@ def test_alive_statuses_any_or_codes():
         "(100-699) or any")
 
 
+def test_probe_from_and_to_must_be_sip_uris():
+    probing = parse_config(BASE + "[probing]\nfrom = sip:probe@ops.example.test\n"
+                           "to = sips:health@10.0.0.1;transport=tcp\n", "x.ini").probing
+    assert (probing.defaults.from_uri, probing.defaults.to_uri) == (
+        "sip:probe@ops.example.test", "sips:health@10.0.0.1;transport=tcp")
+    assert parse_config(BASE, "x.ini").probing.defaults.from_uri == ""
+    assert error_of("[probing]\nfrom = probe at ops\n") == (
+        "x.ini: [probing] from = probe at ops: 'probe at ops' is not a SIP URI "
+        "(illegal character ' ' in URI)")
+    assert error_of("[probing]\nto = <sip:health@10.0.0.1>\n") == (
+        "x.ini: [probing] to = <sip:health@10.0.0.1>: '<sip:health@10.0.0.1>' is not a "
+        "SIP URI (illegal character '<' in URI); write the URI without <>")
+    assert error_of("[probing]\nto = tel:+15551234\n").startswith(
+        "x.ini: [probing] to = tel:+15551234: 'tel:+15551234' is not a SIP URI")
+
+
 def test_timeout_is_bounded_by_timer_f_and_the_interval():
     assert error_of("[probing]\ninterval = 60\ntimeout = 40\n") == (
         "x.ini, line 7: [probing] timeout = 40: must not be longer than Timer F "

@@ -1,6 +1,7 @@
 """The prober's schedule, transactions and results, sans-IO: integer
 clocks, the pool's own state machine, exact actions."""
 
+from sipredirect.config import parse_config
 from sipredirect.pool import DestinationPool, DestinationSettings, ProbeSettings
 from sipredirect.probing import Prober, ProbeTarget, SendProbe, probe_target
 from sipredirect.sip import Timers, parse_message, parse_sip_uri
@@ -82,6 +83,38 @@ def test_the_options_request_is_a_fresh_rfc3261_request():
     assert one.call_id != two.call_id and one.from_.tag != two.from_.tag
     assert one.vias[0].branch != two.vias[0].branch
     assert str(one.from_.uri) == "sip:sipredirect@192.0.2.1:5060"
+
+
+def test_the_configured_from_and_to_are_those_of_the_options_request():
+    """``[probing] from`` and ``to`` of the INI reach every probe's From and
+    To (each probe with a fresh From tag); empty, the To is the
+    destination's own URI."""
+    probing = parse_config(
+        "[sipredirect]\ndefault-routing-destinations = sip:d1@10.0.0.1:5080\n"
+        "[routing-points]\n8001 =\n[probing]\nfrom = sip:probe@ops.example.test;user=ip\n"
+        "to = sips:health@10.0.0.1\n", "x.ini").probing.defaults
+    assert (probing.from_uri, probing.to_uri) == ("sip:probe@ops.example.test;user=ip",
+                                                  "sips:health@10.0.0.1")
+    pool = pool_of("sip:d1@10.0.0.1:5080", "sip:d2@10.0.0.2", probe=probing)
+    prober = new_prober(pool)
+    prober.sync(0.0)
+    actions = [action for _, action in run(prober, 6.0, answer=lambda a, n: 200)]
+    assert len(actions) == 3  # d1, d2, d1 again an interval later
+    for action in actions:
+        request = parse_message(action.data)
+        assert str(request.from_.uri) == "sip:probe@ops.example.test;user=ip"
+        assert str(request.to.uri) == "sips:health@10.0.0.1" and request.to.tag is None
+        assert b"\r\nFrom: <sip:probe@ops.example.test;user=ip>;tag=" in action.data
+        assert b"\r\nTo: <sips:health@10.0.0.1>\r\n" in action.data
+    assert len({parse_message(action.data).from_.tag for action in actions}) == 3
+    only_from = pool_of("sip:d1@10.0.0.1:5080", probe=ProbeSettings(
+        interval=5.0, timeout=2.0, from_uri="sip:probe@ops.example.test"))
+    prober = new_prober(only_from)
+    prober.sync(0.0)
+    (_, action), = run(prober, 0.0)
+    request = parse_message(action.data)
+    assert str(request.to.uri) == "sip:d1@10.0.0.1:5080"
+    assert str(request.from_.uri) == "sip:probe@ops.example.test"
 
 
 def test_silence_retransmits_on_timer_e_and_marks_down_after_the_threshold():

@@ -1,0 +1,67 @@
+"""Probing on an HA pair (issue 21, point 6): each node probes for itself,
+so the backup, whose SIP port is closed, probes from a UDP port of its
+own and already has a dead destination down when it becomes primary; the
+first calls after the switchover go to the live destination only (no herd
+of calls to the dead one while the new primary's probes catch up)."""
+
+import collections
+import time
+
+from free_ports import free_port
+from harness import redirect_contacts, run_sipp
+from test_ha_pair import Pair, wait_log
+from test_probing import SippUas, states, wait_state
+
+PROBING = """
+[probing]
+enabled = yes
+interval = 0.5
+timeout = 0.4
+failures-before-down = 2
+successes-before-up = 2
+"""
+
+
+def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_down(
+        tmp_path):
+    live_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    live = "sip:live@127.0.0.1:%d" % live_port
+    dead = "sip:dead@127.0.0.1:%d" % dead_port
+    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    pair = Pair(tmp_path)
+    for node in pair.nodes.values():
+        text = node.config.read_text()
+        start = text.index("default-routing-destinations =")
+        end = text.index("\n", start)
+        # The dead one first: the first turn of a node starting from
+        # nothing would be the dead one.
+        text = text[:start] + "default-routing-destinations = %s, %s" % (dead, live) \
+            + text[end:] + PROBING
+        node.config.write_text(text)
+    a, b = pair.nodes["a"], pair.nodes["b"]
+    try:
+        pair.start("a")
+        wait_log(a, "now PRIMARY")
+        pair.start("b")
+        wait_log(b, "now BACKUP")
+        # The backup probes while backup, from a port of its own.
+        wait_state(b, dead, "down", 5.0)
+        wait_state(b, live, "up", 5.0)
+        assert "probing over UDP from 127.0.0.1:" in b.log()
+        assert "(the SIP port is not bound here)" in b.log()
+        metrics = b.metrics()
+        assert metrics[("sipredirect_probes_total", (("event", "responses"),))] >= 2
+        assert metrics[("sipredirect_destination_up", (("destination", dead),))] == 0
+        assert "now BACKUP" in b.log() and "now PRIMARY" not in b.log()
+
+        pair.kill("a")
+        wait_log(b, "now PRIMARY")
+        assert states(b) == {dead: "down", live: "up"}
+        result = run_sipp(tmp_path / "after", "uac_redirect.xml", pair.sip_port, calls=40,
+                          rate=40, trace_messages=True)
+        assert result.returncode == 0 and result.successful == 40, result.summary()
+        assert collections.Counter(redirect_contacts(result)) == {live: 40}
+        assert b.log().count("destination %s is down" % dead) == 1
+    finally:
+        pair.stop_all()
+        uas.kill()
