@@ -41,13 +41,13 @@ def test_probe_from_and_to_must_be_sip_uris():
         "sip:probe@ops.example.test", "sips:health@10.0.0.1;transport=tcp")
     assert parse_config(BASE, "x.ini").probing.defaults.from_uri == ""
     assert error_of("[probing]\nfrom = probe at ops\n") == (
-        "x.ini: [probing] from = probe at ops: 'probe at ops' is not a SIP URI "
+        "x.ini, line 6: [probing] from = probe at ops: 'probe at ops' is not a SIP URI "
         "(illegal character ' ' in URI)")
     assert error_of("[probing]\nto = <sip:health@10.0.0.1>\n") == (
-        "x.ini: [probing] to = <sip:health@10.0.0.1>: '<sip:health@10.0.0.1>' is not a "
+        "x.ini, line 6: [probing] to = <sip:health@10.0.0.1>: '<sip:health@10.0.0.1>' is not a "
         "SIP URI (illegal character '<' in URI); write the URI without <>")
     assert error_of("[probing]\nto = tel:+15551234\n").startswith(
-        "x.ini: [probing] to = tel:+15551234: 'tel:+15551234' is not a SIP URI")
+        "x.ini, line 6: [probing] to = tel:+15551234: 'tel:+15551234' is not a SIP URI")
 
 
 def test_timeout_is_bounded_by_timer_f_and_the_interval():
