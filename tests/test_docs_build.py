@@ -140,6 +140,20 @@ def test_every_console_script_has_a_man_page_or_a_reason_for_none():
         assert where.split(":")[0] == scripts[name].split(":")[0], name
 
 
+def test_the_http_routing_schema_can_be_downloaded_from_its_page(html):
+    page = (html / "http-routing.html").read_text()
+    links = re.findall(r'href="(_downloads/[^"]*/http-routing\.schema\.json)"', page)
+    assert links
+    assert (html / links[0]).read_bytes() == (DOCS / "http-routing.schema.json").read_bytes()
+
+
+def test_probing_and_weights_are_a_how_to_guide():
+    """Issue 23 lists "probing and weights" among the How-to guides."""
+    index = (DOCS / "index.rst").read_text()
+    howto = index.split(":caption: How-to guides")[1].split(".. toctree::")[0]
+    assert re.search(r"(?m)^   destinations$", howto)
+
+
 def test_the_diagrams_are_rendered(html):
     assert (html / "explanation" / "architecture.html").read_text().count(
         "graphviz") >= 1
