@@ -4,6 +4,7 @@ site is part of the test run, so a broken reference or a page that no
 longer matches the code fails it."""
 
 import ast
+import configparser
 import re
 import subprocess
 import sys
@@ -115,6 +116,42 @@ def test_every_tool_has_a_page_with_its_options(html):
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
                     assert option in page, (name, option)
+
+
+def console_scripts():
+    """{script name: "module:function"} of setup.cfg's console_scripts."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    lines = config["options.entry_points"]["console_scripts"].strip().splitlines()
+    return dict((part.strip() for part in line.split("=", 1)) for line in lines)
+
+
+def test_every_console_script_has_a_man_page_or_a_reason_for_none():
+    """A new tool in setup.cfg without a line in clitools.TOOLS (its page
+    and manual page) fails here, unless NO_MAN_PAGE says why."""
+    scripts = console_scripts()
+    assert len(scripts) >= 4
+    tools = {name: where for name, where, _ in clitools.TOOLS}
+    assert sorted(set(scripts) - set(clitools.NO_MAN_PAGE)) == sorted(tools)
+    assert not set(tools) & set(clitools.NO_MAN_PAGE)
+    assert all(reason.strip() for reason in clitools.NO_MAN_PAGE.values())
+    for name, where in tools.items():
+        # The page documents the parser of the module the script runs.
+        assert where.split(":")[0] == scripts[name].split(":")[0], name
+
+
+def test_the_http_routing_schema_can_be_downloaded_from_its_page(html):
+    page = (html / "http-routing.html").read_text()
+    links = re.findall(r'href="(_downloads/[^"]*/http-routing\.schema\.json)"', page)
+    assert links
+    assert (html / links[0]).read_bytes() == (DOCS / "http-routing.schema.json").read_bytes()
+
+
+def test_probing_and_weights_are_a_how_to_guide():
+    """Issue 23 lists "probing and weights" among the How-to guides."""
+    index = (DOCS / "index.rst").read_text()
+    howto = index.split(":caption: How-to guides")[1].split(".. toctree::")[0]
+    assert re.search(r"(?m)^   destinations$", howto)
 
 
 def test_the_diagrams_are_rendered(html):

@@ -26,6 +26,17 @@ def test_readme_is_a_short_front_door_that_leaves_the_reference_to_the_site(repo
     assert "<docs/reference/configuration.rst>`__" in text
 
 
+def test_readme_has_only_the_front_door_sections(repo_root):
+    """Issue 23 item 3's list, plus the example service issue 22 asks for;
+    anything else (a "Compiled core" section restating its how-to) is a
+    sentence and a link in Features."""
+    text = (repo_root / "README.rst").read_text()
+    headings = re.findall(r"(?m)^(\S[^\n]*)\n-{3,}$", text)
+    assert headings == ["Quick start: one call in 60 seconds", "Features",
+                        "Routing with a web service", "Benchmarks", "Documentation"]
+    assert "<docs/howto/compiled-core.rst>`__" in text
+
+
 def test_every_site_page_the_readme_links_exists_and_is_in_the_site(repo_root):
     """Relative links GitHub renders; each names a page of the Sphinx site
     (a page outside every toctree fails the -W build)."""

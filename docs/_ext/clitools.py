@@ -19,6 +19,11 @@ TOOLS = [
     ("sipredirect-router", "sipredirect.urs.cli:build_parser", 1),
 ]
 
+#: Console scripts of setup.cfg that get no page and no manual page, each
+#: with the reason (tests/test_docs_build.py: every other console script
+#: must be in TOOLS).
+NO_MAN_PAGE = {}
+
 PAGES = "reference/cli"
 
 

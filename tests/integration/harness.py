@@ -88,6 +88,18 @@ def move_endpoint(text, section, port):
     return text + "\n[%s]\nendpoint = tcp:%d:interface=127.0.0.1\n" % (section, port)
 
 
+def example_node(tmp_path, name, sip_port, listen, peer, secret_file):
+    """etc/<name>.ini as shipped, on free ports, the pair sharing one
+    secret-file (the shipped INIs share etc/ha-pair.secret)."""
+    text = (REPO / "etc" / ("%s.ini" % name)).read_text()
+    text = re.sub(r"(?m)^listen = tcp:\d+", "listen = tcp:%d" % listen, text)
+    text = re.sub(r"(?m)^peer = tcp:127\.0\.0\.1:\d+", "peer = tcp:127.0.0.1:%d" % peer, text)
+    text = text.replace("secret-file = ha-pair.secret", "secret-file = %s" % secret_file)
+    workdir = tmp_path / name
+    workdir.mkdir()
+    return ServerProcess(workdir, config_text=text, port=sip_port)
+
+
 class ServerProcess:
     """``twistd -n sipredirect --config <generated ini>`` in its own
     process group."""

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness import REPO, ServerProcess, free_port, options_probe
+from harness import ServerProcess, example_node, free_port, options_probe
 from test_ha_pair import start_pair, wait_log
 from sipredirect.testing import ack_for, invite, status_of
 
@@ -25,18 +25,6 @@ HEARTBEAT = {"message": "Heartbeat", "name": "aaa", "configured": "primary",
 
 def line(message):
     return json.dumps(message).encode() + b"\n"
-
-
-def example_node(tmp_path, name, sip_port, listen, peer, secret_file):
-    """etc/<name>.ini as shipped, on free ports, the pair sharing one
-    secret-file (the shipped INIs share etc/ha-pair.secret)."""
-    text = (REPO / "etc" / ("%s.ini" % name)).read_text()
-    text = re.sub(r"(?m)^listen = tcp:\d+", "listen = tcp:%d" % listen, text)
-    text = re.sub(r"(?m)^peer = tcp:127\.0\.0\.1:\d+", "peer = tcp:127.0.0.1:%d" % peer, text)
-    text = text.replace("secret-file = ha-pair.secret", "secret-file = %s" % secret_file)
-    workdir = tmp_path / name
-    workdir.mkdir()
-    return ServerProcess(workdir, config_text=text, port=sip_port)
 
 
 class ExamplePair:

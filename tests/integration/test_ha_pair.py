@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from harness import (ServerProcess, free_port, received_redirects, redirect_contacts,
-                     run_sipp)
+from harness import (ServerProcess, example_node, free_port, received_redirects,
+                     redirect_contacts, run_sipp)
 from sipredirect.testing import ack_for, invite, status_of
 
 TEMPLATE = """
@@ -280,24 +280,36 @@ def test_a_node_whose_heartbeat_port_is_taken_stops(tmp_path):
 
 
 def test_a_primary_alone_says_so_once_then_hears_its_backup(tmp_path):
-    """The README's first command runs a primary whose backup does not
-    exist: it says so once (not three lines per retry, every second, for
-    ever), keeps redialling, and says when the backup answers."""
-    p = Pair(tmp_path)
+    """The README's first command runs etc/primary.ini, whose backup does
+    not exist: the primary says so once (not three lines per retry, every
+    second, for ever), logs nothing else while it waits, keeps redialling,
+    and says when the backup answers.  The INIs are the shipped ones;
+    example_node changes only ports and the secret file's path."""
+    sip_port, ports = free_port(), {"primary": free_port(), "backup": free_port()}
+    secret_file = tmp_path / "ha-pair.secret"
+    a = example_node(tmp_path, "primary", sip_port, ports["primary"], ports["backup"],
+                     secret_file)
+    b = example_node(tmp_path, "backup", sip_port, ports["backup"], ports["primary"],
+                     secret_file)
     try:
-        p.start("a")
-        wait_log(p.nodes["a"], "now PRIMARY")
-        a = p.nodes["a"]
-        # Past the dead-peer timeout the dialer has retried several times.
-        time.sleep(2.0)
+        a.start(timeout=20)
+        wait_log(a, "now PRIMARY")
+        started = a.log()
+        # Past the dead-peer timeout (2 s in etc/primary.ini) the dialer
+        # has retried several times.
+        time.sleep(2.5)
         log = a.log()
-        assert log.count("HA peer tcp:127.0.0.1:%d not reachable" % p.ha_ports["b"]) == 1
+        absent = "HA peer tcp:127.0.0.1:%d not reachable" % ports["backup"]
+        assert log.count(absent) == 1
         assert "Scheduling retry" not in log
         assert "Starting factory <sipredirect.ha" not in log
         assert "Stopping factory <sipredirect.ha" not in log
-        p.start("b")
-        wait_log(p.nodes["b"], "now BACKUP")
-        wait_log(a, "HA peer tcp:127.0.0.1:%d reachable again after" % p.ha_ports["b"])
+        waiting = [line for line in log[len(started):].splitlines() if line.strip()]
+        assert [line for line in waiting if absent not in line] == []
+        b.start(timeout=20)
+        wait_log(b, "now BACKUP")
+        wait_log(a, "HA peer tcp:127.0.0.1:%d reachable again after" % ports["backup"])
         assert a.log().count("not reachable") == 1
     finally:
-        p.stop_all()
+        b.stop()
+        a.stop()

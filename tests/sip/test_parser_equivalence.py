@@ -16,6 +16,7 @@ messages, each parsed in datagram and stream mode, with and without
 
 import importlib
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -221,10 +222,9 @@ def recorded_inputs():
     """(data, kwargs) of every parse_message call the other parser tests make."""
     calls = []
     for module_name in RECORDED_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except BaseException:  # a module skipped at import (no RFC 4475 data)
-            continue
+        # No try: a module that fails to import (or skips at import) fails
+        # this test instead of leaving its messages out unseen.
+        module = importlib.import_module(module_name)
         real = module.parse_message
 
         def recorder(data, *args, **kwargs):
@@ -248,6 +248,14 @@ def recorded_inputs():
         finally:
             module.parse_message = real
     return calls
+
+
+def test_a_module_that_fails_to_import_fails_the_recording(monkeypatch):
+    """Was skipped in silence: its messages were then never compared."""
+    monkeypatch.setattr(sys.modules[__name__], "RECORDED_MODULES",
+                        ("test_no_such_parser_module",) + RECORDED_MODULES)
+    with pytest.raises(ImportError):
+        recorded_inputs()
 
 
 def test_messages_of_the_other_parser_tests():
