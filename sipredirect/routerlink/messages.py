@@ -68,7 +68,7 @@ def decode_line(line):
     # compared, with no call to isinstance (several per routed call).
     if message.__class__ is not dict:
         raise RouterProtocolError(ErrorCode.MALFORMED, "not a JSON object", close=True)
-    name = message.get("message")
+    name = message["message"] if "message" in message else None
     if name.__class__ is not str or not name:
         raise RouterProtocolError(ErrorCode.BAD_ATTRIBUTE, "missing attribute 'message'")
     return message
@@ -159,7 +159,9 @@ def _escaped(value):
 
 
 def reference_id(message, required=False):
-    value = message.get("ReferenceID")
+    # Membership and subscript, not dict.get, in these checks of a
+    # RequestRouteCall (issue 19's count of Python calls per INVITE+ACK).
+    value = message["ReferenceID"] if "ReferenceID" in message else None
     if value is None and not required:
         return None
     if value.__class__ is not int or value <= 0 or value > MAX_REFERENCE_ID:  # bool too
@@ -169,7 +171,7 @@ def reference_id(message, required=False):
 
 
 def string_attribute(message, name, max_length=256, required=True):
-    value = message.get(name)
+    value = message[name] if name in message else None
     if value is None and not required:
         return None
     if value.__class__ is not str or not value:
@@ -187,7 +189,7 @@ def string_attribute(message, name, max_length=256, required=True):
 
 
 def extensions(message):
-    value = message.get("Extensions")
+    value = message["Extensions"] if "Extensions" in message else None
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -217,7 +219,7 @@ def sip_headers(ext):
     names, names that are not tokens, CR/LF or other control characters in
     values, too many or too long values.
     """
-    listed = ext.get("SIP_HEADERS")
+    listed = ext["SIP_HEADERS"] if "SIP_HEADERS" in ext else None
     if listed is None:
         return []
     if not isinstance(listed, str):
