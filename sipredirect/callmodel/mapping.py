@@ -113,7 +113,10 @@ class AttributeMapper:
             return None
         peer = route_request.peer
         host_only = None
-        for trunk in self.call_model.trunks:
+        # CallModel.trunks written out: it builds a list for every call.
+        for trunk in self.call_model.dns.values():
+            if trunk.type != "trunk":
+                continue
             contact = trunk.contact
             if contact.host.strip("[]").lower() != str(peer.host).lower():
                 continue

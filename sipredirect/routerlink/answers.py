@@ -81,7 +81,8 @@ class RouteAnswers:
         except Exception:
             self._unresolved(session, ref, other_dn, Failure())
             return
-        if isinstance(contacts, defer.Deferred):
+        # The class test first: a list, answered at once, is the common case.
+        if contacts.__class__ is not list and isinstance(contacts, defer.Deferred):
             contacts.addCallbacks(
                 lambda contacts: self._resolved(session, conn_id, ref, other_dn, contacts,
                                                 headers),
