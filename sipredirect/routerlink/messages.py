@@ -5,6 +5,7 @@ the ErrorCode of the protocol, so the link answers it with EventError.
 """
 
 import json
+import json.scanner
 import re
 
 from ..sip.grammar import is_token
@@ -78,14 +79,15 @@ def decode_line(line):
 # object that fills the whole line (a router's usual line: no white space
 # around it) in one call, where json.loads goes through three Python
 # functions and five calls around the same scan (issue 19's count of
-# Python calls per INVITE+ACK).
-_SCAN = json.JSONDecoder().scan_once
+# Python calls per INVITE+ACK).  CPython's C scanner only: PyPy's
+# json.loads has a decoder of its own, faster than its Python scanner.
+_SCAN = json.JSONDecoder().scan_once if json.scanner.c_make_scanner is not None else None
 
 
 def _object(text):
     """``json.loads(text)``: the scanner alone when ``text`` is one JSON
     object and nothing else; json.loads, with its own errors, otherwise."""
-    if text[:1] == "{" and text[-1:] == "}":
+    if _SCAN is not None and text[:1] == "{" and text[-1:] == "}":
         try:
             value, end = _SCAN(text, 0)
         except Exception:  # StopIteration, a ValueError: json.loads says which
