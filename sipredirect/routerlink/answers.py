@@ -56,7 +56,7 @@ class RouteAnswers:
                                       % (printable(str(this_dn)[:64]), call.request.this_dn))
         ext = extensions(message)
         route_type = message["RouteType"] if "RouteType" in message else "Default"
-        headers = sip_headers(ext)
+        headers = sip_headers(ext) if ext else []  # most answers have no Extensions
         if route_type == "Reject":
             status, reason = reject_status(ext)
             self.offers.win(conn_id, Reject(status, reason, headers, source="router",
