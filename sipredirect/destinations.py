@@ -145,9 +145,8 @@ class UriResolver:
         """The Contact of ``text`` (an OtherDN already stripped, not empty)
         when it is an address; None when it is a DN (``known_dn`` as for
         :func:`classify_other_dn`)."""
-        contact = _as_is_contacts.get(text)
-        if contact is not None:
-            return contact
+        if text in _as_is_contacts:  # no dict.get: once per routed call
+            return _as_is_contacts[text]
         kind = classify_other_dn(text, known_dn)
         if kind == DN:
             return None

@@ -206,7 +206,8 @@ class RouteRequest:
         (several Contacts separated by ", ").
         """
         if (self._used_event is None and self.confirmed_at is not None
-                and self._events is not None and isinstance(self.decision, Redirect)):
+                and self._events is not None
+                and (self.decision.__class__ is Redirect or isinstance(self.decision, Redirect))):
             decision = self.decision
             other_dn = decision.other_dn
             attributes = {"ThisDN": self.this_dn, "ThisQueue": self.this_dn,

@@ -149,7 +149,8 @@ class RouterLink:
         name = message["message"]
         ref = None
         try:
-            handler = self._handlers.get(name)
+            handlers = self._handlers
+            handler = handlers[name] if name in handlers else None
             if handler is None:
                 # The answer still names the request it answers, when the
                 # line has a ReferenceID that is one (an unusable one is

@@ -78,7 +78,8 @@ class Offers:
         conn_id = request.conn_id
         d = defer.Deferred(lambda d: self._abandon(conn_id))
         policy = self.holder.policy
-        point = policy.routing_points.get(request.this_dn)
+        points = policy.routing_points
+        point = points[request.this_dn] if request.this_dn in points else None
         timeout = (point.router_timeout if point is not None and point.router_timeout
                    else policy.router_timeout)
         deadline = self.clock.seconds() + timeout
