@@ -125,6 +125,30 @@ def search_arguments(args, uas_pid, off=None):
     return extra + list(args.rest)
 
 
+def options_answered(stat_file):
+    """How many OPTIONS the UAS has answered so far: the IncomingCall(C)
+    column of SIPp's statistics file (each OPTIONS is one incoming call
+    of ``uas_options.xml``), 0 before its first line."""
+    try:
+        with open(stat_file) as f:
+            lines = [line for line in f.read().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return 0
+    if len(lines) < 2:
+        return 0
+    column = lines[0].split(";").index("IncomingCall(C)")
+    return int(lines[-1].split(";")[column])
+
+
+def probing_ran(answered, seconds, per_second):
+    """Whether the figure compares what it says: no OPTIONS at all while
+    probing was off, and while it was on at least half of what the
+    interval asks for over the search (one server runs the whole search;
+    half leaves room for its start-up before the first probe)."""
+    return (answered.get("off") == 0
+            and answered.get("on", 0) >= 0.5 * per_second * seconds.get("on", 0))
+
+
 def report(summary, results):
     """The Markdown of bench/results/probing.md: the figure, then each
     search as max_rate.py reports it."""
@@ -146,6 +170,11 @@ def report(summary, results):
         "| Ratio (target at least %g) | %s |" % (
             TARGET, "n/a" if ratio is None else "%.3f%s" % (ratio, " or more" if capped
                                                            else "")),
+        "| OPTIONS answered by the UAS during each search (off / on) | %s / %s in %s / %s s "
+        "(probing %s) |" % (
+            summary["options_answered"].get("off"), summary["options_answered"].get("on"),
+            summary["search_seconds"].get("off"), summary["search_seconds"].get("on"),
+            "ran as configured" if summary["probing_ran"] else "**did not run as configured**"),
         "| Target met | %s |" % ("yes" if summary["met"] else "**no**"),
         "",
     ]
@@ -160,16 +189,17 @@ def main(argv=None):
     began = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sipredirect-probing-")
     uas_port = max_rate.free_port()
+    stat_file = os.path.join(workdir, "uas-stat.csv")
     uas = subprocess.Popen(
         max_rate.pin_prefix(1, "the UAS") + [
             "sipp", "-sf", os.path.join(BENCH_DIR, "scenarios", "uas_options.xml"),
             "-i", "127.0.0.1", "-p", str(uas_port), "-t", "u1", "-nostdin",
-            "-buff_size", "4194304"],
+            "-buff_size", "4194304", "-trace_stat", "-stf", stat_file, "-fd", "1"],
         cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT, start_new_session=True)
     probed = ", ".join("sip:p%04d@127.0.0.1:%d" % (n, uas_port)
                        for n in range(args.destinations))
-    results = {}
+    results, answered, seconds = {}, {}, {}
     try:
         for name, enabled in (("off", "no"), ("on", "yes")):
             config = os.path.join(workdir, "probing-%s.ini" % name)
@@ -178,19 +208,26 @@ def main(argv=None):
                                       probed=probed, enabled=enabled,
                                       interval=args.interval))
             extra = search_arguments(args, uas.pid, results.get("off"))
+            before, started = options_answered(stat_file), time.monotonic()
             results[name] = search(config, extra, workdir, name)
-            time.sleep(1.0)
+            time.sleep(1.5)  # SIPp writes its counters once a second
+            answered[name] = options_answered(stat_file) - before
+            seconds[name] = time.monotonic() - started
     finally:
         os.killpg(uas.pid, signal.SIGKILL)
         uas.wait(5)
     off, on = best_rate(results["off"]), best_rate(results["on"])
     ratio = on / off if off and on else None
     capped = bool(results["on"].get("reached_max_rate"))
+    probed_ok = probing_ran(answered, seconds, args.destinations / args.interval)
     summary = {"destinations": args.destinations, "interval": args.interval,
                "probes_per_second": args.destinations / args.interval,
                "max_rate_probing_off": off, "max_rate_probing_on": on,
                "on_reached_cap": capped, "ratio": ratio, "target": TARGET,
-               "met": ratio is not None and ratio >= TARGET,
+               "options_answered": answered,
+               "search_seconds": {k: round(v) for k, v in seconds.items()},
+               "probing_ran": probed_ok,
+               "met": probed_ok and ratio is not None and ratio >= TARGET,
                "elapsed_s": round(time.monotonic() - began), "workdir": workdir}
     print("\nprobing %d destinations every %gs: max zero-failure rate %s calls/s with "
           "probing off, %s with it on%s: %s (in %d s)" % (
