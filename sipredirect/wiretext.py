@@ -54,6 +54,26 @@ def log_text(text):
     return _SURROGATE.sub(_escape_surrogate, text)
 
 
+# What log_text writes for a byte that was not UTF-8 or a lone surrogate:
+# only those forms (a Call-ID may hold a backslash of its own).
+_LOGGED = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])|\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _unlog_one(match):
+    byte, code = match.groups()
+    return chr(0xDC00 + int(byte, 16)) if byte is not None else chr(int(code, 16))
+
+
+def text_from_log(text):
+    """The text a :func:`log_text` line may stand for: an operator copies a
+    Call-ID from the log (``abc\\xe9``) and asks ``sipredirect-ctl
+    explain`` for it.  Not an inverse (a log is not reversible): a second
+    guess, tried when the text as given is not known."""
+    if "\\" not in text:
+        return text
+    return _LOGGED.sub(_unlog_one, text)
+
+
 _ESCAPE = re.compile(r"\\(?:\\|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
 
 

@@ -12,7 +12,7 @@ from twisted.python.logfile import LogFile
 
 import sipredirect
 from sipredirect.safelog import Logger, log_value
-from sipredirect.wiretext import log_text
+from sipredirect.wiretext import log_text, text_from_log
 
 PACKAGE = pathlib.Path(sipredirect.__file__).parent
 
@@ -24,6 +24,17 @@ def test_log_text_escapes_only_bytes_that_were_not_utf8():
     assert log_text("urs\ud800") == "urs\\ud800"  # a router's own "\ud800"
     assert log_text("a\\xe9\udce9") == "a\\xe9\\xe9"  # not reversible: a log is read
     log_text("\udc80\udcff").encode("utf-8")
+
+
+def test_text_from_log_reads_back_what_log_text_escaped():
+    """An operator copies a Call-ID from the log into sipredirect-ctl
+    explain: the logged forms stand for the bytes again; a backslash of the
+    Call-ID's own, and \\x of a byte under 0x80, stay as they are."""
+    text = "Jos\udce9 M\udcfcller urs\ud800"
+    assert text_from_log(log_text(text)) == text
+    assert text_from_log("a\\b \\x41 \\u00e9") == "a\\b \\x41 \\u00e9"
+    plain = "abc@host"
+    assert text_from_log(plain) is plain
 
 
 class Thing:

@@ -18,6 +18,7 @@ from twisted.web import resource, server
 from ..limits import NetworkSet
 from ..pool import UnknownDestination
 from ..safelog import Logger
+from ..wiretext import text_from_log
 from .guard import OPEN_PAGES, Refusal, RequestGuard
 from .metrics import make_registry
 
@@ -94,8 +95,16 @@ class ManagementResource(resource.Resource):
         # As the SIP parser decodes it: a Call-ID with bytes that are not
         # UTF-8 is found under the very key the decision was kept by.
         call_id = values[0].decode("utf-8", "surrogateescape")
+        # Or as the server's log wrote it (``abc\xe9``), copied from there.
+        logged = text_from_log(call_id)
         decisions = self.node.decisions
-        found = decisions.find(call_id) if decisions is not None else []
+        found = []
+        if decisions is not None:
+            found = decisions.find(call_id)
+            if not found and logged != call_id:
+                found = decisions.find(logged)
+                if found:
+                    call_id = logged
         if found or decisions is None or not decisions.path:
             return _json(request, 200 if found else 404,
                          {"call_id": call_id, "decisions": found, "from": "memory"})
@@ -105,12 +114,19 @@ class ManagementResource(resource.Resource):
         if reactor is None:
             # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
-        d = threads.deferToThreadPool(reactor, reactor.getThreadPool(),
-                                      decisions.search_file, call_id)
+        def search():
+            for key in (call_id, logged) if logged != call_id else (call_id,):
+                records = decisions.search_file(key)
+                if records:
+                    return key, records
+            return call_id, []
 
-        def answer(records):
+        d = threads.deferToThreadPool(reactor, reactor.getThreadPool(), search)
+
+        def answer(result):
+            key, records = result
             _finish(request, 200 if records else 404,
-                    {"call_id": call_id, "decisions": records, "from": "decision-log"})
+                    {"call_id": key, "decisions": records, "from": "decision-log"})
 
         def failed(failure):
             self.log.failure("explain: reading the decision log failed", failure)
@@ -175,5 +191,7 @@ def _json(request, code, body):
 def _finish(request, code, body):
     if request.finished or getattr(request, "_disconnected", False):
         return
-    request.write(_json(request, code, body))
+    data = _json(request, code, body)
+    request.setHeader(b"content-length", b"%d" % len(data))  # one piece, not chunks
+    request.write(data)
     request.finish()

@@ -290,6 +290,10 @@ def test_explain_and_status_of_a_call_with_bytes_that_are_not_utf8(server):
     code, output = ctl(server, "explain", "--json", b"explain-\xe9\xfc")
     assert code == 0, output
     assert json.loads(output)["decisions"][0]["call_id"] == "explain-\udce9\udcfc"
+    # As the log printed it, copied from there.
+    code, output = ctl(server, "explain", "explain-\\xe9\\xfc")
+    assert code == 0, output
+    assert "explain-\\xe9\\xfc  answered 302 (routed)" in output
     token = server.token_file.read_text().strip()
     status = urllib.request.Request(server.management_url + "/status",
                                     headers={"Authorization": "Bearer " + token})

@@ -4,6 +4,7 @@ import io
 import json
 
 from prometheus_client.parser import text_string_to_metric_families
+from twisted.internet.task import Clock
 from twisted.web import server
 from twisted.web.test.requesthelper import DummyChannel
 
@@ -169,6 +170,58 @@ def test_explain_finds_a_call_in_memory(make_node):
     assert record["contacts"] == ["<sip:old@10.0.0.1>"]
     assert call(resource, b"GET", b"/explain?call-id=unknown")[0] == 404
     assert call(resource, b"GET", b"/explain")[0] == 400
+
+
+class ImmediateThreads(Clock):
+    """A Clock whose thread pool runs the work at once, in this thread."""
+
+    def getThreadPool(self):
+        return self
+
+    def callInThreadWithCallback(self, on_result, function, *args, **kwargs):
+        on_result(True, function(*args, **kwargs))
+
+    def callFromThread(self, function, *args, **kwargs):
+        function(*args, **kwargs)
+
+
+def place_call_with_bytes(node, call_id):
+    """A call whose Call-ID holds bytes that are not UTF-8."""
+    conn = RecordingConnection()
+    data = invite(call_id="PLACEHOLDER").replace(b"PLACEHOLDER", call_id)
+    node.sip.message_received(data, Peer("udp", "127.0.0.1", 5061, conn))
+
+
+def test_explain_finds_a_call_by_the_call_id_the_log_printed(make_node):
+    """The log writes a byte that is not UTF-8 as ``\\xe9``; an operator
+    copies that: /explain finds the call by it too, and says its key."""
+    node = make_node()
+    place_call_with_bytes(node, b"explain-\xe9\xfc")
+    resource = resource_of(node)
+    for path in (b"/explain?call-id=explain-%E9%FC",
+                 b"/explain?call-id=explain-%5Cxe9%5Cxfc"):  # the very bytes; the log's
+        code, body = call(resource, b"GET", path)
+        answer = json.loads(body)
+        assert code == 200 and answer["call_id"] == "explain-\udce9\udcfc"
+        assert answer["decisions"][0]["why"] == "routed"
+    assert call(resource, b"GET", b"/explain?call-id=explain-%5Cxe9")[0] == 404
+
+
+def test_explain_reads_the_decision_log_for_the_logged_form_too(make_node, tmp_path):
+    """Past what memory keeps, the decision log's scan tries the logged
+    form too (the scan runs in the reactor's thread pool: here the Clock's
+    stand-in runs it at once)."""
+    path = tmp_path / "decisions.jsonl"
+    node = make_node(decision_log=str(path))
+    place_call_with_bytes(node, b"old-\xe9")
+    node.decisions.recent.clear()
+    resource = resource_of(node, reactor=ImmediateThreads())
+    code, body = call(resource, b"GET", b"/explain?call-id=old-%5Cxe9")
+    answer = json.loads(body)
+    assert code == 200 and answer["from"] == "decision-log"
+    assert answer["call_id"] == "old-\udce9" and len(answer["decisions"]) == 1
+    code, body = call(resource, b"GET", b"/explain?call-id=old-%5Cxe8")
+    assert code == 404 and json.loads(body)["call_id"] == "old-\\xe8"
 
 
 def test_switchover_without_a_pair_is_refused(make_node):
