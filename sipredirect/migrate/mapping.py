@@ -53,8 +53,8 @@ HA_OPTION = "enable-sip-port-on-backup"
 # Sections carried over line by line; the others, whole, with a reason.
 EXTENSIONS, INVITE, TSERVER = "Extensions", "INVITE", "TServer"
 SECTION_REASONS = {
-    "log": "Genesys log settings: sipredirect logs through twistd (--logfile, rotated "
-           "by etc/logrotate.d)",
+    "log": "Genesys log settings: sipredirect logs through twistd (--logfile, which "
+           "twistd rotates itself, or the journal under etc/systemd)",
     "log-extended": "Genesys log settings: sipredirect logs through twistd",
     "log-filter": "Genesys log settings: sipredirect logs through twistd",
     "log-filter-data": "Genesys log settings: sipredirect logs through twistd",

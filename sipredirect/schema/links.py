@@ -126,7 +126,7 @@ MANAGEMENT_SCHEMA = [
     Option("decision-log", parse_str, "",
            "File that receives one JSON line per call decision (Call-ID, ConnID, "
            "routing point, who routed it and why, the answer); empty: none. "
-           "Reopened on reload, so logrotate can move it."),
+           "Reopened on SIGUSR2 and on reload, so logrotate can move it."),
     Option("decisions-kept", parse_int, "10000",
            "Most recent call decisions kept in memory for sipredirect-ctl explain "
            "(older ones are looked up in decision-log).", 0, 10000000),
