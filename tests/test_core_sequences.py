@@ -241,3 +241,21 @@ def test_received_and_rport_of_one_response_leave_the_shared_via_alone():
     assert again is shared and start.request.request.vias[0] is shared
     assert str(shared) == sent_via
     assert shared.param("rport") == "" and shared.param("received") is None
+
+
+def test_calls_acknowledged_within_a_tenth_of_a_second_end_at_one_timer_i():
+    """Timer I is rounded up to a tenth of a second: fifty calls answered
+    and acknowledged over 50 ms leave one deadline, and one wake-up ends
+    them all, at most 0.1 s past the last one's T4."""
+    core = make_core()
+    for n in range(50):
+        now = 100.001 + n * 0.001
+        (start,) = core.datagram_received(call(1000 + n), UDP, now)
+        decision = redirect("sip:a@10.0.0.1")
+        (final,) = core.route_decided(start.request, decision, now)
+        assert core.datagram_received(ack_for(call(1000 + n), final.data), UDP, now) == [
+            RouteConfirmed(start.request, decision)]
+        assert core.next_deadline() == 105.1
+    assert len(core.transactions) == 50
+    assert core.handle_timer(105.1) == []
+    assert core.next_deadline() is None and len(core.transactions) == 0

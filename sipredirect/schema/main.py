@@ -35,7 +35,8 @@ SCHEMA = [
            unit="ms"),
     Option("t4-timeout", parse_int, "5000",
            "SIP timer T4, how long a message may stay in the network; Timer I "
-           "(absorbing ACK retransmissions over UDP) lasts T4.", 0, 600000, unit="ms"),
+           "(absorbing ACK retransmissions over UDP) lasts T4, rounded up to a "
+           "tenth of a second.", 0, 600000, unit="ms"),
     Option("router-timeout", parse_float, "10",
            "How long a routing service may take to decide before the next one in "
            "the chain (ultimately default-routing-destinations) is asked.",

@@ -6,7 +6,8 @@ import pytest
 
 from sipredirect.sip import (InviteServerTransaction, NonInviteServerTransaction,
                              Retransmit, TimedOut, Timers, TransactionTable, parse_message, transaction_key)
-from sipredirect.sip.transaction import COMPLETED, CONFIRMED, PROCEEDING, TERMINATED
+from sipredirect.sip.transaction import (COMPLETED, CONFIRMED, PROCEEDING, TERMINATED,
+                                         timer_i_deadline)
 from sipredirect.testing import ack_for, cancel_for, invite, options
 
 T = Timers(t1=0.5, t2=4.0, t4=5.0)
@@ -48,6 +49,25 @@ def test_ack_stops_retransmissions_and_timer_i_absorbs():
     assert txn.next_deadline() == 0.7 + 5.0
     assert txn.fire_timers(5.7) == []
     assert txn.state == TERMINATED
+
+
+def test_timer_i_is_rounded_up_to_a_tenth_of_a_second():
+    """Calls acknowledged within one tenth of a second share one Timer I
+    deadline (one wake-up for all of them), never earlier than T4 after
+    their own ACK and at most 0.1 s later."""
+    deadlines = []
+    for ack_at in (1.001, 1.03, 1.0999, 1.1, 1.1004):
+        txn = _invite_txn()
+        txn.send_final(b"302", 302, 1.0)
+        assert txn.receive_ack(ack_at)
+        deadline = txn.next_deadline()
+        assert ack_at + 5.0 <= deadline < ack_at + 5.0 + 0.1
+        assert txn.fire_timers(deadline - 1e-9) == [] and txn.state == CONFIRMED
+        assert txn.fire_timers(deadline) == [] and txn.state == TERMINATED
+        deadlines.append(deadline)
+    assert deadlines[:3] == [6.1] * 3 and deadlines[3] == pytest.approx(6.1)
+    assert deadlines[4] == pytest.approx(6.2)
+    assert timer_i_deadline(6.1000000000000005) >= 6.1000000000000005
 
 
 def test_reliable_transport_has_no_timer_g_and_no_timer_i():
