@@ -134,7 +134,7 @@ class CoreDriver:
             outcome = defer.fail()
         # The class test first: a decision answered at once is the common case.
         if outcome.__class__ in _DECISIONS or not isinstance(outcome, defer.Deferred):
-            self._decided(route_request, outcome)
+            self._decided(route_request, outcome, waited=False)
             return
         if not outcome.called:
             self._routing[route_request] = outcome  # so that a CANCEL can cancel it
@@ -147,13 +147,15 @@ class CoreDriver:
         else a Deferred; any other IRoutingService through its Deferred.
         Looked up per call: a reload replaces the policy."""
         routing = self.holder.policy.chain
-        decide = getattr(routing, "decide", None)
-        if decide is not None:
-            return decide(route_request)
-        return defer.maybeDeferred(routing.route, route_request)
+        try:
+            decide = routing.decide  # an attribute, not getattr(): no call
+        except AttributeError:
+            return defer.maybeDeferred(routing.route, route_request)
+        return decide(route_request)
 
-    def _decided(self, route_request, decision):
-        self._routing.pop(route_request, None)
+    def _decided(self, route_request, decision, waited=True):
+        if waited:  # else it was never in _routing
+            self._routing.pop(route_request, None)
         now = self.clock.seconds()
         try:
             actions = self.core.route_decided(route_request, decision, now)

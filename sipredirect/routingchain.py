@@ -63,6 +63,8 @@ class RoutingChain:
     def __init__(self, services, timeout, clock, no_route_status=480, observers=(),
                  stats=None, log_interval=10.0):
         self.services = list(services)
+        # Each service's name in the decision log, by service, found once.
+        self._names = {}
         self.timeout = timeout
         self.clock = clock
         self.no_route_status = no_route_status
@@ -105,8 +107,12 @@ class RoutingChain:
             run.asked = asked
             return run.walk(answer)
         why, request.note = request.note, None
-        request.steps.append((getattr(service, "name", None) or str(service), "decided",
-                              (clock.seconds() - asked) * 1000.0, why))
+        names = self._names
+        if service in names:
+            name = names[service]
+        else:
+            name = names[service] = getattr(service, "name", None) or str(service)
+        request.steps.append((name, "decided", (clock.seconds() - asked) * 1000.0, why))
         request.decided_by = service
         request.decision = answer
         return answer
@@ -151,7 +157,18 @@ class RoutingChain:
                              more=more)
 
     def route_confirmed(self, request, decision):
-        self._notify("route_confirmed", request, decision)
+        decided_by = request.decided_by
+        if self.observers or decided_by is None:
+            self._notify("route_confirmed", request, decision)
+            return
+        # Every call's: the service that decided, and no observer, told
+        # without _notify's list and getattr().
+        try:
+            decided_by.route_confirmed(request, decision)
+        except Exception:
+            self.log.failure("routing service {service}.{method} failed",
+                             service=getattr(decided_by, "name", decided_by),
+                             method="route_confirmed")
 
     def route_unconfirmed(self, request, decision):
         self._notify("route_unconfirmed", request, decision)
