@@ -3,6 +3,7 @@ carries (RFC 3261 18.2.1's ``received``, RFC 3581's ``rport``)."""
 
 from ..actions import Peer
 from ..maddr import MaddrPolicy
+from ..sip.grammar import lower
 
 
 def response_destination(request, peer, maddr_policy=None):
@@ -27,14 +28,24 @@ def routed_response(request, peer, maddr_policy=None):
     # The parsed Via is shared with every message that repeats it (the
     # parse memo): with_param gives this response its own.
     via = top = request.vias[0]
-    if via.host.strip("[]").lower() != peer.host.lower():
+    host = via.host
+    # Every call's: the comparisons and the one pass over the parameters
+    # below say what host.strip().lower() and two Via.param() calls said,
+    # without a call when the Via names the source as it is (the usual).
+    if host != peer.host and host.strip("[]").lower() != peer.host.lower():
         top = top.with_param("received", peer.host)
-    rport = via.param("rport")
+    rport = maddr = None
+    for name, value in via.params:
+        name = lower[name]  # the parse memo: no call for a name seen before
+        if name == "rport":
+            if rport is None:
+                rport = "" if value is None else value
+        elif name == "maddr" and maddr is None:
+            maddr = "" if value is None else value
     if rport is not None:
         top = top.with_param("rport", str(peer.port)).with_param("received", peer.host)
     if peer.reliable:
         return peer, top, None
-    maddr = via.param("maddr")
     refused = None
     if maddr:
         refused = (maddr_policy or _STRICT_MADDR).check(maddr, peer.host)

@@ -11,7 +11,7 @@ from math import ceil
 from typing import Any
 
 from ..values import Value
-from .grammar import lower, param_value
+from .grammar import lower
 from .via import MAGIC_COOKIE
 
 PROCEEDING = "proceeding"
@@ -72,7 +72,12 @@ def transaction_key(request, method=None):
     if method == "ACK":
         method = "INVITE"
     via = request.vias[0]
-    branch = param_value(via.params, "branch")
+    # param_value(via.params, "branch") written out: twice per call.
+    branch = None
+    for name, value in via.params:
+        if name == "branch" or lower[name] == "branch":
+            branch = "" if value is None else value
+            break
     if branch and branch[:_COOKIE] == MAGIC_COOKIE and branch[_COOKIE:]:
         return (branch, lower[via.host], via.port, method, request.call_id)
     from_tag = request.from_.tag if request.from_ is not None else None
