@@ -158,10 +158,12 @@ class RoutingChain:
 
     def route_confirmed(self, request, decision):
         decided_by = request.decided_by
-        if self.observers or decided_by is None:
+        observers = self.observers
+        if decided_by is None or (observers and observers != [decided_by]):
             self._notify("route_confirmed", request, decision)
             return
-        # Every call's: the service that decided, and no observer, told
+        # Every call's: the service that decided, and no other observer
+        # (embedded routing; a router link that routed the call), told
         # without _notify's list and getattr().
         try:
             decided_by.route_confirmed(request, decision)
