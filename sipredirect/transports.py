@@ -142,7 +142,8 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
             if len(self._peers) >= MAX_PEERS:
                 self._peers.clear()
             self._peers[addr] = peer
-        if len(data) > self.server.config.udp_max_message_size:
+        # A slice rather than len(): no call for every datagram.
+        if data[self.server.config.udp_max_message_size:]:
             self.server.refuse("oversize", peer)
             return
         self.server.message_received(data, peer)
@@ -151,25 +152,37 @@ class SipDatagramProtocol(protocol.DatagramProtocol):
         if self._queue or self._written >= self.packets_to_write:
             self._enqueue(data, host, port)
             return
-        self._write(data, host, port)
+        transport = self.transport
+        if transport is None:
+            return
+        # _write's usual case written out (every answer goes this way).
+        try:
+            transport.write(data, (host, port))
+        except Exception as e:
+            self._write_failed(e, data, host, port)
+            return
+        self._written += 1
+        self.server.stats["udp_datagrams_sent"] += 1
 
     def _write(self, data, host, port):
         if self.transport is None:
             return
         try:
             self.transport.write(data, (host, port))
-        except OSError as e:
-            if e.args and e.args[0] in _WRITE_AGAIN:
-                self._queue.appendleft((data, host, port))
-                self._next_turn()
-                return
-            self._drop(host, port, e)
-            return
-        except Exception as e:  # e.g. an maddr that is not an IP address
-            self._drop(host, port, e)
+        except Exception as e:
+            self._write_failed(e, data, host, port)
             return
         self._written += 1
         self.server.stats["udp_datagrams_sent"] += 1
+
+    def _write_failed(self, error, data, host, port):
+        """A full socket buffer keeps the datagram for the next turn; any
+        other error (e.g. an maddr that is not an IP address) drops it."""
+        if isinstance(error, OSError) and error.args and error.args[0] in _WRITE_AGAIN:
+            self._queue.appendleft((data, host, port))
+            self._next_turn()
+            return
+        self._drop(host, port, error)
 
     def read_turn(self):
         """The port is about to read a new batch: a new turn of writes."""
