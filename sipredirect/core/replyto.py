@@ -1,7 +1,7 @@
 """Where a response goes: RFC 3261 18.2.2 and RFC 3581 4, and the Via it
 carries (RFC 3261 18.2.1's ``received``, RFC 3581's ``rport``)."""
 
-from ..actions import Peer
+from ..actions import RELIABLE, Peer
 from ..maddr import MaddrPolicy
 from ..sip.grammar import lower
 
@@ -44,7 +44,7 @@ def routed_response(request, peer, maddr_policy=None):
             maddr = "" if value is None else value
     if rport is not None:
         top = top.with_param("rport", str(peer.port)).with_param("received", peer.host)
-    if peer.reliable:
+    if peer.transport in RELIABLE:  # Peer.reliable without its call
         return peer, top, None
     refused = None
     if maddr:

@@ -8,7 +8,7 @@ responses, 100 Trying, retransmissions) and keeps the
 next deadline the I/O side waits for.
 """
 
-from ..actions import RouteConfirmed, RouteUnconfirmed, Send
+from ..actions import RELIABLE, RouteConfirmed, RouteUnconfirmed, Send
 from ..ids import new_tag
 from ..sip import (InviteServerTransaction, NonInviteServerTransaction,
                    TransactionTable, response_bytes, transaction_key)
@@ -52,7 +52,7 @@ class TransactionLayer:
     def new_invite(self, request, key, peer, now):
         """The INVITE server transaction (17.2.1) of a new INVITE."""
         destination, top = self.destination(request, peer, now)
-        txn = InviteServerTransaction(key, request, destination, peer.reliable,
+        txn = InviteServerTransaction(key, request, destination, peer.transport in RELIABLE,
                                       self.holder.policy.timers, self.new_tag())
         txn.top_via = top
         self.table.add(txn)
