@@ -267,7 +267,7 @@ class SippResult:
 
 
 def run_sipp(workdir, scenario, port, calls, rate, transport="u1", service="8001",
-             trace_messages=False, extra=(), timeout=None):
+             trace_messages=False, extra=(), timeout=None, host="127.0.0.1"):
     """Run a bounded SIPp client; returns a :class:`SippResult`."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -277,7 +277,7 @@ def run_sipp(workdir, scenario, port, calls, rate, transport="u1", service="8001
             stale.unlink()
     duration = calls / float(rate)
     limit = timeout or duration + 40
-    args = [sipp_binary(), "-sf", str(SCENARIOS / scenario), "127.0.0.1:%d" % port,
+    args = [sipp_binary(), "-sf", str(SCENARIOS / scenario), "%s:%d" % (host, port),
             "-i", "127.0.0.1", "-p", str(free_port()), "-t", transport,
             "-s", service, "-m", str(calls), "-r", str(rate), "-rp", "1000",
             "-l", str(max(10, int(rate * 10))), "-nostdin",

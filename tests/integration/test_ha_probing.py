@@ -2,13 +2,16 @@
 so the backup, whose SIP port is closed, probes from a UDP port of its
 own and already has a dead destination down when it becomes primary; the
 first calls after the switchover go to the live destination only (no herd
-of calls to the dead one while the new primary's probes catch up)."""
+of calls to the dead one while the new primary's probes catch up).  With
+``enable-sip-port-on-backup = yes`` the backup keeps its SIP port, probes
+from it, and reads the answers there while it drops every request."""
 
 import collections
+import re
 import time
 
 from free_ports import free_port
-from harness import redirect_contacts, run_sipp
+from harness import options_probe, redirect_contacts, run_sipp
 from test_ha_pair import Pair, wait_log
 from test_probing import SippUas, states, wait_state
 
@@ -22,14 +25,11 @@ successes-before-up = 2
 """
 
 
-def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_down(
-        tmp_path):
-    live_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
-    live = "sip:live@127.0.0.1:%d" % live_port
-    dead = "sip:dead@127.0.0.1:%d" % dead_port
-    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
-    pair = Pair(tmp_path)
-    for node in pair.nodes.values():
+def probing_pair(tmp_path, live, dead, extra_ha=None, backup_address=None):
+    """A Pair whose nodes route to ``dead`` then ``live`` and probe both;
+    node b's SIP address is ``backup_address`` when given."""
+    pair = Pair(tmp_path, extra_ha=extra_ha)
+    for name, node in pair.nodes.items():
         text = node.config.read_text()
         start = text.index("default-routing-destinations =")
         end = text.index("\n", start)
@@ -37,7 +37,19 @@ def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_do
         # nothing would be the dead one.
         text = text[:start] + "default-routing-destinations = %s, %s" % (dead, live) \
             + text[end:] + PROBING
+        if name == "b" and backup_address:
+            text = re.sub(r"(?m)^sip-address = .*$", "sip-address = " + backup_address, text)
         node.config.write_text(text)
+    return pair
+
+
+def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_down(
+        tmp_path):
+    live_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    live = "sip:live@127.0.0.1:%d" % live_port
+    dead = "sip:dead@127.0.0.1:%d" % dead_port
+    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    pair = probing_pair(tmp_path, live, dead)
     a, b = pair.nodes["a"], pair.nodes["b"]
     try:
         pair.start("a")
@@ -62,6 +74,47 @@ def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_do
         assert result.returncode == 0 and result.successful == 40, result.summary()
         assert collections.Counter(redirect_contacts(result)) == {live: 40}
         assert b.log().count("destination %s is down" % dead) == 1
+    finally:
+        pair.stop_all()
+        uas.kill()
+
+
+def test_a_backup_that_keeps_its_sip_port_probes_from_it(tmp_path):
+    """enable-sip-port-on-backup = yes, the nodes on 127.0.0.1 and
+    127.0.0.2: the backup sends its probes from its own SIP port and takes
+    their answers there (a backup drops requests, not the responses to its
+    probes); once primary it answers calls on that address with the dead
+    destination already down."""
+    live_port, dead_port = free_port(), free_port()
+    live = "sip:live@127.0.0.1:%d" % live_port
+    dead = "sip:dead@127.0.0.1:%d" % dead_port
+    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    keep = "enable-sip-port-on-backup = yes\npeer-sip-address = %s\n"
+    pair = probing_pair(tmp_path, live, dead, backup_address="127.0.0.2",
+                        extra_ha={"a": keep % "127.0.0.2", "b": keep % "127.0.0.1"})
+    a, b = pair.nodes["a"], pair.nodes["b"]
+    try:
+        pair.start("a")
+        wait_log(a, "now PRIMARY")
+        pair.start("b")
+        wait_log(b, "now BACKUP")
+        wait_state(b, dead, "down", 5.0)
+        wait_state(b, live, "up", 5.0)
+        assert "probing over UDP from" not in b.log()  # no port of its own
+        metrics = b.metrics()
+        assert metrics[("sipredirect_probes_total", (("event", "responses"),))] >= 2
+        # While backup, a call on its address is dropped, not answered.
+        assert options_probe(pair.sip_port, "127.0.0.2") is None
+        assert b.metrics()[("sipredirect_dropped_total",
+                            (("reason", "not-primary"),))] >= 1
+
+        pair.kill("a")
+        wait_log(b, "now PRIMARY")
+        assert states(b) == {dead: "down", live: "up"}
+        result = run_sipp(tmp_path / "after", "uac_redirect.xml", pair.sip_port, calls=20,
+                          rate=20, trace_messages=True, host="127.0.0.2")
+        assert result.returncode == 0 and result.successful == 20, result.summary()
+        assert collections.Counter(redirect_contacts(result)) == {live: 20}
     finally:
         pair.stop_all()
         uas.kill()
