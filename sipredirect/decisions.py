@@ -10,6 +10,8 @@ keeps the latest for ``sipredirect-ctl explain``).
 
 import bisect
 
+from .routingtypes import Contact
+
 # Seconds; from a locally answered INVITE (well under a millisecond) to a
 # router that used most of a 10 s router-timeout.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -53,12 +55,18 @@ class DrainAnswer:
     (or over its max-cps), ``all-destinations-down = reject`` turns the 302
     into the 503 (a 302 to a dead peer loses the call; a 503 sends the
     gateway to its next server).
+
+    With ``resolve-sip-address = rfc3263`` a contact whose host is a name
+    is no pool destination itself: its RFC 3263 targets are (``names``,
+    :class:`~sipredirect.rfc3263.TargetContacts`), and the 302 names the
+    target chosen among them as the routing tables' 302s do.
     """
 
-    __slots__ = ("status", "retry_after", "contact", "destination", "use_anyway", "clock")
+    __slots__ = ("status", "retry_after", "contact", "destination", "use_anyway", "clock",
+                 "names", "_named")
 
     def __init__(self, status=503, retry_after=30, contact=None, destination=None,
-                 use_anyway=True, clock=None):
+                 use_anyway=True, clock=None, names=None):
         if status not in (302, 503):
             raise ValueError("a drain answer is 302 or 503")
         if status == 302 and contact is None:
@@ -69,14 +77,35 @@ class DrainAnswer:
         self.destination = destination
         self.use_anyway = use_anyway
         self.clock = clock
+        # Only a name goes to DNS (an address is a destination as it is).
+        self.names = names if (names is not None and contact is not None
+                               and names.resolves(contact)) else None
+        self._named = Contact(contact) if self.names is not None else None
 
     @classmethod
-    def from_config(cls, management, pool=None, use_anyway=True, clock=None):
+    def from_config(cls, management, pool=None, use_anyway=True, clock=None, names=None):
         contacts = management.drain_redirect_to
         contact = contacts[0] if contacts else None
         destination = pool.get(str(contact)) if pool is not None and contact else None
         return cls(management.drain_answer, management.drain_retry_after, contact,
-                   destination, use_anyway, clock)
+                   destination, use_anyway, clock, names)
+
+    def contact_header(self):
+        """The Contact header value of this INVITE's 302, or None when it
+        gets the 503 instead (counted on the destination it names)."""
+        if self.names is None:
+            return "<%s>" % (self.contact,) if self.redirects() else None
+        if self.status != 302:
+            return None
+        chosen = self.names.contact(self._named)
+        if chosen is None:  # every target unusable, all-destinations-down = reject
+            return None
+        if chosen.__class__ is not Contact:
+            # Not in the DNS cache yet (a Deferred, which never fails):
+            # the name as written for this INVITE, as when DNS fails; the
+            # answer, once cached, serves the next ones.
+            return "<%s>" % (self.contact,)
+        return chosen.header_value()
 
     def redirects(self):
         """Whether this INVITE gets the 302 (counted on the destination)."""

@@ -159,7 +159,7 @@ def build_policy(config, clock, user_service=None, router_link=None, previous=No
         names=names,
         routing_points=config.routing_points,
         router_timeout=config.router_timeout,
-        drain_answer=DrainAnswer.from_config(config.management, pool, anyway, clock),
+        drain_answer=DrainAnswer.from_config(config.management, pool, anyway, clock, names),
         timers=Timers(config.t1_timeout / 1000.0, config.t2_timeout / 1000.0,
                       config.t4_timeout / 1000.0),
         server_headers=(("Server", config.server_header),) if config.server_header

@@ -61,10 +61,11 @@ class CallAdmission:
     def _drain_answer(self, txn, drain, now):
         """A new INVITE while draining: 302 to the configured peer, or 503
         with Retry-After (RFC 3261 21.5.4) so the gateway tries elsewhere."""
-        if drain.redirects():
+        contact = drain.contact_header()
+        if contact is not None:
             self.stats["redirected_draining"] += 1
             return self.layer.final(txn, 302, now, why="draining",
-                                    extra_headers=[("Contact", "<%s>" % (drain.contact,))])
+                                    extra_headers=[("Contact", contact)])
         return self.layer.final(txn, 503, now, why="draining",
                                 extra_headers=[("Retry-After", str(drain.retry_after))])
 

@@ -51,6 +51,11 @@ class TargetContacts:
         return defer.gatherResults([a if isinstance(a, defer.Deferred) else defer.succeed(a)
                                     for a in answers]).addCallback(_kept)
 
+    def resolves(self, uri):
+        """Whether ``uri`` names a host that RFC 3263 resolves (not an
+        address, nor a ``tel:`` URI)."""
+        return self._query(uri) is not None
+
     def contact(self, contact, request=None):
         """The Contact to send for ``contact``: itself, its rewritten form,
         None (left out), or a Deferred of one of them."""

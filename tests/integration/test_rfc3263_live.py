@@ -191,3 +191,40 @@ def test_a_dns_server_that_never_answers_never_holds_a_call(server_factory, tmp_
     assert metrics[("sipredirect_rfc3263_lookup_failures_total",
                     (("reason", "timeout"),))] == 3
     assert metrics[("sipredirect_rfc3263_fallbacks_total", ())] == 10
+
+
+PBX_TARGETS = {"sip:peer@127.0.0.11:5071;transport=tcp",
+               "sip:peer@127.0.0.12:5072;transport=tcp"}
+
+
+def test_a_drain_redirect_to_a_name_names_its_chosen_target(server_factory, dns_zone,
+                                                            tmp_path):
+    """drain-redirect-to = sip:peer@pbx.example.test: while the node drains,
+    each INVITE's 302 names one of the name's SRV targets of the first
+    priority (NAPTR prefers TCP), as the routing tables' 302s do; with
+    every target marked down and all-destinations-down = reject, the 503."""
+    _, port = dns_zone
+    text = example_config(port).replace(
+        "[routing-points]", "all-destinations-down = reject\n[routing-points]", 1)
+    text += ("\n[management]\nendpoint = tcp:9060:interface=127.0.0.1\n"
+             "token-file = management.token\ndrain-answer = 302\n"
+             "drain-redirect-to = sip:peer@pbx.example.test\n")
+    server = server_factory(config_text=text)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the names are resolved at start
+        _, listed = get(server, "/destinations")
+        found = {d["destination"] for d in listed["destinations"]}
+        if {"sip:127.0.0.11:5071;transport=tcp", "sip:127.0.0.12:5072;transport=tcp"} <= found:
+            break
+        time.sleep(0.1)
+    code, output = ctl(server, "drain")
+    assert code == 0, output
+    contacts = calls(server, tmp_path / "sipp", "8001", 8)
+    assert set(contacts) == PBX_TARGETS, contacts
+    marked = sorted(found)
+    for uri in marked:
+        code, output = ctl(server, "destination", "down", uri)
+        assert code == 0, output
+    result = run_sipp(tmp_path / "down", "uac_redirect.xml", server.port, calls=1, rate=1,
+                      service="8001", trace_messages=True)
+    assert "SIP/2.0 503" in result.messages(), result.summary()

@@ -1,16 +1,17 @@
 """The routing tables, the trunks and the drain answer use the pool."""
 
 import pytest
-from twisted.internet import task
+from twisted.internet import defer, task
 
 from sipredirect.callmodel.resolver import DnResolver
 from sipredirect.config import parse_config
+from sipredirect.decisions import DrainAnswer
 from sipredirect.destinations import DestinationUnresolvable
 from sipredirect.policy import build_policy
 from sipredirect.pool import DOWN
 from sipredirect.redirect import Peer
-from sipredirect.routingtypes import RouteRequest
-from sipredirect.sip import parse_message
+from sipredirect.routingtypes import Contact, RouteRequest
+from sipredirect.sip import parse_message, parse_uri
 from sipredirect.testing import invite
 
 CONFIG = """
@@ -129,3 +130,40 @@ def test_drain_redirect_to_a_down_peer_answers_503_with_reject():
     assert drain.redirects()
     policy.pool.force("sip:10.0.9.9:5060", DOWN, None, "test", 0)
     assert not drain.redirects()
+
+
+class Names:
+    """TargetContacts as DrainAnswer uses it: resolves names, answers with
+    what the test put in ``answer`` (a Contact, None, or a Deferred)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.asked = []
+
+    def resolves(self, uri):
+        return not uri.host[0].isdigit()
+
+    def contact(self, contact, request=None):
+        self.asked.append(contact)
+        return self.answer
+
+
+def test_drain_redirect_to_a_name_sends_the_target_rfc3263_chose():
+    """resolve-sip-address = rfc3263: the 302 names the chosen target, or
+    the name as written while DNS has not answered yet (the Deferred,
+    which never fails, fills the cache for the next INVITEs); no usable
+    target under all-destinations-down = reject is the 503.  An address
+    is never asked for."""
+    name = parse_uri("sip:peer@pbx.example.test")
+    target = Contact(parse_uri("sip:peer@10.0.0.5:5080;transport=tcp"))
+    assert DrainAnswer(302, contact=name, names=Names(target)).contact_header() == \
+        "<sip:peer@10.0.0.5:5080;transport=tcp>"
+    assert DrainAnswer(302, contact=name, names=Names(None)).contact_header() is None
+    waiting = Names(defer.Deferred())
+    assert DrainAnswer(302, contact=name, names=waiting).contact_header() == \
+        "<sip:peer@pbx.example.test>"
+    assert waiting.asked == [Contact(name)]
+    address = Names(None)
+    drain = DrainAnswer(302, contact=parse_uri("sip:10.0.9.9:5060"), names=address)
+    assert drain.contact_header() == "<sip:10.0.9.9:5060>" and address.asked == []
+    assert DrainAnswer(503, names=Names(target)).contact_header() is None
