@@ -8,10 +8,14 @@ file), started, and fed SIPp's INVITE and ACK at its real entry point,
 server's own work for the measured calls; the figure is the number of
 Python and built-in function calls it counted, divided by the calls.
 
-Three modes:
+Four modes:
 
 ``embedded``
     routing point 8001 has a static destination: INVITE -> 302 -> ACK.
+``defaults``
+    the suite's ``sipredirect-udp`` system: routing point 8001 has no static
+    destination, so the static tables pass the call to the default
+    destinations, which answer it: INVITE -> 302 -> ACK.
 ``router``
     the same configuration with a router link: the reference router's
     client (``RouterClientProtocol`` with the rule engine of
@@ -77,7 +81,7 @@ from sipredirect.tap import make_services  # noqa: E402
 from sipp_messages import ACK, INVITE  # noqa: E402
 import http_calls  # noqa: E402
 
-MODES = ("embedded", "router", "http")
+MODES = ("embedded", "defaults", "router", "http")
 # --mode both: the two modes the figure has always been given for.
 BOTH = ("embedded", "router")
 SERVER_INI = """\
@@ -180,9 +184,11 @@ class Bench:
         self.http_proc = None
         settings = sections = ""
         ini = SERVER_INI
-        if mode == "http":
-            # As the suite's sipredirect-http: no static route for 8001.
+        if mode in ("http", "defaults"):
+            # As the suite's sipredirect-http and sipredirect-udp: no static
+            # route for 8001.
             ini = ini.replace(STATIC_ROUTE, "8001 =")
+        if mode == "http":
             self.http_proc, http_port = http_calls.start_service(workdir)
             settings = "routing-service = http\n"
             sections = http_calls.SECTIONS.format(port=http_port)
@@ -451,7 +457,7 @@ def parse_args(argv):
                         help="simulated calls per second (the clock moves 1/rate "
                              "after each call)")
     parser.add_argument("--mode", choices=MODES + ("both", "all"), default="both",
-                        help="both: embedded and router; all: the three")
+                        help="both: embedded and router; all: the four")
     parser.add_argument("--top", type=int, default=25, help="functions listed per mode")
     parser.add_argument("--pstats", metavar="FILE",
                         help="write the profile (FILE-embedded / FILE-router with both modes)")

@@ -34,6 +34,17 @@ def test_the_router_link_costs_more_than_embedded_routing():
     assert "routerlink" in names
 
 
+def test_the_defaults_mode_is_routed_by_the_default_destinations():
+    """--mode defaults (the suite's embedded system): routing point 8001
+    has no static destination, so the default destinations answer."""
+    (defaults,) = calls_per_call.main(["--calls", "20", "--warmup", "0", "--mode",
+                                       "defaults", "--top", "200"])
+    assert defaults["redirected"] == defaults["calls"] == 20
+    names = [name for name, _ in defaults["top"]]
+    # Both tables asked: the static ones pass, the default ones pick.
+    assert sum(1 for name in names if "routingtables.py" in name and "(route)" in name) == 2
+
+
 def test_a_call_without_its_302_fails_loudly(monkeypatch):
     """A routing point nothing routes (480) stops the run: no figure."""
     monkeypatch.setattr(calls_per_call, "SERVER_INI", calls_per_call.SERVER_INI
