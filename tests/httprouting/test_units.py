@@ -3,6 +3,7 @@ event batches (on task.Clock), the answer and the request document, and
 the [http-router] configuration errors (issue 22)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from twisted.internet import defer, task
@@ -19,7 +20,7 @@ from sipredirect.sip import parse_message
 from sipredirect.testing import invite
 from sipredirect.trace import EventTracer
 
-from http_schema import validator
+from http_schema import SCHEMA, validator
 
 
 def test_breaker_opens_after_failures_in_a_row_probes_once_and_closes():
@@ -94,11 +95,11 @@ def test_events_beyond_the_queue_are_dropped_and_counted():
     assert not clock.getDelayedCalls()
 
 
-def call(used=frozenset()):
+def call(used=frozenset(), mapper=None):
     request = RouteRequest(parse_message(invite(user="8001")), "8001",
                            Peer("tcp", "192.0.2.5", 5070), "00000000000000b2", "uuid", 0,
                            reroute_count=1, used_destinations=used)
-    request.describe_with(AttributeMapper(), EventTracer(), 0)
+    request.describe_with(mapper or AttributeMapper(), EventTracer(), 0)
     return request
 
 
@@ -108,6 +109,25 @@ def test_the_document_carries_the_event_route_request_attributes():
     assert document["ANI"] == call().attributes["ANI"]
     assert document["UsedDestinations"] == ["sip:a@h"] and document["RerouteCount"] == 1
     assert document["Source"] == {"host": "192.0.2.5", "port": 5070}
+
+
+def test_every_field_of_the_document_is_in_the_schema_and_on_the_page():
+    """Whatever the attribute mapping, each field the request document
+    carries is a property of docs/http-routing.schema.json and named on
+    docs/http-routing.rst (a field added to the EventRouteRequest
+    attributes fails here until both say what it is)."""
+    properties = set(SCHEMA["$defs"]["request"]["properties"])
+    page = (Path(__file__).resolve().parents[2] / "docs" / "http-routing.rst").read_text()
+    seen = set()
+    for mapper in (AttributeMapper(), AttributeMapper("nss"),
+                   AttributeMapper(customer_id="acme")):
+        document = route_document(call(frozenset(["sip:a@h"]), mapper))
+        validator("request").validate(document)
+        assert set(document) <= properties, set(document) - properties
+        seen |= set(document)
+    assert {"PartyUUID", "CustomerID", "OtherDNRole"} <= seen
+    for name in properties:
+        assert name in page, name
 
 
 ANSWERS = [
