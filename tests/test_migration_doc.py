@@ -28,6 +28,17 @@ def test_every_feature_row_has_a_section_and_named_tests(repo_root):
         assert re.search(r"^Row %d: " % row, text, re.M), row
 
 
+def test_no_feature_is_said_to_be_planned(repo_root):
+    """Issue 20, point 11: the migration guide and the README once called
+    supported features (row 13, the warm standby) "planned"; what the
+    server does is described as it is now, and what it does not do says
+    so plainly."""
+    for path in ("docs/migration.rst", "README.rst", "docs/intro/overview.rst"):
+        text = (repo_root / path).read_text().lower()
+        for word in ("planned", "coming soon", "future release", "will be able to"):
+            assert word not in text, (path, word)
+
+
 def test_the_named_test_modules_exist(repo_root):
     names = re.findall(r"``([\w/]+(?:\.py|/))``", checked_by_table(repo_root))
     assert len(names) > 20

@@ -20,7 +20,8 @@ def test_garbage_flood_from_one_source_does_not_disturb_calls(server_factory, tm
     server keeps answering."""
     server = server_factory("default-routing-destinations = sip:a@127.0.0.1:5070\n")
     rng = random.Random(99)
-    samples = [p.read_bytes() for p in sorted(DATA.glob("*.dat"))] if DATA.is_dir() else []
+    samples = [p.read_bytes() for p in sorted(DATA.glob("*.dat"))]
+    assert len(samples) == 49, "the RFC 4475 messages of %s are missing" % DATA
     junk = [b"\x00" * 40, b"INVITE sip:x SIP/2.0\r\n\r\n", b"SIP/2.0 200 OK\r\n\r\n"]
     for sample in samples:
         junk.append(sample[:rng.randrange(1, len(sample))])
