@@ -42,6 +42,8 @@ class DestinationSection:
     failures_before_down: int = None
     successes_before_up: int = None
     alive_statuses: object = ""  # "" not given; None any; else a frozenset
+    probe_from: str = ""
+    probe_to: str = ""
 
 
 def parse_pool_sections(parser, path, parse_section, t1_ms):
@@ -108,6 +110,9 @@ def _probe_settings(probing, section):
             overrides[field] = value
     if section.alive_statuses != "":
         overrides["alive_statuses"] = section.alive_statuses
+    for name, field in (("probe_from", "from_uri"), ("probe_to", "to_uri")):
+        if getattr(section, name):
+            overrides[field] = getattr(section, name)
     return dataclasses.replace(probe, **overrides) if overrides else probe
 
 

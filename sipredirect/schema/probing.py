@@ -99,4 +99,10 @@ DESTINATION_SCHEMA = [
     Option("alive-statuses", parse_str, "",
            "[probing] alive-statuses for this destination (any, or codes).",
            kind="any or status list", reload=True),
+    Option("probe-from", parse_probe_uri, "",
+           "[probing] from for this destination's probes (empty: that one).",
+           kind="SIP URI", reload=True),
+    Option("probe-to", parse_probe_uri, "",
+           "[probing] to for this destination's probes (empty: that one).",
+           kind="SIP URI", reload=True),
 ]

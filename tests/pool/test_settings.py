@@ -3,6 +3,7 @@
 import pytest
 
 from sipredirect.config import ConfigError, parse_config
+from sipredirect.pool.settings import destination_specs
 
 BASE = """[sipredirect]
 default-routing-destinations = sip:a@10.0.0.1
@@ -73,6 +74,29 @@ def test_destination_options_are_checked():
         "x.ini, line 6: [destination:sip:a@10.0.0.1] speed = 2: unknown option")
     assert error_of("[destination:mailto:x]\n").startswith(
         "x.ini, line 5: [destination:mailto:x]: 'mailto:x' is not a SIP URI")
+
+
+def test_a_destination_section_overrides_each_probing_setting():
+    """[destination:URI] overrides interval, timeout, both thresholds,
+    alive-statuses, From and To for that destination alone; the others
+    keep [probing]'s."""
+    text = BASE.replace("sip:a@10.0.0.1", "sip:a@10.0.0.1, sip:b@10.0.0.2") + (
+        "[probing]\nenabled = yes\nfrom = sip:probe@ops.example.test\n"
+        "[destination:sip:a@10.0.0.1]\nprobe-interval = 10\nprobe-timeout = 3\n"
+        "failures-before-down = 5\nsuccesses-before-up = 4\nalive-statuses = 200, 404\n"
+        "probe-from = sip:health@noc.example.test\nprobe-to = sip:ping@10.0.0.1\n")
+    specs = destination_specs(parse_config(text, "x.ini"))
+    a, b = specs["sip:a@10.0.0.1"][1].probe, specs["sip:b@10.0.0.2"][1].probe
+    assert (a.interval, a.timeout, a.failures_before_down, a.successes_before_up,
+            a.alive_statuses, a.from_uri, a.to_uri) == (
+        10.0, 3.0, 5, 4, frozenset([200, 404]), "sip:health@noc.example.test",
+        "sip:ping@10.0.0.1")
+    assert (b.interval, b.timeout, b.failures_before_down, b.successes_before_up,
+            b.alive_statuses, b.from_uri, b.to_uri) == (
+        5.0, 2.0, 3, 2, None, "sip:probe@ops.example.test", "")
+    assert error_of("[destination:sip:a@10.0.0.1]\nprobe-to = <sip:x@h>\n").endswith(
+        "probe-to = <sip:x@h>: '<sip:x@h>' is not a SIP URI (illegal character '<' in URI); write the URI "
+        "without <>")
 
 
 def test_all_destinations_down_choices():
