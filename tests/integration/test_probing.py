@@ -351,6 +351,17 @@ def test_a_live_reload_keeps_a_down_state_probes_an_added_one_and_forgets_a_remo
         time.sleep(4 * INTERVAL)
         assert listed(server) == {kept: "up", dead: "down", added: "up"}
         assert states(server) == {kept: "up", dead: "down", added: "up"}
+        # Each destination's last probe: the answer and its round trip, or
+        # why there was none (/destinations, which sipredirect-ctl reads).
+        code, output = ctl(server, "destinations", "--json")
+        rows = {d["destination"]: d for d in json.loads(output)["destinations"]}
+        assert rows[kept]["last_probe"] == "200", rows[kept]
+        assert 0 < rows[kept]["last_probe_latency_ms"] < 400, rows[kept]
+        assert rows[dead]["last_probe"] not in (None, "200"), rows[dead]
+        assert rows[dead]["last_probe_latency_ms"] is None
+        code, output = ctl(server, "destinations")
+        line = next(line for line in output.splitlines() if line.startswith(kept + " "))
+        assert re.search(r" up +1 +1 +200 +[0-9.]+ ms ", line), output
         assert server.metrics()[("sipredirect_probes_total", (("event", "sent"),))] > probes
         log = server.log()
         assert log.count("destination %s is " % dead) == 1, log[-3000:]
