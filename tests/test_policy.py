@@ -10,8 +10,9 @@ from twisted.internet import task
 from sipredirect.config import Config
 from sipredirect.policy import Policy, PolicyHolder, build_policy
 from sipredirect.routerlink import RouterLink
-from sipredirect.schema import (FREE_SECTIONS, MANAGEMENT_SCHEMA, ROUTING_POINT_SCHEMA,
-                                SCHEMA, live_reload)
+from sipredirect.schema import (FREE_SECTIONS, MANAGEMENT_SCHEMA, ROUTING_POINT_SCHEMA, SECTIONS,
+                                SCHEMA, Option, live_reload)
+from sipredirect.schema.values import parse_str
 
 
 def test_the_policy_is_frozen():
@@ -90,3 +91,13 @@ def test_every_option_a_reload_applies_is_read_into_the_policy():
 ])
 def test_the_reload_column_answers_per_section_and_option(section, option, live):
     assert live_reload(section, option) is live
+
+
+def test_an_option_without_help_text_is_refused():
+    """Every option's help text becomes its entry on the reference page, in
+    the manual pages and in the commented INI: a row without one cannot
+    be written into the schema table (issue 23)."""
+    for empty in ("", "   "):
+        with pytest.raises(ValueError, match="option x-new has no help text"):
+            Option("x-new", parse_str, "", empty)
+    assert all(option.help.strip() for _, table in SECTIONS for option in table)

@@ -25,6 +25,10 @@ class Option:
 
     def __init__(self, name, parse, default, help, minimum=None, maximum=None,
                  choices=None, unit=None, kind=None, reload=False):
+        if not help or not help.strip():
+            # The reference page, the man pages and the commented INI
+            # files are made from it: an option without it is undocumented.
+            raise ValueError("option %s has no help text" % name)
         self.name = name
         self.reload = reload
         self.parse = parse
