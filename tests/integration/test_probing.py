@@ -36,16 +36,17 @@ LISTENING_RULES = "[rule idle]\ndn = 9999\nroute = sip:idle@127.0.0.1:9\n"
 class SippUas:
     """``sipp -sf uas_options.xml``: a destination answering OPTIONS."""
 
-    def __init__(self, workdir, port, transport):
+    def __init__(self, workdir, port, transport, host="127.0.0.1"):
         self.workdir = workdir
         self.port = port
         self.transport = transport
+        self.host = host
         self.process = None
 
     def start(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sipp_binary(), "-sf", str(SCENARIOS / "uas_options.xml"), "-i", "127.0.0.1",
+            [sipp_binary(), "-sf", str(SCENARIOS / "uas_options.xml"), "-i", self.host,
              "-p", str(self.port), "-t", self.transport, "-nostdin",
              "-trace_err", "-error_file", str(self.workdir / "errors.log")],
             cwd=str(self.workdir), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from free_ports import free_port
 from harness import (REPO, RouterProcess, ServerProcess, redirect_contacts, run_sipp,
                      split_trace, terminate, wait_until_ready)
 from test_operations import ctl, get
+from test_probing import SippUas, wait_state
 
 ZONE = (REPO / "etc" / "rfc3263.zone").read_text()
 
@@ -228,3 +229,38 @@ def test_a_drain_redirect_to_a_name_names_its_chosen_target(server_factory, dns_
     result = run_sipp(tmp_path / "down", "uac_redirect.xml", server.port, calls=1, rate=1,
                       service="8001", trace_messages=True)
     assert "SIP/2.0 503" in result.messages(), result.summary()
+
+
+def test_srv_targets_are_probed_and_a_dead_one_gets_no_call(server_factory, dns_zone,
+                                                           tmp_path):
+    """With probing on, each SRV target of voice.example.test is probed as
+    a destination of its own: a SIPp UAS answers on each of the four
+    addresses; voice-c's killed by PID goes down after the failure
+    threshold and its share goes to voice-a and voice-b, by weight; the
+    priority-20 standby, alive, still gets nothing."""
+    _, port = dns_zone
+    text = example_config(port) + (
+        "\n[probing]\nenabled = yes\ninterval = 0.5\ntimeout = 0.4\n"
+        "failures-before-down = 2\nsuccesses-before-up = 2\n")
+    uas = {name: SippUas(tmp_path / ("uas-" + name), 5081 + i, "u1",
+                         host="127.0.0.%d" % (41 + i)).start()
+           for i, name in enumerate(("a", "b", "c", "standby"))}
+    try:
+        server = server_factory(config_text=text)
+        for name in uas:
+            wait_state(server, VOICE[name], "up", 10.0)
+        before = calls(server, tmp_path / "sipp1", "8004", 8)
+        assert collections.Counter(before) == {
+            "sip:ivr@127.0.0.41:5081;transport=udp": 2,
+            "sip:ivr@127.0.0.42:5082;transport=udp": 2,
+            "sip:ivr@127.0.0.43:5083;transport=udp": 4}
+        uas["c"].kill()
+        wait_state(server, VOICE["c"], "down", 5.0)
+        after = calls(server, tmp_path / "sipp2", "8004", 10)
+        assert collections.Counter(after) == {
+            "sip:ivr@127.0.0.41:5081;transport=udp": 5,
+            "sip:ivr@127.0.0.42:5082;transport=udp": 5}
+        assert "destination %s is down (was up): probe" % VOICE["c"] in server.log()
+    finally:
+        for each in uas.values():
+            each.kill()
