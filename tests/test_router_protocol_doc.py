@@ -201,3 +201,39 @@ def test_the_reference_router_speaks_only_documented_names():
     assert sent and sent <= set(link._handlers)
     text = page()
     assert [name for name in sorted(handled | sent) if not documented(name, text)] == []
+
+
+def read_names(tree, constants):
+    """The attribute names a module reads from a router's request:
+    ``string_attribute(message, "Name", ...)``, ``x["Name"]`` read,
+    ``"Name" in x`` and ``x.get("Name")``, CapWords (or SIP_*) only."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == "string_attribute"
+                    and len(node.args) >= 2):
+                names.add(key_of(node.args[1], constants))
+            elif isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
+                names.add(key_of(node.args[0], constants))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            names.add(key_of(node.slice, constants))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ast.In) for op in node.ops):
+            names.add(key_of(node.left, constants))
+    return {name for name in names if name and ATTRIBUTE.match(name)}
+
+
+def test_every_attribute_the_link_reads_from_routers_is_on_the_page():
+    """The other direction: each attribute the server side of the link
+    reads from a router's request (ThisDN, OtherDN, Location, Duration,
+    Extensions.SIP_RESPONSE_CODE ...) is described for router authors."""
+    read = {}
+    for relative, tree in modules():
+        if relative.startswith("routerlink/"):
+            for name in read_names(tree, string_constants(tree)):
+                read.setdefault(name, relative)
+    assert {"ThisDN", "OtherDN", "Location", "ConnID", "ReferenceID", "Password",
+            "ClientName", "Duration", "DestinationState", "Extensions"} <= set(read)
+    text = page()
+    missing = {name: where for name, where in read.items() if not documented(name, text)}
+    assert missing == {}, "attributes read from routers, not in docs/router-protocol.rst"
