@@ -97,14 +97,14 @@ class ManagementResource(resource.Resource):
         call_id = values[0].decode("utf-8", "surrogateescape")
         # Or as the server's log wrote it (``abc\xe9``), copied from there.
         logged = text_from_log(call_id)
+        keys = (call_id,) if logged == call_id else (call_id, logged)
         decisions = self.node.decisions
         found = []
-        if decisions is not None:
-            found = decisions.find(call_id)
-            if not found and logged != call_id:
-                found = decisions.find(logged)
-                if found:
-                    call_id = logged
+        for key in keys if decisions is not None else ():
+            found = decisions.find(key)
+            if found:
+                call_id = key
+                break
         if found or decisions is None or not decisions.path:
             return _json(request, 200 if found else 404,
                          {"call_id": call_id, "decisions": found, "from": "memory"})
@@ -115,7 +115,7 @@ class ManagementResource(resource.Resource):
             # The global reactor only when none is injected (tests pass a Clock).
             from twisted.internet import reactor
         def search():
-            for key in (call_id, logged) if logged != call_id else (call_id,):
+            for key in keys:
                 records = decisions.search_file(key)
                 if records:
                     return key, records

@@ -43,22 +43,34 @@ def probing_pair(tmp_path, live, dead, extra_ha=None, backup_address=None):
     return pair
 
 
+def live_and_dead(tmp_path):
+    """(live, dead, its UAS): a destination a SIPp UAS answers OPTIONS for,
+    and one on a port nothing listens on."""
+    live_port, dead_port = free_port(), free_port()
+    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    return ("sip:live@127.0.0.1:%d" % live_port, "sip:dead@127.0.0.1:%d" % dead_port, uas)
+
+
+def start_until_the_backup_has_probed(pair, live, dead):
+    """a primary, then b backup, until b has found dead down and live up
+    by its own probes; returns (a, b)."""
+    a, b = pair.nodes["a"], pair.nodes["b"]
+    pair.start("a")
+    wait_log(a, "now PRIMARY")
+    pair.start("b")
+    wait_log(b, "now BACKUP")
+    wait_state(b, dead, "down", 5.0)
+    wait_state(b, live, "up", 5.0)
+    return a, b
+
+
 def test_a_backup_probes_from_its_own_socket_and_takes_over_with_the_dead_one_down(
         tmp_path):
-    live_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
-    live = "sip:live@127.0.0.1:%d" % live_port
-    dead = "sip:dead@127.0.0.1:%d" % dead_port
-    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    live, dead, uas = live_and_dead(tmp_path)
     pair = probing_pair(tmp_path, live, dead)
-    a, b = pair.nodes["a"], pair.nodes["b"]
     try:
-        pair.start("a")
-        wait_log(a, "now PRIMARY")
-        pair.start("b")
-        wait_log(b, "now BACKUP")
         # The backup probes while backup, from a port of its own.
-        wait_state(b, dead, "down", 5.0)
-        wait_state(b, live, "up", 5.0)
+        _, b = start_until_the_backup_has_probed(pair, live, dead)
         assert "probing over UDP from 127.0.0.1:" in b.log()
         assert "(the SIP port is not bound here)" in b.log()
         metrics = b.metrics()
@@ -85,21 +97,12 @@ def test_a_backup_that_keeps_its_sip_port_probes_from_it(tmp_path):
     their answers there (a backup drops requests, not the responses to its
     probes); once primary it answers calls on that address with the dead
     destination already down."""
-    live_port, dead_port = free_port(), free_port()
-    live = "sip:live@127.0.0.1:%d" % live_port
-    dead = "sip:dead@127.0.0.1:%d" % dead_port
-    uas = SippUas(tmp_path / "uas", live_port, "u1").start()
+    live, dead, uas = live_and_dead(tmp_path)
     keep = "enable-sip-port-on-backup = yes\npeer-sip-address = %s\n"
     pair = probing_pair(tmp_path, live, dead, backup_address="127.0.0.2",
                         extra_ha={"a": keep % "127.0.0.2", "b": keep % "127.0.0.1"})
-    a, b = pair.nodes["a"], pair.nodes["b"]
     try:
-        pair.start("a")
-        wait_log(a, "now PRIMARY")
-        pair.start("b")
-        wait_log(b, "now BACKUP")
-        wait_state(b, dead, "down", 5.0)
-        wait_state(b, live, "up", 5.0)
+        _, b = start_until_the_backup_has_probed(pair, live, dead)
         assert "probing over UDP from" not in b.log()  # no port of its own
         metrics = b.metrics()
         assert metrics[("sipredirect_probes_total", (("event", "responses"),))] >= 2
