@@ -110,3 +110,45 @@ def test_the_web_service_runs_under_pypy_by_default_and_the_report_says_so():
         {"http_python": "CPython 3.11.7"}, http)[0]
     assert suite.http_interpreter_note({"http_python": "CPython 3.11.7"},
                                        [{"name": "sipredirect-udp"}]) == []
+
+
+def test_the_http_system_on_pypy_is_set_against_embedded_routing_on_pypy():
+    """The target compares like with like: the PyPy server's HTTP rate
+    against the PyPy server's embedded rate, and says CPython's too."""
+    system = {s.name: s for s in suite.all_systems()}["sipredirect-http-pypy"]
+    assert system.default and system.http and system.pypy and system.warmup
+    assert system.label == "sipredirect UDP, HTTP routing service, PyPy"
+    args = argparse.Namespace(sipp_cpu=1, http_cpu=1)
+    by_name = {r["name"]: r for r in (
+        result("sipredirect-udp", 8000, 4.0), result("sipredirect-udp-pypy", 16000, 4.0),
+        result("sipredirect-http-pypy", 4000, 8.0, cpu=140.0))}
+    lines = suite.routing_services(by_name, args)
+    assert ("| HTTP routing service, server on PyPy (rate against embedded on PyPy) | 0.25 "
+            "| 8 ms | 140.0 | CPU 1, SIPp's |") in lines
+    assert lines[-1] == (
+        "HTTP routing service with the server on PyPy, issue 22's targets: rate 0.25 of "
+        "embedded on PyPy (target 0.6: NOT met); p99 at half the rate 8 ms (target 8 ms: "
+        "met). Its rate is 0.50 of CPython's embedded routing.")
+    # Without the PyPy embedded system there is nothing to set it against.
+    del by_name["sipredirect-udp-pypy"]
+    assert not any("PyPy" in line for line in suite.routing_services(by_name, args))
+    note = suite.http_interpreter_note({"http_python": "PyPy 7.3.11 (Python 3.9.16)"},
+                                       [{"name": "sipredirect-http-pypy"}])
+    assert "runs under PyPy 7.3.11" in note[0]
+
+
+def test_the_client_floor_table_gives_the_ceiling_of_the_rate_ratio():
+    """E / (E + F): the rate ratio a call over HTTP could reach if all it
+    cost beyond an embedded call (E) were Twisted's client (F)."""
+    import http_client_floor
+    text = http_client_floor.table({"embedded": 60.0, "http": 360.0},
+                                   {("agent", 1): 140.0, ("pool", 8): 90.0}, suite=110.0)
+    lines = text.splitlines()
+    assert lines[0].endswith("| ceiling with the suite's E = 110 µs |")
+    assert lines[3] == "| server, whole call, HTTP routing | 360.0 | 6.00 | | |"
+    assert lines[4] == ("| Twisted's client alone (F), agent, 1 in flight | 140.0 | 2.33 "
+                        "| 0.30 | 0.44 |")
+    assert lines[5] == ("| Twisted's client alone (F), pool, 8 in flight | 90.0 | 1.50 "
+                        "| 0.40 | 0.55 |")
+    assert "ceiling with" not in http_client_floor.table({"embedded": 60.0, "http": 360.0},
+                                                         {("pool", 1): 90.0})
