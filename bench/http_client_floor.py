@@ -50,6 +50,14 @@ sys.path.insert(0, BENCH_DIR)
 import cpu_per_call  # noqa: E402
 import http_service  # noqa: E402
 import max_rate as mr  # noqa: E402
+from twisted.internet import defer  # noqa: E402
+from twisted.internet.endpoints import TCP4ClientEndpoint  # noqa: E402
+from twisted.web._newclient import Request  # noqa: E402
+from twisted.web.client import URI  # noqa: E402
+
+from sipredirect.httprouting.agent import make_agent, request_headers  # noqa: E402
+from sipredirect.httprouting.body import BytesBody, read_body  # noqa: E402
+from sipredirect.httprouting.pool import QuietConnectionPool  # noqa: E402
 
 # A call's document as the service posts it (the example reads ConnID and
 # UsedDestinations), and the example's answer is a redirect.
@@ -66,23 +74,13 @@ class Client:
     two ways; ``done`` fires with the CPU seconds they took."""
 
     def __init__(self, reactor, way, port, total, in_flight):
-        from twisted.internet import defer
-        from twisted.internet.endpoints import TCP4ClientEndpoint
-        from twisted.web._newclient import Request
-        from twisted.web.client import URI
-
-        from sipredirect.httprouting.agent import make_agent, request_headers
-        from sipredirect.httprouting.body import BytesBody, read_body
-        from sipredirect.httprouting.pool import QuietConnectionPool
-
         self.url = b"http://%s:%d/route" % (mr.LOOPBACK.encode(), port)
         self.headers = request_headers(self.url, [])
         self.pool = QuietConnectionPool(reactor, in_flight)
         self.agent = make_agent(reactor, None, self.pool)
         self.endpoint = TCP4ClientEndpoint(reactor, mr.LOOPBACK, port)
-        self.key = ("http", mr.LOOPBACK.encode(), port)
         self.uri = URI.fromBytes(self.url)
-        self.Request, self.BytesBody, self.read_body = Request, BytesBody, read_body
+        self.key = (self.uri.scheme, self.uri.host, self.uri.port)  # as Agent's
         self.way = way
         self.left = total
         self.running = in_flight
@@ -102,19 +100,19 @@ class Client:
                 self.done.callback(time.thread_time() - self.started)
             return
         self.left -= 1
-        body = self.BytesBody(DOCUMENT)
+        body = BytesBody(DOCUMENT)
         if self.way == "agent":
             pending = self.agent.request(b"POST", self.url, self.headers, body)
         else:
             pending = self.pool.getConnection(self.key, self.endpoint)
-            pending.addCallback(lambda proto: proto.request(self.Request._construct(
+            pending.addCallback(lambda proto: proto.request(Request._construct(
                 b"POST", b"/route", self.headers, body, True, self.uri)))
         pending.addCallbacks(self._response, self._failed)
 
     def _response(self, response):
         if response.code != 200:
             self.failures += 1
-        self.read_body(response, ANSWER_LIMIT, self._answered, self._failed)
+        read_body(response, ANSWER_LIMIT, self._answered, self._failed)
 
     def _answered(self, body):
         json.loads(body)
@@ -168,7 +166,7 @@ def main(argv=None):
             def measure_all():
                 for way, n in plan:
                     client[way, n] = yield _rounds(way, port, args.requests, n, args.rounds)
-            from twisted.internet import defer, reactor
+            from twisted.internet import reactor
             _run(reactor, defer.inlineCallbacks(measure_all))
         finally:
             mr.stop_process(proc, "web service")
@@ -200,7 +198,7 @@ def table(server, client, suite=None):
 
 
 def _rounds(way, port, total, in_flight, rounds):
-    from twisted.internet import defer, reactor
+    from twisted.internet import reactor
 
     @defer.inlineCallbacks
     def run():
